@@ -1,0 +1,32 @@
+# make run: set up and index this repository; make test: set up and run the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/codelens index .
+	$(BIN)/codelens status .
+	$(BIN)/codelens query "SELECT kind, count(*) AS n FROM symbols GROUP BY kind ORDER BY n DESC" --root .
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check indexer tests tools
+	$(BIN)/mypy indexer
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py
+
+clean:
+	rm -rf $(VENV) .codelens tools/.bench

@@ -1,0 +1,270 @@
+"""Command line: the only module that prints or exits. ``main(argv) -> int``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from indexer import __version__
+from indexer.errors import CodelensError, UsageError
+from indexer.settings import (DEFAULT_MAX_FILE_SIZE, DEFAULT_PARSE_TIMEOUT, DEFAULT_RECYCLE_FILES,
+                              DEFAULT_RSS_LIMIT_MB, IndexOptions, default_db_path, resolve_jobs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codelens",
+        description="A live SQLite index of a source tree: hashes, tree-sitter ASTs, tokens, "
+                    "symbols. Other tools read it with plain SQL.")
+    parser.add_argument("--version", action="version", version=f"codelens {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="bring the index of ROOT up to date")
+    index.add_argument("root", nargs="?", default=".", metavar="ROOT",
+                       help="the tree to index (default: .)")
+    _db_option(index)
+    index.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="parse workers: 0 = all cores (default, or CODELENS_JOBS), "
+                            "1 = in-process and deterministic")
+    index.add_argument("--only", metavar="LANGS",
+                       help="parse only these languages, comma-separated (e.g. python,go)")
+    index.add_argument("--no-cache", action="store_true",
+                       help="re-parse changed files even when their AST is already stored")
+    index.add_argument("--max-file-size", type=int, default=DEFAULT_MAX_FILE_SIZE, metavar="BYTES",
+                       help="files larger than this are recorded but not parsed (default 1 MiB)")
+    index.add_argument("--parse-timeout", type=float, default=DEFAULT_PARSE_TIMEOUT,
+                       metavar="SECONDS", help="per-file hard parse timeout (default 10)")
+    index.add_argument("--recycle-after", type=int, default=DEFAULT_RECYCLE_FILES, metavar="N",
+                       help="replace a worker after N files (default 5000)")
+    index.add_argument("--worker-rss-mb", type=int, default=DEFAULT_RSS_LIMIT_MB, metavar="MB",
+                       help="replace a worker whose memory exceeds this (default 1024)")
+    index.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    index.add_argument("--quiet", action="store_true", help="print nothing on success")
+
+    query = commands.add_parser("query", help="run read-only SQL on the index")
+    query.add_argument("sql", metavar="SQL")
+    query.add_argument("--root", default=".", metavar="DIR",
+                       help="project root whose index to read (default: .)")
+    _db_option(query)
+    query.add_argument("--json", action="store_true", help="print a JSON array of row objects")
+
+    status = commands.add_parser("status", help="what the index holds and how the last run went")
+    status.add_argument("root", nargs="?", default=".", metavar="ROOT")
+    _db_option(status)
+    status.add_argument("--json", action="store_true")
+
+    cache = commands.add_parser("cache", help="AST cache: stats | clear")
+    cache.add_argument("action", choices=["stats", "clear"])
+    cache.add_argument("root", nargs="?", default=".", metavar="ROOT")
+    _db_option(cache)
+    cache.add_argument("--older-than", type=float, default=30.0, metavar="DAYS",
+                       help="clear: drop ASTs no file uses and unused for DAYS (default 30)")
+    cache.add_argument("--all", action="store_true",
+                       help="clear: drop every AST; the next index re-parses everything")
+    cache.add_argument("--json", action="store_true")
+    return parser
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH", help="database path (default: "
+                        "ROOT/.codelens/index.db, or CODELENS_DB)")
+
+
+def _db_path(root: Path, db: str | None) -> Path:
+    return Path(db).resolve() if db else default_db_path(root).resolve()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; returns the process exit code (see indexer.errors for the table)."""
+    args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return COMMANDS[args.command](args)
+    except CodelensError as exc:
+        print(f"codelens: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("codelens: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from indexer import engine, languages
+
+    root = Path(args.root).resolve()
+    if not root.is_dir():
+        raise UsageError(f"{args.root} is not a directory", "pass the root of a source tree")
+    only = None
+    if args.only:
+        only = frozenset(x.strip() for x in args.only.split(",") if x.strip())
+        unknown = sorted(only - set(languages.known_languages()))
+        if unknown:
+            raise UsageError(f"unknown language(s) for --only: {', '.join(unknown)}",
+                             "known: " + ", ".join(languages.known_languages()))
+    if args.jobs is not None and args.jobs < 0:
+        raise UsageError("--jobs must be 0 (all cores) or more")
+    options = IndexOptions(root=root, db_path=_db_path(root, args.db),
+                           jobs=resolve_jobs(args.jobs), only=only,
+                           max_file_size=args.max_file_size, parse_timeout=args.parse_timeout,
+                           recycle_files=args.recycle_after, rss_limit_mb=args.worker_rss_mb,
+                           use_cache=not args.no_cache)
+    show_bar = not (args.json or args.quiet) and sys.stderr.isatty()
+    with _progress_bar(show_bar) as progress:
+        summary = engine.index(options, progress)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    elif not args.quiet:
+        _print_index_summary(summary)
+    return 0
+
+
+class _progress_bar:
+    """A rich progress bar with files/s on a TTY; nothing otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
+                                   TextColumn, TimeRemainingColumn)
+        from rich.text import Text
+
+        class FilesPerSecond(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                return Text(f"{task.speed or 0:>6.0f} files/s")
+
+        self._bar = Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(),
+                             FilesPerSecond(), TimeRemainingColumn(),
+                             console=Console(stderr=True), transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task("index", total=None)
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _print_index_summary(summary: dict[str, Any]) -> None:
+    files, cache, pool = summary["files"], summary["cache"], summary["pool"]
+    print(f"indexed {summary['root']} -> {summary['db']}")
+    print(f"  {files['seen']} files seen: {files['added']} added, {files['modified']} modified, "
+          f"{files['deleted']} deleted, {files['unchanged']} unchanged")
+    print(f"  {files['parsed']} parsed, {cache['hits']} from the AST cache, "
+          f"{files['failed']} failed, {files['skipped']} skipped (binary, too large, no grammar)")
+    if pool["workers"]:
+        print(f"  pool: {pool['workers']} workers started, {pool['respawns']} respawned, "
+              f"{pool['timeouts']} timeouts, {pool['recycles']} recycled")
+    for problem in summary["walk"]["problems"]:
+        print(f"  warning: {problem['path']}: {problem['error']}", file=sys.stderr)
+    print(f"  generation {summary['generation']}, {summary['elapsed_ms'] / 1000:.2f} s")
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from indexer.queries import run_query
+
+    columns, rows = run_query(_db_path(Path(args.root).resolve(), args.db), args.sql)
+    if args.json:
+        print(json.dumps([dict(zip(columns, map(_json_value, row))) for row in rows], indent=2))
+    else:
+        print(format_table(columns, rows))
+    return 0
+
+
+def _json_value(value: Any) -> Any:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes):
+        return f"<blob {len(value)} bytes>"
+    return str(value)
+
+
+def format_table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
+    """Columns aligned under their headers; numbers right-aligned."""
+    if not columns:
+        return "(no result set)"
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    numeric = [bool(rows) and all(isinstance(r[i], (int, float)) for r in rows if r[i] is not None)
+               for i in range(len(columns))]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w)
+                         for v, w, num in zip(values, widths, numeric)).rstrip()
+
+    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from indexer.queries import status
+
+    facts = status(_db_path(Path(args.root).resolve(), args.db))
+    if args.json:
+        print(json.dumps(facts, indent=2))
+        return 0
+    print(f"index {facts['db']} ({facts['db_bytes'] / 1e6:.1f} MB), generation {facts['generation']}")
+    print(f"  {facts['files']} files, {facts['symbols']} symbols, {facts['tokens']} distinct tokens")
+    print("  by language: " + ", ".join(f"{k} {v}" for k, v in facts["by_language"].items()))
+    print("  by status:   " + ", ".join(f"{k} {v}" for k, v in facts["by_status"].items()))
+    for failure in facts["failures"]:
+        print(f"  failed: {failure['path']}: {failure['error']}")
+    run = facts["last_run"]
+    if run and run["summary"]:
+        files = run["summary"]["files"]
+        print(f"  last run: {run['finished_at']}, {run['summary']['elapsed_ms'] / 1000:.2f} s, "
+              f"{files['added']} added, {files['modified']} modified, {files['deleted']} deleted")
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from indexer.queries import cache_clear, cache_stats
+
+    db_path = _db_path(Path(args.root).resolve(), args.db)
+    if args.action == "clear":
+        removed = cache_clear(db_path, args.older_than, args.all)
+        result: dict[str, Any] = {"removed": removed}
+        text = f"removed {removed} AST entr{'y' if removed == 1 else 'ies'}"
+    else:
+        result = cache_stats(db_path)
+        ratio = result["last_run"]["hit_ratio"]
+        text = (f"{result['entries']} ASTs, {result['bytes'] / 1e6:.1f} MB, "
+                f"{result['unreferenced']} unused by any file; last run hit ratio "
+                f"{'n/a' if ratio is None else f'{ratio:.1%}'}")
+    print(json.dumps(result, indent=2) if args.json else text)
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "query": cmd_query, "status": cmd_status, "cache": cmd_cache}
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

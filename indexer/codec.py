@@ -1,0 +1,109 @@
+"""The AST blob format: flat preorder arrays in msgpack.
+
+A blob is ``msgpack([header, kinds, start_deltas, lengths, depth_deltas])`` where
+
+- ``header`` = ``{"v": FORMAT_VERSION, "lang": str, "parser": str, "types": {kind_id: [name, named]}}``
+  (``types`` lists only the kinds that occur, so a blob is readable without the grammar);
+- the four arrays have one entry per node in preorder (every node, named or not);
+- ``start_deltas[i] = start[i] - start[i-1]`` (``start[-1] = 0``), ``lengths[i] = end[i] - start[i]``,
+  ``depth_deltas[i] = depth[i] - depth[i-1]`` (root depth 0): small numbers, so msgpack's
+  variable-width integers keep a blob about the size of its source.
+
+Decoding uses C-level ``accumulate``/``map`` and never recurses, so a 100k-deep tree is fine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import accumulate, chain
+from operator import add, sub
+from typing import Any
+
+import msgpack
+
+# v1: preorder kinds, delta starts, lengths, delta depths; per-blob type table.
+FORMAT_VERSION = 1
+
+
+class BlobFormatError(ValueError):
+    """The bytes are not an AST blob this version of codelens can read."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlatAst:
+    """A decoded tree: parallel preorder arrays plus the names of the kinds that occur."""
+
+    language: str
+    parser_version: str
+    kinds: list[int]
+    starts: list[int]
+    ends: list[int]
+    depths: list[int]
+    types: dict[int, tuple[str, bool]]
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def type_name(self, index: int) -> str:
+        return self.types[self.kinds[index]][0]
+
+    def is_named(self, index: int) -> bool:
+        return self.types[self.kinds[index]][1]
+
+    def parents(self) -> list[int]:
+        """Parent index of every node (-1 for the root), computed with an explicit stack."""
+        parents = [-1] * len(self.kinds)
+        stack: list[int] = []
+        for i, depth in enumerate(self.depths):
+            del stack[depth:]
+            if stack:
+                parents[i] = stack[-1]
+            stack.append(i)
+        return parents
+
+    def subtree_ends(self) -> list[int]:
+        """For each node, the index one past the last node of its subtree."""
+        n = len(self.depths)
+        ends = [n] * n
+        stack: list[int] = []
+        for i, depth in enumerate(self.depths):
+            while stack and self.depths[stack[-1]] >= depth:
+                ends[stack.pop()] = i
+            stack.append(i)
+        return ends
+
+
+def encode(language: str, parser_version: str, types: dict[int, tuple[str, bool]],
+           kinds: list[int], starts: list[int], ends: list[int], depths: list[int]) -> bytes:
+    """Pack preorder node arrays into a blob."""
+    start_deltas = list(map(sub, starts, chain((0,), starts)))
+    lengths = list(map(sub, ends, starts))
+    depth_deltas = list(map(sub, depths, chain((0,), depths)))
+    header = {"v": FORMAT_VERSION, "lang": language, "parser": parser_version,
+              "types": {k: list(v) for k, v in types.items()}}
+    return msgpack.packb([header, kinds, start_deltas, lengths, depth_deltas], use_bin_type=True)
+
+
+def decode(blob: bytes) -> FlatAst:
+    """Unpack a blob; raises BlobFormatError for bytes that are not a readable blob."""
+    try:
+        header, kinds, start_deltas, lengths, depth_deltas = msgpack.unpackb(
+            blob, raw=False, strict_map_key=False)
+    except (ValueError, TypeError, msgpack.UnpackException) as exc:
+        raise BlobFormatError(f"not an AST blob: {exc}") from exc
+    if not isinstance(header, dict) or header.get("v") != FORMAT_VERSION:
+        raise BlobFormatError(f"AST blob format {_version_of(header)} is not {FORMAT_VERSION}")
+    starts = list(accumulate(start_deltas))
+    return FlatAst(
+        language=header["lang"],
+        parser_version=header["parser"],
+        kinds=kinds,
+        starts=starts,
+        ends=list(map(add, starts, lengths)),
+        depths=list(accumulate(depth_deltas)),
+        types={int(k): (v[0], bool(v[1])) for k, v in header["types"].items()},
+    )
+
+
+def _version_of(header: Any) -> object:
+    return header.get("v") if isinstance(header, dict) else "unknown"

@@ -1,0 +1,293 @@
+"""The stages wired together: index() brings the database up to date with the tree.
+
+walk -> stat diff -> hash the stat-changed -> cached AST or parse (pool) -> batched commits.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from indexer import changes as change_detection
+from indexer import languages
+from indexer.errors import Interrupted
+from indexer.model import FileStamp, ParseResult, ParseTask, WalkedFile
+from indexer.settings import BINARY_SNIFF_BYTES, IndexOptions
+from indexer.walk import WalkReport, walk
+
+Progress = Callable[[int, int], None]  # (done, total) of the files that need work
+PARSED_STATUSES = ("ok", "syntax_error")
+
+
+@dataclass
+class IndexCounts:
+    seen: int = 0
+    unchanged: int = 0
+    added: int = 0
+    modified: int = 0
+    deleted: int = 0
+    parsed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    hits: int = 0
+    misses: int = 0
+
+
+@dataclass
+class _Candidate:
+    walked: WalkedFile
+    previous: Any  # StoredFile | None
+    stale: bool  # content unchanged, but the stored outcome no longer fits the options
+
+
+@dataclass
+class _Run:
+    """State of one index run while files stream through it."""
+
+    options: IndexOptions
+    writer: Any  # IndexWriter
+    counts: IndexCounts
+    progress: Progress | None
+    total: int
+    done: int = 0
+    in_flight: dict[int, tuple[_Candidate, str, str]] = field(default_factory=dict)
+
+    def resolved(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+def index(options: IndexOptions, progress: Progress | None = None) -> dict[str, Any]:
+    """Index ``options.root`` into ``options.db_path``; returns the run summary.
+
+    Raises LockedError when another indexer holds the database, DatabaseError when it is
+    unusable, Interrupted on SIGINT/SIGTERM after committing everything already parsed.
+    """
+    from indexer.store.connection import open_db, writer_lock
+    from indexer.store.reader import load_previous
+    from indexer.store.writer import IndexWriter, record_run, utc_now
+
+    started_at, clock = utc_now(), time.perf_counter()
+    counts = IndexCounts()
+    with writer_lock(options.db_path):
+        connection = open_db(options.db_path)
+        try:
+            previous = load_previous(connection)
+            report = WalkReport()
+            diff = change_detection.diff({p: f.stamp for p, f in previous.items()},
+                                         walk(options.root, report))
+            candidates = _candidates(diff, previous, options)
+            counts.seen, counts.unchanged = diff.seen, diff.seen - len(candidates)
+            writer = IndexWriter(connection)
+            run = _Run(options, writer, counts, progress, len(candidates) + len(diff.deleted))
+            pool = _run_parsers(run, candidates, diff.deleted)
+            summary = _summary(options, writer.generation, counts, pool, clock, report)
+            record_run(connection, started_at, summary)
+            return summary
+        finally:
+            connection.close()
+
+
+def _candidates(diff: change_detection.ChangeSet, previous: dict[str, Any],
+                options: IndexOptions) -> list[_Candidate]:
+    found = [_Candidate(w, None, False) for w in diff.added]
+    found += [_Candidate(w, previous[w.path], False) for w in diff.stat_changed]
+    unchanged = {w: previous[w] for w in diff.unchanged}
+    for path, stored in unchanged.items():
+        if _is_stale(path, stored, options):
+            found.append(_Candidate(WalkedFile(path, stored.stamp), stored, True))
+    return found
+
+
+def _is_stale(path: str, stored: Any, options: IndexOptions) -> bool:
+    """Content unchanged, but this run would store something else for it."""
+    language = languages.language_for_path(path)
+    if language != stored.language:
+        return True
+    if language is None or not _selected(language, options):
+        return False
+    if stored.status == "excluded":
+        return True
+    if stored.status == "too_large":
+        return stored.stamp.size <= options.max_file_size
+    if stored.status in PARSED_STATUSES:
+        try:
+            return stored.parser_version != languages.parser_version(language)
+        except languages.GrammarUnavailable:
+            return False
+    return False
+
+
+def _selected(language: str, options: IndexOptions) -> bool:
+    return options.only is None or language in options.only
+
+
+def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str]) -> Any:
+    from indexer.parse.pool import make_parser
+
+    options = run.options
+    pool = make_parser(options.jobs, options.max_file_size, options.parse_timeout,
+                       options.recycle_files, options.rss_limit_mb)
+    try:
+        for result in pool.run(_plan(run, candidates)):
+            _finish(run, result)
+        for path in deleted:
+            _delete(run, path)
+        run.writer.commit()
+    except KeyboardInterrupt:
+        run.writer.commit()  # everything already parsed is kept
+        raise Interrupted(f"interrupted: {run.done} of {run.total} files done and committed",
+                          "run `codelens index` again to finish the rest") from None
+    finally:
+        pool.close()
+    return pool
+
+
+def _plan(run: _Run, candidates: list[_Candidate]) -> Iterator[ParseTask]:
+    """Hash each candidate; settle what needs no parser here, yield the rest as tasks."""
+    for task_id, candidate in enumerate(candidates):
+        task = _settle(run, task_id, candidate)
+        if task is not None:
+            yield task
+
+
+def _settle(run: _Run, task_id: int, candidate: _Candidate) -> ParseTask | None:
+    from indexer.store.writer import FileRow
+
+    options, walked, previous = run.options, candidate.walked, candidate.previous
+    abspath = os.path.join(options.root, walked.path)
+    try:
+        sha, binary = _fingerprint(abspath)
+    except FileNotFoundError:
+        _vanished(run, walked.path, previous)
+        return None
+    except OSError as exc:
+        _record(run, candidate, FileRow(walked.path, languages.language_for_path(walked.path),
+                                        walked.stamp, None, "failed",
+                                        f"cannot read: {exc.strerror or exc}"))
+        run.counts.failed += 1
+        return None
+    if previous is not None and previous.sha256 == sha and not candidate.stale:
+        run.writer.touch(walked.path, walked.stamp)  # touched, not modified
+        run.counts.unchanged += 1
+        run.resolved()
+        return None
+    language = languages.language_for_path(walked.path)
+    reason = _skip_reason(language, walked.stamp, binary, options)
+    if reason is not None:
+        _record(run, candidate, FileRow(walked.path, language, walked.stamp, sha, *reason))
+        run.counts.skipped += 1
+        return None
+    assert language is not None
+    try:
+        version = languages.parser_version(language)
+    except languages.GrammarUnavailable as exc:
+        _record(run, candidate, FileRow(walked.path, language, walked.stamp, sha, "no_grammar",
+                                        str(exc)))
+        run.counts.skipped += 1
+        return None
+    cached = run.writer.cached_ast(sha, version) if options.use_cache else None
+    if cached is not None:
+        ast_id, parse_error = cached
+        status = "syntax_error" if parse_error else "ok"
+        _record(run, candidate, FileRow(walked.path, language, walked.stamp, sha, status,
+                                        parse_error), ast_id=ast_id)
+        run.counts.hits += 1
+        return None
+    run.in_flight[task_id] = (candidate, language, sha)
+    return ParseTask(task_id, abspath, language)
+
+
+def _fingerprint(abspath: str) -> tuple[str, bool]:
+    """SHA-256 of the content and whether it looks binary; raises OSError."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(abspath, "rb") as handle:
+        head = handle.read(BINARY_SNIFF_BYTES)
+        digest.update(head)
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest(), b"\0" in head
+
+
+def _skip_reason(language: str | None, stamp: FileStamp, binary: bool,
+                 options: IndexOptions) -> tuple[str, str | None] | None:
+    if binary:
+        return "binary", "NUL byte in the first 8 KiB"
+    if language is None:
+        return "no_grammar", None
+    if stamp.size > options.max_file_size:
+        return "too_large", f"{stamp.size} bytes, over --max-file-size {options.max_file_size}"
+    if not _selected(language, options):
+        return "excluded", "language not selected by --only"
+    return None
+
+
+def _finish(run: _Run, result: ParseResult) -> None:
+    from indexer.store.writer import FileRow
+
+    candidate, language, sha = run.in_flight.pop(result.task_id)
+    walked = candidate.walked
+    if result.status == "vanished":
+        _vanished(run, walked.path, candidate.previous)
+        return
+    row = FileRow(walked.path, language, walked.stamp, result.sha256 or sha, result.status,
+                  result.error or None)
+    if result.status in PARSED_STATUSES:
+        run.counts.parsed += 1
+        run.counts.misses += 1
+        _record(run, candidate, row, parsed=result)
+        return
+    if result.status == "failed":
+        run.counts.failed += 1
+    else:
+        run.counts.skipped += 1  # became binary or too large since it was hashed
+    _record(run, candidate, row)
+
+
+def _record(run: _Run, candidate: _Candidate, row: Any, ast_id: int | None = None,
+            parsed: ParseResult | None = None) -> None:
+    if candidate.previous is None:
+        run.counts.added += 1
+    else:
+        run.counts.modified += 1
+    run.writer.put(row, ast_id, parsed)
+    run.resolved()
+
+
+def _vanished(run: _Run, path: str, previous: Any) -> None:
+    if previous is not None:
+        _delete(run, path)
+    else:
+        run.counts.seen -= 1
+        run.resolved()
+
+
+def _delete(run: _Run, path: str) -> None:
+    run.writer.delete(path)
+    run.counts.deleted += 1
+    run.resolved()
+
+
+def _summary(options: IndexOptions, generation: int, counts: IndexCounts, pool: Any,
+             clock: float, report: WalkReport) -> dict[str, Any]:
+    stats = pool.stats
+    return {
+        "root": str(options.root),
+        "db": str(options.db_path),
+        "generation": generation,
+        "files": {key: getattr(counts, key) for key in
+                  ("seen", "unchanged", "added", "modified", "deleted", "parsed", "failed",
+                   "skipped")},
+        "cache": {"hits": counts.hits, "misses": counts.misses},
+        "pool": {"workers": stats.workers, "respawns": stats.respawns,
+                 "timeouts": stats.timeouts, "recycles": stats.recycles},
+        "walk": {"problems": [{"path": p, "error": e} for p, e in report.problems],
+                 "links_skipped": report.links_skipped},
+        "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1),
+    }

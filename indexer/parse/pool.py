@@ -1,0 +1,289 @@
+"""Parsing front ends: in-process (``--jobs 1``, deterministic) or a pool of worker processes.
+
+Both take an iterable of ParseTask and yield ParseResult. The pool supervises long-lived
+workers (``python -m indexer.parse.worker``): batches of tasks go down a pipe, one result per
+file comes back. A file that runs past the timeout gets its worker killed; a worker that dies
+costs its current file one retry, alone, on a fresh worker, then an error row, never the run.
+Workers are recycled after N files or past an RSS ceiling.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Protocol
+
+from indexer.model import ParseResult, ParseTask
+from indexer.parse import worker as parse_worker
+
+BATCH = 8  # tasks in flight per worker: enough to hide the pipe round trip
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+
+
+@dataclass
+class PoolStats:
+    workers: int = 0
+    respawns: int = 0
+    timeouts: int = 0
+    recycles: int = 0
+    overhead_ms: list[float] = field(default_factory=list)  # per file: round trip minus parse
+
+
+class Parser(Protocol):
+    stats: PoolStats
+
+    def run(self, tasks: Iterable[ParseTask]) -> Iterator[ParseResult]: ...
+
+    def close(self) -> None: ...
+
+
+class InProcessParser:
+    """``--jobs 1``: parse in this process, in order; the timeout cancels tree-sitter itself."""
+
+    def __init__(self, max_size: int, timeout: float) -> None:
+        self.stats = PoolStats(workers=0)
+        self._parsers = parse_worker.Parsers()
+        self._max_size = max_size
+        self._timeout = timeout
+
+    def run(self, tasks: Iterable[ParseTask]) -> Iterator[ParseResult]:
+        for task in tasks:
+            yield parse_worker.parse_file(task, self._parsers, self._max_size, self._timeout)
+
+    def close(self) -> None:
+        pass
+
+
+class _Worker:
+    """One worker process and the tasks it has been sent but not answered, in order."""
+
+    def __init__(self, max_size: int) -> None:
+        self.stderr = tempfile.TemporaryFile()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "indexer.parse.worker", str(max_size)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, env=env,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin: IO[bytes] = self.process.stdin
+        self.stdout: IO[bytes] = self.process.stdout
+        os.set_blocking(self.stdout.fileno(), False)
+        self.buffer = bytearray()
+        self.pending: deque[tuple[ParseTask, float]] = deque()  # task, time sent
+        self.head_since = time.monotonic()  # when the oldest pending task became the current one
+        self.files_done = 0
+        self.rss_kb = 0
+        self.retiring = False
+
+    def send(self, tasks: list[ParseTask]) -> None:
+        now = time.monotonic()
+        if not self.pending:
+            self.head_since = now
+        self.pending.extend((task, now) for task in tasks)
+        try:
+            parse_worker.write_frame(
+                self.stdin, {"tasks": [[t.task_id, t.abspath, t.language] for t in tasks]})
+        except (BrokenPipeError, ValueError):
+            pass  # the worker died: its closed stdout is noticed and its tasks re-run
+
+    def read_results(self) -> tuple[list[tuple[ParseResult, float]], bool]:
+        """Results now readable, each with its round-trip seconds; and whether the pipe closed."""
+        try:
+            chunk = os.read(self.stdout.fileno(), 1 << 20)
+        except BlockingIOError:
+            return [], False
+        closed = chunk == b""  # end of file: the worker is gone
+        self.buffer += chunk
+        return self._complete_frames(), closed
+
+    def _complete_frames(self) -> list[tuple[ParseResult, float]]:
+        import msgpack
+
+        done = []
+        frame = parse_worker.FRAME
+        while len(self.buffer) >= frame.size:
+            (length,) = frame.unpack_from(self.buffer)
+            if len(self.buffer) < frame.size + length:
+                break
+            wire = msgpack.unpackb(bytes(self.buffer[frame.size:frame.size + length]), raw=False)
+            del self.buffer[:frame.size + length]
+            result, self.rss_kb = parse_worker.result_from_wire(wire)
+            task, sent = self.pending.popleft()
+            now = time.monotonic()
+            self.head_since = now
+            self.files_done += 1
+            done.append((result, now - sent))
+        return done
+
+    def exit_reason(self) -> str:
+        code = self.process.wait(timeout=5)
+        self.stderr.seek(0)
+        tail = self.stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+        how = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        return f"parse worker {how}" + (f": {tail[0]}" if tail else "")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._close_pipes()
+
+    def stop(self) -> None:
+        """Graceful: close stdin so the worker's loop ends, then reap it."""
+        try:
+            self.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for stream in (self.stdin, self.stdout, self.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class WorkerPool:
+    """Persistent worker processes with timeouts, crash isolation and recycling."""
+
+    def __init__(self, jobs: int, max_size: int, timeout: float, recycle_files: int,
+                 rss_limit_mb: int) -> None:
+        self.stats = PoolStats()
+        self._jobs = jobs
+        self._max_size = max_size
+        self._timeout = timeout
+        self._recycle_files = recycle_files
+        self._rss_limit_kb = rss_limit_mb * 1024
+        self._workers: list[_Worker] = []
+        self._solo: set[int] = set()  # retried files, each sent alone
+        self._selector = selectors.DefaultSelector()
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._max_size)
+        self._workers.append(worker)
+        self._selector.register(worker.stdout, selectors.EVENT_READ, worker)
+        self.stats.workers += 1
+        return worker
+
+    def _remove(self, worker: _Worker, graceful: bool) -> None:
+        self._selector.unregister(worker.stdout)
+        self._workers.remove(worker)
+        worker.stop() if graceful else worker.kill()
+
+    def run(self, tasks: Iterable[ParseTask]) -> Iterator[ParseResult]:
+        queue: deque[ParseTask] = deque()
+        retry: deque[ParseTask] = deque()  # files whose worker died: one more try, alone
+        attempts: dict[int, int] = {}
+        source = iter(tasks)
+        exhausted = False
+        while True:
+            exhausted = exhausted or self._fill(queue, source)
+            self._dispatch(queue, retry)
+            if exhausted and not queue and not retry and not any(w.pending for w in self._workers):
+                return
+            yield from self._collect(queue, retry, attempts)
+
+    def _fill(self, queue: deque[ParseTask], source: Iterator[ParseTask]) -> bool:
+        want = max(self._jobs, 1) * BATCH * 2
+        while len(queue) < want:
+            task = next(source, None)
+            if task is None:
+                return True
+            queue.append(task)
+        return False
+
+    def _dispatch(self, queue: deque[ParseTask], retry: deque[ParseTask]) -> None:
+        self._retire_idle()
+        while len(self._workers) < self._jobs and (queue or retry):
+            self._spawn()
+        for worker in list(self._workers):
+            if worker.retiring:
+                continue
+            if retry and not worker.pending:
+                worker.send([retry.popleft()])
+                continue
+            if worker.pending and worker.pending[0][0].task_id in self._solo:
+                continue  # a retried file runs alone so its fate is its own
+            room = BATCH - len(worker.pending)
+            if queue and not retry and room >= BATCH // 2:
+                worker.send([queue.popleft() for _ in range(min(room, len(queue)))])
+
+    def _retire_idle(self) -> None:
+        for worker in list(self._workers):
+            if not worker.retiring and (worker.files_done >= self._recycle_files
+                                        or worker.rss_kb > self._rss_limit_kb):
+                worker.retiring = True
+            if worker.retiring and not worker.pending:
+                self._remove(worker, graceful=True)
+                self.stats.recycles += 1
+
+    def _collect(self, queue: deque[ParseTask], retry: deque[ParseTask],
+                 attempts: dict[int, int]) -> Iterator[ParseResult]:
+        busy = [w for w in self._workers if w.pending]
+        if not busy:
+            return
+        deadline = min(w.head_since for w in busy) + self._timeout
+        for key, _ in self._selector.select(timeout=max(0.0, deadline - time.monotonic())):
+            worker: _Worker = key.data
+            results, closed = worker.read_results()
+            for result, round_trip in results:
+                self._solo.discard(result.task_id)
+                self.stats.overhead_ms.append(round_trip * 1000)
+                yield result
+            if closed:
+                yield from self._lost(worker, worker.exit_reason(), queue, retry, attempts)
+        now = time.monotonic()
+        for worker in [w for w in self._workers if w.pending]:
+            if now - worker.head_since > self._timeout:
+                self.stats.timeouts += 1
+                worker.kill()  # reason is ours, not the worker's
+                yield from self._lost(worker, f"parse timed out after {self._timeout:g} s",
+                                      queue, retry, attempts)
+
+    def _lost(self, worker: _Worker, reason: str, queue: deque[ParseTask],
+              retry: deque[ParseTask], attempts: dict[int, int]) -> Iterator[ParseResult]:
+        """A worker died or hung: its current file gets one retry, the rest go back in line."""
+        pending = [task for task, _ in worker.pending]
+        worker.pending.clear()
+        self._remove(worker, graceful=False)
+        self.stats.respawns += 1
+        if not pending:
+            return
+        head, rest = pending[0], pending[1:]
+        queue.extendleft(reversed(rest))
+        attempts[head.task_id] = attempts.get(head.task_id, 0) + 1
+        if attempts[head.task_id] >= 2:
+            self._solo.discard(head.task_id)
+            yield ParseResult(task_id=head.task_id, status="failed",
+                              error=f"{reason} (twice; file skipped)")
+        else:
+            self._solo.add(head.task_id)
+            retry.append(head)
+
+    def close(self) -> None:
+        for worker in list(self._workers):
+            self._remove(worker, graceful=True)
+        self._selector.close()
+
+
+def make_parser(jobs: int, max_size: int, timeout: float, recycle_files: int,
+                rss_limit_mb: int) -> Parser:
+    """``jobs == 1`` parses in-process; more starts a pool of that many workers."""
+    if jobs <= 1:
+        return InProcessParser(max_size, timeout)
+    return WorkerPool(jobs, max_size, timeout, recycle_files, rss_limit_mb)

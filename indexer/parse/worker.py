@@ -1,0 +1,256 @@
+"""Parse one file into (blob, tokens, symbols); serve batches of them over a pipe.
+
+Run as ``python -m indexer.parse.worker``: it reads length-prefixed msgpack frames on stdin
+(``{"tasks": [[task_id, abspath, language], ...]}``) and writes one frame per task on stdout,
+in order, as soon as that task is done, so the supervisor can time each file on its own.
+Tree-sitter and the grammars are imported once per process, on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import struct
+import sys
+import time
+from typing import Any, BinaryIO
+
+from indexer import codec, languages
+from indexer.model import ParseResult, ParseTask
+from indexer.settings import BINARY_SNIFF_BYTES, DEFAULT_MAX_FILE_SIZE
+from indexer.tokens import extract_tokens
+
+FRAME = struct.Struct(">I")
+FAULT_ENV = "CODELENS_TEST_FAULT"  # test-only: "crash:NAME", "hang:NAME", "crash-once:NAME:MARKER"
+
+
+class Parsers:
+    """Per-process cache of a tree-sitter Parser and tags Query per language."""
+
+    def __init__(self) -> None:
+        self._parsers: dict[str, Any] = {}
+        self._tags: dict[str, Any] = {}
+
+    def get(self, language: str) -> tuple[Any, Any, languages.Grammar]:
+        grammar = languages.load_grammar(language)
+        if language not in self._parsers:
+            import tree_sitter
+
+            self._parsers[language] = tree_sitter.Parser(grammar.language)
+            self._tags[language] = _compile_tags(grammar)
+        return self._parsers[language], self._tags[language], grammar
+
+
+def _compile_tags(grammar: languages.Grammar) -> Any:
+    if not grammar.tags_query:
+        return None
+    import tree_sitter
+
+    try:
+        query = tree_sitter.Query(grammar.language, grammar.tags_query)
+    except (tree_sitter.QueryError, ValueError):  # a tags.scm the grammar cannot compile
+        return None
+    text = grammar.tags_query.encode()
+    for index in range(query.pattern_count):  # references are not stored: skip matching them
+        pattern = text[query.start_byte_for_pattern(index):query.end_byte_for_pattern(index)]
+        if b"@definition." not in pattern:
+            query.disable_pattern(index)
+    return tree_sitter.QueryCursor(query)
+
+
+def read_source(abspath: str, max_size: int) -> tuple[bytes | None, ParseResult]:
+    """Read a file; on a reason not to parse it, the result carries that status."""
+    result = ParseResult(task_id=0)
+    try:
+        with open(abspath, "rb") as handle:
+            source = handle.read(max_size + 1)
+    except FileNotFoundError:
+        result.status, result.error = "vanished", "file vanished before it could be read"
+        return None, result
+    except OSError as exc:
+        result.status, result.error = "failed", f"cannot read: {exc.strerror or exc}"
+        return None, result
+    result.size = len(source)
+    result.sha256 = hashlib.sha256(source).hexdigest()
+    if len(source) > max_size:
+        result.status, result.error = "too_large", f"larger than {max_size} bytes"
+        return None, result
+    if b"\0" in source[:BINARY_SNIFF_BYTES]:
+        result.status, result.error = "binary", "NUL byte in the first 8 KiB"
+        return None, result
+    return source, result
+
+
+def parse_file(task: ParseTask, parsers: Parsers, max_size: int = DEFAULT_MAX_FILE_SIZE,
+               timeout: float | None = None) -> ParseResult:
+    """Read, hash and parse one file. Never raises for a bad file: the result says why."""
+    source, result = read_source(task.abspath, max_size)
+    result.task_id = task.task_id
+    if source is None:
+        return result
+    try:
+        parser, tags, grammar = parsers.get(task.language)
+        tree = _parse(parser, source, timeout)
+    except languages.GrammarUnavailable as exc:
+        result.status, result.error = "failed", str(exc)
+        return result
+    except ValueError:  # tree-sitter cancelled the parse at the deadline
+        result.status, result.error = "failed", f"parse timed out after {timeout:g} s"
+        return result
+    root = tree.root_node
+    types, kinds, starts, ends, depths = flatten(tree, grammar.language)
+    result.parser_version = grammar.version
+    result.blob = codec.encode(task.language, grammar.version, types, kinds, starts, ends, depths)
+    result.node_count = len(kinds)
+    result.tokens = extract_tokens(source)
+    result.symbols = definitions(tags, root) if tags is not None else []
+    if root.has_error:
+        result.status, result.error = "syntax_error", _first_error(root)
+    return result
+
+
+def _parse(parser: Any, source: bytes, timeout: float | None) -> Any:
+    if timeout is None:
+        return parser.parse(source)
+    deadline = time.monotonic() + timeout
+    return parser.parse(lambda offset, _point: source[offset:offset + 65536],
+                        progress_callback=lambda *_: time.monotonic() > deadline)
+
+
+def flatten(tree: Any, language: Any) -> tuple[dict[int, tuple[str, bool]], list[int], list[int],
+                                                list[int], list[int]]:
+    """Preorder arrays of every node, with a TreeCursor (the fastest walk py-tree-sitter has)."""
+    kinds: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    depths: list[int] = []
+    add_kind, add_start, add_end, add_depth = kinds.append, starts.append, ends.append, depths.append
+    cursor = tree.walk()
+    first_child, next_sibling, parent = (cursor.goto_first_child, cursor.goto_next_sibling,
+                                         cursor.goto_parent)
+    depth = 0
+    while True:
+        node = cursor.node
+        add_kind(node.kind_id)
+        add_start(node.start_byte)
+        add_end(node.end_byte)
+        add_depth(depth)
+        if first_child():
+            depth += 1
+            continue
+        while not next_sibling():
+            if not parent():
+                types = {k: (language.node_kind_for_id(k) or "", language.node_kind_is_named(k))
+                         for k in set(kinds)}
+                return types, kinds, starts, ends, depths
+            depth -= 1
+
+
+def definitions(tags: Any, root: Any) -> list[tuple[str, str, int, int]]:
+    """(name, kind, start_line, end_line) of each definition the tags query finds (1-based)."""
+    found = []
+    for _pattern, captures in tags.matches(root):
+        names = captures.get("name")
+        if not names:
+            continue
+        for capture, nodes in captures.items():
+            if capture.startswith("definition."):
+                node = nodes[0]
+                name = names[0].text.decode("utf-8", "replace")
+                found.append((name, capture[11:], node.start_point[0] + 1, node.end_point[0] + 1))
+    return found
+
+
+def _first_error(root: Any) -> str:
+    cursor = root.walk()
+    while True:  # descend towards the first ERROR or MISSING node, preorder
+        node = cursor.node
+        if node.is_error or node.is_missing:
+            what = "missing " + node.type if node.is_missing else "syntax error"
+            return f"{what} at line {node.start_point[0] + 1}"
+        if node.has_error and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return "syntax error"
+
+
+def _maybe_fault(abspath: str) -> None:
+    fault = os.environ.get(FAULT_ENV)
+    if not fault:
+        return
+    kind, _, rest = fault.partition(":")
+    name, _, marker = rest.partition(":")
+    if not abspath.endswith(name):
+        return
+    if kind == "crash" or (kind == "crash-once" and not os.path.exists(marker)):
+        if marker:
+            open(marker, "w").close()
+        os._exit(70)
+    if kind == "hang":
+        time.sleep(3600)
+
+
+def result_to_wire(result: ParseResult, rss_kb: int) -> list[Any]:
+    return [result.task_id, result.sha256, result.blob, result.tokens, result.symbols,
+            result.node_count, result.status, result.error, result.size, result.parser_version,
+            rss_kb]
+
+
+def result_from_wire(wire: list[Any]) -> tuple[ParseResult, int]:
+    task_id, sha, blob, tokens, symbols, nodes, status, error, size, version, rss_kb = wire
+    return ParseResult(task_id, sha, blob, tokens, [tuple(s) for s in symbols], nodes, status,
+                       error, size, version), rss_kb
+
+
+def write_frame(out: BinaryIO, payload: Any) -> None:
+    import msgpack
+
+    data = msgpack.packb(payload, use_bin_type=True)
+    out.write(FRAME.pack(len(data)) + data)
+    out.flush()
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    """The next frame, or None at end of stream."""
+    import msgpack
+
+    head = stream.read(FRAME.size)
+    if len(head) < FRAME.size:
+        return None
+    (length,) = FRAME.unpack(head)
+    return msgpack.unpackb(stream.read(length), raw=False)
+
+
+def _rss_kb() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO, max_size: int) -> None:
+    """Answer task batches until stdin closes."""
+    parsers = Parsers()
+    while (request := read_frame(stdin)) is not None:
+        for task_id, abspath, language in request["tasks"]:
+            _maybe_fault(abspath)
+            result = parse_file(ParseTask(task_id, abspath, language), parsers, max_size)
+            write_frame(stdout, result_to_wire(result, _rss_kb()))
+
+
+def main() -> None:
+    max_size = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_MAX_FILE_SIZE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    try:
+        serve(sys.stdin.buffer, sys.stdout.buffer, max_size)
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass  # the supervisor went away or is shutting down: nothing to hand back
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Options that shape an index, with the defaults and the environment overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DB_DIRNAME = ".codelens"
+DB_FILENAME = "index.db"
+DEFAULT_MAX_FILE_SIZE = 1 << 20
+DEFAULT_PARSE_TIMEOUT = 10.0
+DEFAULT_RECYCLE_FILES = 5000
+DEFAULT_RSS_LIMIT_MB = 1024
+BINARY_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    root: Path
+    db_path: Path
+    jobs: int = 0
+    only: frozenset[str] | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    parse_timeout: float = DEFAULT_PARSE_TIMEOUT
+    recycle_files: int = DEFAULT_RECYCLE_FILES
+    rss_limit_mb: int = DEFAULT_RSS_LIMIT_MB
+    use_cache: bool = True
+
+
+def default_db_path(root: Path) -> Path:
+    """``--db`` wins over ``CODELENS_DB``, which wins over ``ROOT/.codelens/index.db``."""
+    env = os.environ.get("CODELENS_DB")
+    return Path(env) if env else root / DB_DIRNAME / DB_FILENAME
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """``--jobs`` wins over ``CODELENS_JOBS``; 0 means every core."""
+    if jobs is None:
+        jobs = int(os.environ.get("CODELENS_JOBS", "0") or 0)
+    return jobs if jobs > 0 else (os.cpu_count() or 1)

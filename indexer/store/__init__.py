@@ -1,0 +1,1 @@
+"""The SQLite store: connections, migrations, batched writes and the reads tools need."""

@@ -1,0 +1,102 @@
+"""apsw connections: WAL, a busy timeout, and errors that name the database and the fix."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from indexer.errors import DatabaseError, LockedError
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def open_db(path: Path, readonly: bool = False) -> apsw.Connection:
+    """Open (and for writers create and migrate) the index; raises DatabaseError."""
+    if readonly and not path.exists():
+        raise DatabaseError(f"no index at {path}", "run `codelens index` in the project first")
+    if not readonly:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    flags = apsw.SQLITE_OPEN_READONLY if readonly else (
+        apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
+    try:
+        connection = apsw.Connection(str(path), flags=flags)
+        connection.set_busy_timeout(BUSY_TIMEOUT_MS)
+        if readonly:
+            connection.execute("PRAGMA query_only = ON")
+            check_readable(connection, path)
+        else:
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            from indexer.store.migrate import migrate
+
+            migrate(connection, path)
+    except apsw.Error as exc:
+        raise database_error(exc, path) from exc
+    return connection
+
+
+def check_readable(connection: apsw.Connection, path: Path) -> None:
+    """Touch the schema so a corrupt file fails here with a clear message, not mid-query."""
+    from indexer.store.migrate import SCHEMA_VERSION
+
+    version = connection.execute("PRAGMA user_version").fetchall()[0][0]
+    if version == 0:
+        raise DatabaseError(f"{path} is not a codelens index (schema version 0)",
+                            "run `codelens index` to create it, or check --db")
+    if version > SCHEMA_VERSION:
+        raise newer_schema(path, version)
+
+
+def newer_schema(path: Path, version: int) -> DatabaseError:
+    from indexer.store.migrate import SCHEMA_VERSION
+
+    return DatabaseError(
+        f"{path} has schema version {version}, newer than this codelens knows ({SCHEMA_VERSION})",
+        "upgrade codelens, or index into another --db")
+
+
+def database_error(exc: apsw.Error, path: Path) -> DatabaseError:
+    """Turn an apsw error into one a user can act on."""
+    if isinstance(exc, (apsw.NotADBError, apsw.CorruptError)):
+        return DatabaseError(f"{path} is corrupt or not a SQLite database ({exc})",
+                             f"move it away or delete it, then run `codelens index` to rebuild")
+    if isinstance(exc, apsw.BusyError):
+        return DatabaseError(f"{path} stayed locked by another process for "
+                             f"{BUSY_TIMEOUT_MS // 1000} s ({exc})", "retry when it is done")
+    if isinstance(exc, (apsw.CantOpenError, apsw.ReadOnlyError, apsw.PermissionsError)):
+        return DatabaseError(f"cannot open {path} ({exc})",
+                             "check the path and its permissions, or pass --db")
+    return DatabaseError(f"{path}: {exc}")
+
+
+@contextlib.contextmanager
+def writer_lock(db_path: Path) -> Iterator[None]:
+    """Hold the one-writer lock of an index; raises LockedError if another process has it."""
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise LockedError(f"{db_path} is being written by pid {holder}",
+                              "wait for that run to finish (or stop it), then retry") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock, also when the process is killed
+
+
+def rows(connection: apsw.Connection, sql: str, bindings: Any = ()) -> list[tuple[Any, ...]]:
+    return list(connection.execute(sql, bindings))

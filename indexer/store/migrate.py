@@ -1,0 +1,36 @@
+"""Forward-only migrations from schema/NNNN_*.sql, each committed with its user_version."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import apsw
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+# 1: files, asts, tokens/postings, symbols, generations/change_log, runs; views for tools
+SCHEMA_VERSION = 1
+
+
+def migration_files() -> list[tuple[int, Path]]:
+    found = []
+    for path in sorted(SCHEMA_DIR.glob("*.sql")):
+        match = re.match(r"(\d+)_", path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return found
+
+
+def migrate(connection: apsw.Connection, db_path: Path) -> int:
+    """Bring the schema up to SCHEMA_VERSION; returns the version found before."""
+    from indexer.store.connection import newer_schema
+
+    before = connection.execute("PRAGMA user_version").fetchall()[0][0]
+    if before > SCHEMA_VERSION:
+        raise newer_schema(db_path, before)
+    for version, path in migration_files():
+        if before < version <= SCHEMA_VERSION:
+            with connection:  # a savepoint: the migration and its version commit together
+                connection.execute(path.read_text())
+                connection.execute(f"PRAGMA user_version = {version}")
+    return before

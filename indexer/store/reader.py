@@ -1,0 +1,100 @@
+"""Reads of the index: previous state for change detection, facts for status and cache."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from indexer.model import FileStamp
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    stamp: FileStamp
+    sha256: str | None
+    status: str
+    language: str | None
+    parser_version: str | None
+
+
+def load_previous(connection: apsw.Connection) -> dict[str, StoredFile]:
+    """Every stored file's stamp and parse state, in one query."""
+    return {
+        path: StoredFile(FileStamp(size, mtime_ns, inode), sha, status, language, version)
+        for path, size, mtime_ns, inode, sha, status, language, version in connection.execute(
+            "SELECT f.path, f.size, f.mtime_ns, f.inode, f.sha256, f.status, f.language,"
+            " a.parser_version FROM files f LEFT JOIN asts a ON a.id = f.ast_id")
+    }
+
+
+def last_run(connection: apsw.Connection) -> dict[str, Any] | None:
+    for started, finished, summary in connection.execute(
+            "SELECT started_at, finished_at, summary FROM runs ORDER BY id DESC LIMIT 1"):
+        return {"started_at": started, "finished_at": finished,
+                "summary": json.loads(summary) if summary else None}
+    return None
+
+
+def status_facts(connection: apsw.Connection, db_path: Path) -> dict[str, Any]:
+    """Files by language and status, failures with reasons, size, last run, generation."""
+    one = lambda sql: connection.execute(sql).fetchall()[0][0]  # noqa: E731
+    by_language = {lang or "(none)": count for lang, count in connection.execute(
+        "SELECT language, count(*) FROM files GROUP BY language ORDER BY count(*) DESC")}
+    by_status = dict(connection.execute(
+        "SELECT status, count(*) FROM files GROUP BY status ORDER BY count(*) DESC"))
+    failures = [{"path": p, "status": s, "error": e} for p, s, e in connection.execute(
+        "SELECT path, status, error FROM files WHERE status = 'failed' ORDER BY path")]
+    db_bytes = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*")
+                   if p.is_file() and not p.name.endswith(".lock"))
+    return {
+        "db": str(db_path),
+        "db_bytes": db_bytes,
+        "generation": one("SELECT coalesce(max(generation), 0) FROM generations"),
+        "files": one("SELECT count(*) FROM files"),
+        "by_language": by_language,
+        "by_status": by_status,
+        "failures": failures,
+        "symbols": one("SELECT count(*) FROM symbol_rows"),
+        "tokens": one("SELECT count(*) FROM tokens"),
+        "last_run": last_run(connection),
+    }
+
+
+def cache_stats(connection: apsw.Connection) -> dict[str, Any]:
+    entries, blob_bytes, unreferenced = connection.execute(
+        "SELECT count(*), coalesce(sum(length(blob)), 0),"
+        " (SELECT count(*) FROM asts WHERE id NOT IN (SELECT ast_id FROM files"
+        "  WHERE ast_id IS NOT NULL)) FROM asts").fetchall()[0]
+    run = last_run(connection)
+    cache = (run or {}).get("summary") or {}
+    hits, misses = cache.get("cache", {}).get("hits", 0), cache.get("cache", {}).get("misses", 0)
+    return {"entries": entries, "bytes": blob_bytes, "unreferenced": unreferenced,
+            "last_run": {"hits": hits, "misses": misses,
+                         "hit_ratio": round(hits / (hits + misses), 4) if hits + misses else None}}
+
+
+def clear_cache(connection: apsw.Connection, older_than_days: float, everything: bool) -> int:
+    """Drop ASTs no file uses and unused for the given days; ``everything`` drops all of them.
+
+    Files whose AST is dropped lose their postings and symbols and are re-parsed by the next
+    index run (it sees the missing AST). Returns the number of entries removed.
+    """
+    cutoff = time.time() - older_than_days * 86400
+    with connection:
+        if everything:
+            connection.execute("DELETE FROM postings")
+            connection.execute("DELETE FROM symbol_rows")
+            connection.execute("UPDATE files SET ast_id = NULL WHERE ast_id IS NOT NULL")
+            condition, bindings = "1", ()
+        else:
+            condition = ("last_used < ? AND id NOT IN"
+                         " (SELECT ast_id FROM files WHERE ast_id IS NOT NULL)")
+            bindings = (cutoff,)
+        connection.execute(f"DELETE FROM asts WHERE {condition}", bindings)
+        removed = connection.changes()
+    return int(removed)

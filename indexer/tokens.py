@@ -1,0 +1,29 @@
+"""Token extraction for the postings: identifier-like words of a file, in C-speed regex.
+
+Every identifier, keyword and word inside string literals and comments of a file is a token;
+this is a superset of what a rule's literal can need, so the prefilter stays sound. Tokens shorter
+than MIN_LEN or longer than MAX_LEN are not stored; the prefilter never requires such a token.
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_LEN = 2
+MAX_LEN = 64
+# bump with any change to the extraction below: stored postings are keyed by it
+TOKENIZER_VERSION = 1
+
+_WORD = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]+")
+
+
+def extract_tokens(source: bytes) -> list[str]:
+    """The distinct storable tokens of ``source``, sorted."""
+    words = set(_WORD.findall(source))
+    return sorted(w.decode("utf-8", "replace") for w in words if len(w) <= MAX_LEN)
+
+
+def storable(token: str) -> bool:
+    """Whether the postings can hold ``token`` (the prefilter only asks for such tokens)."""
+    raw = token.encode("utf-8", "replace")
+    return len(raw) <= MAX_LEN and _WORD.fullmatch(raw) is not None
