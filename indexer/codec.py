@@ -1,19 +1,21 @@
-"""The AST blob format: flat preorder arrays in msgpack.
+"""The AST blob format: flat preorder arrays in msgpack, zlib-compressed.
 
-A blob is ``msgpack([header, kinds, start_deltas, lengths, depth_deltas])`` where
+A blob is ``zlib(msgpack([header, kinds, start_deltas, lengths, depth_deltas]))`` where
 
 - ``header`` = ``{"v": FORMAT_VERSION, "lang": str, "parser": str, "types": {kind_id: [name, named]}}``
   (``types`` lists only the kinds that occur, so a blob is readable without the grammar);
 - the four arrays have one entry per node in preorder (every node, named or not);
 - ``start_deltas[i] = start[i] - start[i-1]`` (``start[-1] = 0``), ``lengths[i] = end[i] - start[i]``,
   ``depth_deltas[i] = depth[i] - depth[i-1]`` (root depth 0): small numbers, so msgpack's
-  variable-width integers keep a blob about the size of its source.
+  variable-width integers keep a blob about the size of its source, and zlib level 1
+  (measured on Django: 0.37x of the source, ~0.4 ms a file) a third of that.
 
 Decoding uses C-level ``accumulate``/``map`` and never recurses, so a 100k-deep tree is fine.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from itertools import accumulate, chain
 from operator import add, sub
@@ -21,8 +23,9 @@ from typing import Any
 
 import msgpack
 
-# v1: preorder kinds, delta starts, lengths, delta depths; per-blob type table.
+# v1: zlib(msgpack): preorder kinds, delta starts, lengths, delta depths; per-blob type table.
 FORMAT_VERSION = 1
+ZLIB_LEVEL = 1
 
 
 class BlobFormatError(ValueError):
@@ -81,15 +84,16 @@ def encode(language: str, parser_version: str, types: dict[int, tuple[str, bool]
     depth_deltas = list(map(sub, depths, chain((0,), depths)))
     header = {"v": FORMAT_VERSION, "lang": language, "parser": parser_version,
               "types": {k: list(v) for k, v in types.items()}}
-    return msgpack.packb([header, kinds, start_deltas, lengths, depth_deltas], use_bin_type=True)
+    return zlib.compress(msgpack.packb([header, kinds, start_deltas, lengths, depth_deltas],
+                                       use_bin_type=True), ZLIB_LEVEL)
 
 
 def decode(blob: bytes) -> FlatAst:
     """Unpack a blob; raises BlobFormatError for bytes that are not a readable blob."""
     try:
         header, kinds, start_deltas, lengths, depth_deltas = msgpack.unpackb(
-            blob, raw=False, strict_map_key=False)
-    except (ValueError, TypeError, msgpack.UnpackException) as exc:
+            zlib.decompress(blob), raw=False, strict_map_key=False)
+    except (ValueError, TypeError, zlib.error, msgpack.UnpackException) as exc:
         raise BlobFormatError(f"not an AST blob: {exc}") from exc
     if not isinstance(header, dict) or header.get("v") != FORMAT_VERSION:
         raise BlobFormatError(f"AST blob format {_version_of(header)} is not {FORMAT_VERSION}")
@@ -103,6 +107,19 @@ def decode(blob: bytes) -> FlatAst:
         depths=list(accumulate(depth_deltas)),
         types={int(k): (v[0], bool(v[1])) for k, v in header["types"].items()},
     )
+
+
+def encode_facts(token_ids: list[int], symbols: list[tuple[str, str, int, int]]) -> bytes:
+    """Pack what a content adds to postings and symbols: sorted token ids as deltas."""
+    ordered = sorted(token_ids)
+    deltas = list(map(sub, ordered, chain((0,), ordered)))
+    return zlib.compress(msgpack.packb([deltas, symbols], use_bin_type=True), ZLIB_LEVEL)
+
+
+def decode_facts(blob: bytes) -> tuple[list[int], list[list[Any]]]:
+    """(token ids, symbols as [name, kind, start_line, end_line])."""
+    deltas, symbols = msgpack.unpackb(zlib.decompress(blob), raw=False)
+    return list(accumulate(deltas)), symbols
 
 
 def _version_of(header: Any) -> object:

@@ -14,7 +14,7 @@ from typing import Any
 from indexer import changes as change_detection
 from indexer import languages
 from indexer.errors import Interrupted
-from indexer.model import FileStamp, ParseResult, ParseTask, WalkedFile
+from indexer.model import FileStamp, ParseResult, ParseTask, PoolStats, WalkedFile
 from indexer.settings import BINARY_SNIFF_BYTES, IndexOptions
 from indexer.walk import WalkReport, walk
 
@@ -54,6 +54,8 @@ class _Run:
     total: int
     done: int = 0
     in_flight: dict[int, tuple[_Candidate, str, str]] = field(default_factory=dict)
+    leaders: dict[tuple[str, str], int] = field(default_factory=dict)  # content -> task parsing it
+    followers: dict[int, list[_Candidate]] = field(default_factory=dict)  # same content, waiting
 
     def resolved(self) -> None:
         self.done += 1
@@ -68,39 +70,78 @@ def index(options: IndexOptions, progress: Progress | None = None) -> dict[str, 
     unusable, Interrupted on SIGINT/SIGTERM after committing everything already parsed.
     """
     from indexer.store.connection import open_db, writer_lock
-    from indexer.store.reader import load_previous
-    from indexer.store.writer import IndexWriter, record_run, utc_now
+    from indexer.store.reader import last_options_hash, load_stamps, stored_languages
+    from indexer.store.runs import record_run, utc_now
 
     started_at, clock = utc_now(), time.perf_counter()
     counts = IndexCounts()
     with writer_lock(options.db_path):
         connection = open_db(options.db_path)
         try:
-            previous = load_previous(connection)
+            options_hash = _options_hash(options, stored_languages(connection))
+            recheck = options_hash != last_options_hash(connection)
             report = WalkReport()
-            diff = change_detection.diff({p: f.stamp for p, f in previous.items()},
-                                         walk(options.root, report))
-            candidates = _candidates(diff, previous, options)
+            diff = change_detection.diff(load_stamps(connection), walk(options.root, report))
+            candidates = _candidates(connection, diff, options, recheck)
             counts.seen, counts.unchanged = diff.seen, diff.seen - len(candidates)
-            writer = IndexWriter(connection)
-            run = _Run(options, writer, counts, progress, len(candidates) + len(diff.deleted))
-            pool = _run_parsers(run, candidates, diff.deleted)
-            summary = _summary(options, writer.generation, counts, pool, clock, report)
-            record_run(connection, started_at, summary)
+            generation, pool_stats = _apply(connection, options, candidates, diff.deleted,
+                                            counts, progress)
+            summary = _summary(options, generation, counts, pool_stats, clock, report)
+            record_run(connection, started_at, options_hash, summary)
             return summary
         finally:
             connection.close()
 
 
-def _candidates(diff: change_detection.ChangeSet, previous: dict[str, Any],
-                options: IndexOptions) -> list[_Candidate]:
+def _options_hash(options: IndexOptions, present: set[str]) -> str:
+    """What decides whether an unchanged file's stored outcome still holds: the language map,
+    the options that select and limit parsing, and each relevant grammar's parser version."""
+    import hashlib
+    import json
+
+    selected = present | set(options.only or ())
+    versions = {}
+    for language in sorted(selected):
+        try:
+            versions[language] = languages.parser_version(language)
+        except languages.GrammarUnavailable:
+            versions[language] = None
+    shape = [sorted(languages.EXTENSIONS.items()), sorted(languages.FILENAMES.items()),
+             sorted(options.only or ()), options.max_file_size, versions]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
+def _candidates(connection: Any, diff: change_detection.ChangeSet, options: IndexOptions,
+                recheck: bool) -> list[_Candidate]:
+    """Files that need work, sorted by path: new, stat-changed, and (only when the options
+    hash changed) unchanged files whose stored outcome the new options would not give."""
+    from indexer.store.reader import load_stored
+
+    stored = load_stored(connection, [w.path for w in diff.stat_changed] +
+                         (diff.unchanged if recheck else []))
     found = [_Candidate(w, None, False) for w in diff.added]
-    found += [_Candidate(w, previous[w.path], False) for w in diff.stat_changed]
-    unchanged = {w: previous[w] for w in diff.unchanged}
-    for path, stored in unchanged.items():
-        if _is_stale(path, stored, options):
-            found.append(_Candidate(WalkedFile(path, stored.stamp), stored, True))
+    found += [_Candidate(w, stored[w.path], False) for w in diff.stat_changed]
+    if recheck:
+        found += [_Candidate(WalkedFile(path, stored[path].stamp), stored[path], True)
+                  for path in diff.unchanged if _is_stale(path, stored[path], options)]
+    found.sort(key=lambda c: c.walked.path)
     return found
+
+
+def _apply(connection: Any, options: IndexOptions, candidates: list[_Candidate],
+           deleted: list[str], counts: IndexCounts,
+           progress: Progress | None) -> tuple[int, Any]:
+    """Settle, parse and commit the candidates and deletions; (generation, pool stats)."""
+    from indexer.store.reader import current_generation
+
+    if not candidates and not deleted:
+        return current_generation(connection), PoolStats()
+    from indexer.store.writer import IndexWriter
+
+    writer = IndexWriter(connection)
+    run = _Run(options, writer, counts, progress, len(candidates) + len(deleted))
+    stats = _run_parsers(run, candidates, deleted)
+    return writer.generation, stats
 
 
 def _is_stale(path: str, stored: Any, options: IndexOptions) -> bool:
@@ -144,7 +185,7 @@ def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str]) ->
                           "run `codelens index` again to finish the rest") from None
     finally:
         pool.close()
-    return pool
+    return pool.stats
 
 
 def _plan(run: _Run, candidates: list[_Candidate]) -> Iterator[ParseTask]:
@@ -192,12 +233,18 @@ def _settle(run: _Run, task_id: int, candidate: _Candidate) -> ParseTask | None:
         return None
     cached = run.writer.cached_ast(sha, version) if options.use_cache else None
     if cached is not None:
-        ast_id, parse_error = cached
+        ast_id, parsed, parse_error = cached
         status = "syntax_error" if parse_error else "ok"
         _record(run, candidate, FileRow(walked.path, language, walked.stamp, sha, status,
-                                        parse_error), ast_id=ast_id)
+                                        parse_error), ast_id=ast_id, parsed=parsed)
         run.counts.hits += 1
         return None
+    leader = run.leaders.get((sha, version))
+    if leader is not None:  # identical content already being parsed: take its result
+        run.followers[leader].append(candidate)
+        return None
+    run.leaders[(sha, version)] = task_id
+    run.followers[task_id] = []
     run.in_flight[task_id] = (candidate, language, sha)
     return ParseTask(task_id, abspath, language)
 
@@ -229,15 +276,41 @@ def _skip_reason(language: str | None, stamp: FileStamp, binary: bool,
 
 
 def _finish(run: _Run, result: ParseResult) -> None:
+    candidate, language, sha = run.in_flight.pop(result.task_id)
+    del run.leaders[(sha, languages.parser_version(language))]
+    _finish_one(run, candidate, language, sha, result)
+    for follower in run.followers.pop(result.task_id):
+        if result.status in PARSED_STATUSES:
+            run.counts.hits += 1
+            _record(run, follower, _row(follower, language, sha, result), parsed=result)
+        elif result.status == "failed":  # same content, same parser: same failure
+            _finish_one(run, follower, language, sha, result)
+        else:  # the leader's own file vanished or changed: parse the follower's file itself
+            _finish_one(run, follower, language, sha, _parse_inline(run, follower, language))
+
+
+def _parse_inline(run: _Run, candidate: _Candidate, language: str) -> ParseResult:
+    from indexer.parse import worker
+
+    task = ParseTask(-1, os.path.join(run.options.root, candidate.walked.path), language)
+    return worker.parse_file(task, worker.Parsers(), run.options.max_file_size,
+                             run.options.parse_timeout)
+
+
+def _row(candidate: _Candidate, language: str, sha: str, result: ParseResult) -> Any:
     from indexer.store.writer import FileRow
 
-    candidate, language, sha = run.in_flight.pop(result.task_id)
+    return FileRow(candidate.walked.path, language, candidate.walked.stamp, result.sha256 or sha,
+                   result.status, result.error or None)
+
+
+def _finish_one(run: _Run, candidate: _Candidate, language: str, sha: str,
+                result: ParseResult) -> None:
     walked = candidate.walked
     if result.status == "vanished":
         _vanished(run, walked.path, candidate.previous)
         return
-    row = FileRow(walked.path, language, walked.stamp, result.sha256 or sha, result.status,
-                  result.error or None)
+    row = _row(candidate, language, sha, result)
     if result.status in PARSED_STATUSES:
         run.counts.parsed += 1
         run.counts.misses += 1
@@ -274,9 +347,8 @@ def _delete(run: _Run, path: str) -> None:
     run.resolved()
 
 
-def _summary(options: IndexOptions, generation: int, counts: IndexCounts, pool: Any,
+def _summary(options: IndexOptions, generation: int, counts: IndexCounts, stats: Any,
              clock: float, report: WalkReport) -> dict[str, Any]:
-    stats = pool.stats
     return {
         "root": str(options.root),
         "db": str(options.db_path),

@@ -3,15 +3,14 @@
 Ignore rules have real .gitignore semantics through ``pathspec``: a ``.gitignore`` or
 ``.codelensignore`` applies below its own directory, deeper files win, ``!`` re-includes, and
 ``.git/info/exclude`` applies to the whole tree. ``.git/`` and ``.codelens/`` are never walked.
-Symlinks are followed only to targets inside the root, and each real directory is walked once,
-so links out of the tree are skipped and loops are harmless.
+A symlink to a regular file inside the root is indexed; links out of the root and links to
+directories are not followed (as ripgrep does by default), so a link loop cannot happen.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,15 +34,14 @@ class _Rules:
     spec: object  # pathspec.GitIgnoreSpec
 
 
-def _load_rules(directory: Path, base: str, names: tuple[str, ...]) -> list[_Rules]:
+def _load_rules(directory: str, base: str, names: list[str]) -> list[_Rules]:
     lines: list[str] = []
     for name in names:
         try:
-            lines += (directory / name).read_text(encoding="utf-8", errors="replace").splitlines()
-        except (FileNotFoundError, NotADirectoryError):
-            continue
+            with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as f:
+                lines += f.read().splitlines()
         except OSError:
-            continue  # an unreadable ignore file ignores nothing, like git
+            continue  # gone since listed, or unreadable: it ignores nothing, as in git
     if not lines:
         return []
     import pathspec
@@ -61,79 +59,66 @@ def _ignored(rules: list[_Rules], rel: str) -> bool:
     return verdict
 
 
-def walk(root: Path, report: WalkReport | None = None) -> Iterator[WalkedFile]:
-    """Every non-ignored regular file under ``root``, with its stat stamp."""
+def walk(root: Path, report: WalkReport | None = None) -> list[WalkedFile]:
+    """Every non-ignored regular file under ``root``, with its stat stamp (in no set order)."""
     report = report if report is not None else WalkReport()
-    root = root.resolve()
-    rules = _load_rules(root / ".git" / "info", "", ("exclude",))
-    seen_dirs = {_dir_key(root)}
-    stack: list[tuple[Path, str, list[_Rules]]] = [(root, "", rules)]
+    top = str(root.resolve())
+    info_dir = os.path.join(top, ".git", "info")
+    rules = _load_rules(info_dir, "", ["exclude"]) if os.path.isfile(
+        os.path.join(info_dir, "exclude")) else []
+    found: list[WalkedFile] = []
+    stack: list[tuple[str, str, list[_Rules]]] = [(top, "", rules)]
     while stack:
         directory, prefix, inherited = stack.pop()
-        rules = inherited + _load_rules(directory, prefix, IGNORE_FILES)
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory) as listing:
+                entries = list(listing)
         except OSError as exc:
             report.problems.append((prefix.rstrip("/") or ".", f"cannot list: {exc.strerror}"))
             continue
-        subdirs = []
+        present = [e.name for e in entries if e.name in IGNORE_FILES]
+        rules = inherited + _load_rules(directory, prefix, present) if present else inherited
         for entry in entries:
-            rel = prefix + entry.name
-            found = _classify(entry, root, rel, rules, seen_dirs, report)
-            if isinstance(found, WalkedFile):
-                yield found
-            elif found is not None:
-                subdirs.append((found, rel + "/", rules))
-        stack.extend(reversed(subdirs))  # preorder, sorted: a deterministic walk
+            _visit(entry, prefix + entry.name, top, rules, stack, found, report)
+    return found
 
 
-def _classify(entry: os.DirEntry[str], root: Path, rel: str, rules: list[_Rules],
-              seen_dirs: set[tuple[int, int]], report: WalkReport) -> WalkedFile | Path | None:
-    """A file to index, a directory to descend into, or None to skip."""
-    if entry.name in NEVER_WALKED:
-        return None
-    is_link = False
+def _visit(entry: os.DirEntry[str], rel: str, top: str, rules: list[_Rules],
+           stack: list[tuple[str, str, list[_Rules]]], found: list[WalkedFile],
+           report: WalkReport) -> None:
+    """Queue a directory, record a file, or skip the entry (d_type first: no syscall)."""
     try:
-        is_link = entry.is_symlink()
-        info = entry.stat()  # follows a link: the target's stat
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name not in NEVER_WALKED and not (rules and _ignored(rules, rel + "/")):
+                stack.append((entry.path, rel + "/", rules))
+            return
+        if entry.is_symlink():
+            _visit_link(entry, rel, top, rules, found, report)
+            return
+        if not entry.is_file(follow_symlinks=False) or (rules and _ignored(rules, rel)):
+            return  # sockets, fifos, devices; or ignored
+        info = entry.stat(follow_symlinks=False)
     except OSError as exc:
-        if not is_link_broken(entry):
-            report.problems.append((rel, f"cannot stat: {exc.strerror}"))
-        return None
-    if stat.S_ISDIR(info.st_mode):
-        if _ignored(rules, rel + "/"):
-            return None
-        path = Path(entry.path)
-        if is_link and not _inside(path, root):
-            report.links_skipped += 1
-            return None
-        key = (info.st_dev, info.st_ino)
-        if key in seen_dirs:
-            return None  # a link loop or a second link to a walked directory
-        seen_dirs.add(key)
-        return path
-    if not stat.S_ISREG(info.st_mode) or _ignored(rules, rel):
-        return None
-    if is_link and not _inside(Path(entry.path), root):
-        report.links_skipped += 1
-        return None
-    return WalkedFile(rel, FileStamp(info.st_size, info.st_mtime_ns, info.st_ino))
+        report.problems.append((rel, f"cannot stat: {exc.strerror}"))
+        return
+    found.append(WalkedFile(rel, FileStamp(info.st_size, info.st_mtime_ns, info.st_ino)))
 
 
-def is_link_broken(entry: os.DirEntry[str]) -> bool:
+def _visit_link(entry: os.DirEntry[str], rel: str, top: str, rules: list[_Rules],
+                found: list[WalkedFile], report: WalkReport) -> None:
+    """A link to a regular file inside the root is indexed (with the target's content);
+    links out of the root and links to directories are not followed, so loops cannot happen."""
     try:
-        return entry.is_symlink() and not os.path.exists(entry.path)
+        info = os.stat(entry.path)
     except OSError:
-        return False
+        return  # dangling
+    if (not stat.S_ISREG(info.st_mode) or not _inside(entry.path, top)
+            or (rules and _ignored(rules, rel))):
+        report.links_skipped += 1
+        return
+    found.append(WalkedFile(rel, FileStamp(info.st_size, info.st_mtime_ns, info.st_ino)))
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(root)
-    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
-        return False
-
-
-def _dir_key(path: Path) -> tuple[int, int]:
-    info = path.stat()
-    return info.st_dev, info.st_ino
+def _inside(path: str, top: str) -> bool:
+    real = os.path.realpath(path)
+    return real == top or real.startswith(top + os.sep)

@@ -27,11 +27,11 @@ CREATE TABLE asts (
     sha256         TEXT    NOT NULL,
     parser_version TEXT    NOT NULL,
     language       TEXT    NOT NULL,
-    blob           BLOB    NOT NULL,     -- msgpack, flat preorder arrays (codec FORMAT_VERSION)
+    blob           BLOB    NOT NULL,     -- zlib(msgpack), flat preorder arrays (indexer/codec.py)
     node_count     INTEGER NOT NULL,
     parse_error    TEXT,                 -- first syntax error of the content; NULL when clean
-    token_ids      TEXT    NOT NULL,     -- JSON array of tokens.id found in the content
-    symbols        TEXT    NOT NULL,     -- JSON array of [name, kind, start_line, end_line]
+    facts          BLOB    NOT NULL,     -- zlib(msgpack([token id deltas, symbols])): what a
+                                         -- file with this content adds to postings/symbol_rows
     created_at     INTEGER NOT NULL,     -- unix seconds
     last_used      INTEGER NOT NULL,     -- unix seconds; `codelens cache clear` evicts by it
     UNIQUE (sha256, parser_version)
@@ -78,6 +78,7 @@ CREATE TABLE runs (
     id          INTEGER PRIMARY KEY,
     started_at  TEXT    NOT NULL,
     finished_at TEXT,
+    options_hash TEXT,                   -- hash of what shapes the index (grammars, --only, ...)
     summary     TEXT                     -- JSON: the object `codelens index --json` prints
 );
 

@@ -17,24 +17,14 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-from indexer.model import ParseResult, ParseTask
+from indexer.model import ParseResult, ParseTask, PoolStats
 from indexer.parse import worker as parse_worker
 
 BATCH = 8  # tasks in flight per worker: enough to hide the pipe round trip
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-
-
-@dataclass
-class PoolStats:
-    workers: int = 0
-    respawns: int = 0
-    timeouts: int = 0
-    recycles: int = 0
-    overhead_ms: list[float] = field(default_factory=list)  # per file: round trip minus parse
 
 
 class Parser(Protocol):

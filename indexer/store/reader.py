@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import apsw
 
 from indexer.model import FileStamp
 
 
-@dataclass(frozen=True, slots=True)
-class StoredFile:
+class StoredFile(NamedTuple):
     stamp: FileStamp
     sha256: str | None
     status: str
@@ -22,14 +20,40 @@ class StoredFile:
     parser_version: str | None
 
 
-def load_previous(connection: apsw.Connection) -> dict[str, StoredFile]:
-    """Every stored file's stamp and parse state, in one query."""
+def load_stamps(connection: apsw.Connection) -> dict[str, tuple[int, int, int]]:
+    """path -> (size, mtime_ns, inode) of every stored file: all the no-op path reads."""
+    return {row[0]: row[1:] for row in connection.execute(
+        "SELECT path, size, mtime_ns, inode FROM files")}
+
+
+def load_stored(connection: apsw.Connection, paths: list[str]) -> dict[str, StoredFile]:
+    """Stamp and parse state of the given stored files."""
+    if not paths:
+        return {}
+    stamp, stored = FileStamp._make, StoredFile._make
     return {
-        path: StoredFile(FileStamp(size, mtime_ns, inode), sha, status, language, version)
+        path: stored((stamp((size, mtime_ns, inode)), sha, status, language, version))
         for path, size, mtime_ns, inode, sha, status, language, version in connection.execute(
             "SELECT f.path, f.size, f.mtime_ns, f.inode, f.sha256, f.status, f.language,"
-            " a.parser_version FROM files f LEFT JOIN asts a ON a.id = f.ast_id")
+            " a.parser_version FROM carray(?) c JOIN files f ON f.path = c.value"
+            " LEFT JOIN asts a ON a.id = f.ast_id", (apsw.carray(tuple(paths)),))
     }
+
+
+def stored_languages(connection: apsw.Connection) -> set[str]:
+    return {lang for (lang,) in connection.execute(
+        "SELECT DISTINCT language FROM files WHERE language IS NOT NULL")}
+
+
+def current_generation(connection: apsw.Connection) -> int:
+    return int(connection.execute(
+        "SELECT coalesce(max(generation), 0) FROM generations").fetchall()[0][0])
+
+
+def last_options_hash(connection: apsw.Connection) -> str | None:
+    for (value,) in connection.execute("SELECT options_hash FROM runs ORDER BY id DESC LIMIT 1"):
+        return str(value) if value else None
+    return None
 
 
 def last_run(connection: apsw.Connection) -> dict[str, Any] | None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import json
 import time
+from array import array
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import apsw
 
+from indexer import codec
 from indexer.model import FileStamp, ParseResult
+from indexer.store.reader import current_generation
+from indexer.store.runs import utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +39,6 @@ class _Pending:
     deleted: list[str] = field(default_factory=list)
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
 class IndexWriter:
     """Queues file outcomes and commits them in batches, each as a new generation."""
 
@@ -48,29 +47,36 @@ class IndexWriter:
         self.connection = connection
         self.batch_files = batch_files
         self.batch_seconds = batch_seconds
-        self.generation = self._current_generation()
+        self.generation = current_generation(connection)
         self.committed_generations = 0
         self._pending = _Pending()
         self._last_commit = time.monotonic()
         self._previous = {path: (file_id, ast_id) for path, file_id, ast_id in connection.execute(
             "SELECT path, id, ast_id FROM files")}
+        self._token_ids: dict[str, int] = {}  # filled per batch, only with the tokens it needs
+        # ASTs stored by this run: identical files parsed once share them
+        self._stored: dict[tuple[str, str], tuple[int, tuple[list[int], list[Any]]]] = {}
+        self._pending_asts: dict[tuple[str, str], ParseResult] = {}  # parsed, not committed
 
-    def _current_generation(self) -> int:
-        return self.connection.execute(
-            "SELECT coalesce(max(generation), 0) FROM generations").fetchall()[0][0]
-
-    def cached_ast(self, sha256: str, parser_version: str) -> tuple[int, str | None] | None:
-        """(id, syntax error or None) of a stored AST for this content and parser, if any."""
+    def cached_ast(self, sha256: str,
+                   parser_version: str) -> tuple[int | None, ParseResult | None, str | None] | None:
+        """A stored AST for this content and parser, if any: (id, None, syntax error), or
+        (None, result, syntax error) for one parsed by this run but not committed yet."""
+        waiting = self._pending_asts.get((sha256, parser_version))
+        if waiting is not None:
+            return None, waiting, waiting.error or None
         for ast_id, parse_error in self.connection.execute(
                 "SELECT id, parse_error FROM asts WHERE sha256 = ? AND parser_version = ?",
                 (sha256, parser_version)):
-            return int(ast_id), parse_error
+            return int(ast_id), None, parse_error
         return None
 
     def put(self, row: FileRow, ast_id: int | None = None,
             parsed: ParseResult | None = None) -> None:
         """Record a file's new state: a cached AST, a fresh parse result, or neither."""
         self._pending.rows.append((row, ast_id, parsed))
+        if parsed is not None:
+            self._pending_asts[(parsed.sha256, parsed.parser_version)] = parsed
         self._maybe_commit()
 
     def touch(self, path: str, stamp: FileStamp) -> None:
@@ -90,58 +96,85 @@ class IndexWriter:
     def commit(self) -> None:
         """Write everything queued in one transaction; a batch with changes is a generation."""
         pending, self._pending = self._pending, _Pending()
+        self._pending_asts = {}
         self._last_commit = time.monotonic()
         if not (pending.rows or pending.stamps or pending.deleted):
             return
+        changed = bool(pending.rows or pending.deleted)
+        generation = self.generation + 1 if changed else self.generation
         with self.connection:
-            changed = bool(pending.rows or pending.deleted)
-            generation = self.generation + 1 if changed else self.generation
-            now = int(time.time())
-            for path, stamp in pending.stamps:
-                self.connection.execute(
-                    "UPDATE files SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?",
-                    (stamp.size, stamp.mtime_ns, stamp.inode, path))
-            for row, ast_id, parsed in pending.rows:
-                if parsed is not None:
-                    ast_id = self._store_ast(row, parsed, now)
-                elif ast_id is not None:
-                    self.connection.execute("UPDATE asts SET last_used = ? WHERE id = ?",
-                                            (now, ast_id))
-                self._write_file(row, ast_id, generation)
-            for path in pending.deleted:
-                self._delete_file(path, generation)
+            self.connection.executemany(
+                "UPDATE files SET size = ?, mtime_ns = ?, inode = ? WHERE path = ?",
+                [(st.size, st.mtime_ns, st.inode, path) for path, st in pending.stamps])
             if changed:
-                self.connection.execute(
-                    "INSERT INTO generations (generation, committed_at) VALUES (?, ?)",
-                    (generation, utc_now()))
+                self._write_batch(pending, generation)
         if changed:
             self.generation = generation
             self.committed_generations += 1
 
-    def _store_ast(self, row: FileRow, parsed: ParseResult, now: int) -> int:
-        execute = self.connection.execute
-        tokens = json.dumps(parsed.tokens)
-        execute("INSERT OR IGNORE INTO tokens (text) SELECT value FROM json_each(?)", (tokens,))
-        token_ids = execute(
-            "SELECT json_group_array(t.id) FROM json_each(?) j JOIN tokens t ON t.text = j.value",
-            (tokens,)).fetchall()[0][0]
-        return int(execute(
+    def _write_batch(self, pending: _Pending, generation: int) -> None:
+        now = int(time.time())
+        self._assign_token_ids([parsed.tokens for _, _, parsed in pending.rows if parsed])
+        removed, added = array("q"), array("q")  # postings as token_id << 32 | file_id
+        forgotten: list[int] = []  # file ids whose symbols go
+        symbols: list[list[Any]] = []  # [file_id, name, kind, start_line, end_line]
+        for row, ast_id, parsed in pending.rows:
+            facts: tuple[list[int], list[Any]] = ([], [])
+            if parsed is not None:
+                ast_id, facts = self._store_ast(row, parsed, now)
+            elif ast_id is not None:
+                self.connection.execute("UPDATE asts SET last_used = ? WHERE id = ?", (now, ast_id))
+                facts = self._facts(ast_id)
+            removed.extend(self._forget(row.path, generation, forgotten, deleting=False))
+            file_id = self._write_file(row, ast_id, generation)
+            added.extend(_postings(file_id, facts[0]))
+            symbols.extend([file_id, *symbol] for symbol in facts[1])
+        for path in pending.deleted:
+            removed.extend(self._forget(path, generation, forgotten, deleting=True))
+        self._apply_postings(removed, added)
+        self._apply_symbols(forgotten, symbols)
+        self.connection.execute("INSERT INTO generations (generation, committed_at) VALUES (?, ?)",
+                                (generation, utc_now()))
+
+    def _assign_token_ids(self, token_lists: list[list[str]]) -> None:
+        """Make sure every token has an id in ``self._token_ids`` (one query for the new ones)."""
+        missing = set().union(*token_lists) - self._token_ids.keys()
+        if not missing:
+            return
+        texts = apsw.carray(tuple(missing))
+        self.connection.execute("INSERT INTO tokens (text) SELECT value FROM carray(?) WHERE true"
+                                " ON CONFLICT (text) DO NOTHING", (texts,))
+        self._token_ids.update((text, token_id) for token_id, text in self.connection.execute(
+            "SELECT t.id, t.text FROM carray(?) c JOIN tokens t ON t.text = c.value", (texts,)))
+
+    def _facts(self, ast_id: int) -> tuple[list[int], list[Any]]:
+        for (blob,) in self.connection.execute("SELECT facts FROM asts WHERE id = ?", (ast_id,)):
+            return codec.decode_facts(blob)
+        return [], []
+
+    def _store_ast(self, row: FileRow, parsed: ParseResult,
+                   now: int) -> tuple[int, tuple[list[int], list[Any]]]:
+        """Insert a parse result's AST once per run (identical files share the result)."""
+        key = (parsed.sha256, parsed.parser_version)
+        if key in self._stored:
+            return self._stored[key]
+        token_ids = list(map(self._token_ids.__getitem__, parsed.tokens))
+        ast_id = int(self.connection.execute(
             "INSERT INTO asts (sha256, parser_version, language, blob, node_count, parse_error,"
-            " token_ids, symbols, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " facts, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (sha256, parser_version) DO UPDATE SET blob = excluded.blob,"
             " node_count = excluded.node_count, parse_error = excluded.parse_error,"
-            " token_ids = excluded.token_ids, symbols = excluded.symbols,"
-            " last_used = excluded.last_used RETURNING id",
+            " facts = excluded.facts, last_used = excluded.last_used RETURNING id",
             (parsed.sha256, parsed.parser_version, row.language, parsed.blob, parsed.node_count,
-             parsed.error or None, token_ids, json.dumps(parsed.symbols), now, now)
+             parsed.error or None, codec.encode_facts(token_ids, parsed.symbols), now, now)
         ).fetchall()[0][0])
+        self._stored[key] = ast_id, (token_ids, [list(s) for s in parsed.symbols])
+        return self._stored[key]
 
-    def _write_file(self, row: FileRow, ast_id: int | None, generation: int) -> None:
+    def _write_file(self, row: FileRow, ast_id: int | None, generation: int) -> int:
         execute = self.connection.execute
-        previous = self._previous.get(row.path)
-        if previous is not None:
-            self._drop_derived(*previous)
-        file_id = execute(
+        change = "modified" if row.path in self._previous else "added"
+        file_id = int(execute(
             "INSERT INTO files (path, language, size, mtime_ns, inode, sha256, status, error,"
             " ast_id, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (path) DO UPDATE SET language = excluded.language,"
@@ -149,45 +182,53 @@ class IndexWriter:
             " sha256 = excluded.sha256, status = excluded.status, error = excluded.error,"
             " ast_id = excluded.ast_id, generation = excluded.generation RETURNING id",
             (row.path, row.language, row.stamp.size, row.stamp.mtime_ns, row.stamp.inode,
-             row.sha256, row.status, row.error, ast_id, generation)).fetchall()[0][0]
+             row.sha256, row.status, row.error, ast_id, generation)).fetchall()[0][0])
         self._previous[row.path] = (file_id, ast_id)
-        if ast_id is not None:
-            execute("INSERT INTO postings (token_id, file_id) SELECT value, ?1 FROM json_each("
-                    "(SELECT token_ids FROM asts WHERE id = ?2))", (file_id, ast_id))
-            execute("INSERT INTO symbol_rows (file_id, name, kind, start_line, end_line)"
-                    " SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3"
-                    " FROM json_each((SELECT symbols FROM asts WHERE id = ?2))", (file_id, ast_id))
-        change = "modified" if previous is not None else "added"
         execute("INSERT INTO change_log (generation, path, change) VALUES (?, ?, ?)",
                 (generation, row.path, change))
+        return file_id
 
-    def _drop_derived(self, file_id: int, ast_id: int | None) -> None:
-        """Remove a file's postings and symbols (before rewriting or deleting it)."""
-        if ast_id is None:
-            return
-        self.connection.execute(
-            "DELETE FROM postings WHERE file_id = ?1 AND token_id IN"
-            " (SELECT value FROM json_each((SELECT token_ids FROM asts WHERE id = ?2)))",
-            (file_id, ast_id))
-        self.connection.execute("DELETE FROM symbol_rows WHERE file_id = ?", (file_id,))
-
-    def _delete_file(self, path: str, generation: int) -> None:
-        previous = self._previous.pop(path, None)
+    def _forget(self, path: str, generation: int, forgotten: list[int],
+                deleting: bool) -> array[int]:
+        """Note a file's symbols for removal (and with ``deleting`` drop its row, leaving a
+        tombstone); returns its postings for the caller to remove with the batch."""
+        previous = self._previous.get(path)
         if previous is None:
-            return
-        self._drop_derived(*previous)
-        self.connection.execute("DELETE FROM files WHERE id = ?", (previous[0],))
-        self.connection.execute(
-            "INSERT INTO change_log (generation, path, change) VALUES (?, ?, 'deleted')",
-            (generation, path))
+            return array("q")
+        file_id, ast_id = previous
+        forgotten.append(file_id)
+        if deleting:
+            del self._previous[path]
+            self.connection.execute("DELETE FROM files WHERE id = ?", (file_id,))
+            self.connection.execute(
+                "INSERT INTO change_log (generation, path, change) VALUES (?, ?, 'deleted')",
+                (generation, path))
+        return _postings(file_id, self._facts(ast_id)[0]) if ast_id is not None else array("q")
+
+    def _apply_postings(self, removed: array[int], added: array[int]) -> None:
+        """Sorted bulk delete then insert: B-tree pages are visited in order, once a batch."""
+        if removed:
+            self.connection.execute(
+                "DELETE FROM postings WHERE (token_id, file_id) IN"
+                " (SELECT value >> 32, value & 4294967295 FROM carray(?))",
+                (apsw.carray(array("q", sorted(removed))),))
+        if added:
+            self.connection.execute(
+                "INSERT OR IGNORE INTO postings (token_id, file_id)"
+                " SELECT value >> 32, value & 4294967295 FROM carray(?)",
+                (apsw.carray(array("q", sorted(added))),))
 
 
-RUNS_KEPT = 100
+    def _apply_symbols(self, forgotten: list[int], symbols: list[list[Any]]) -> None:
+        if forgotten:
+            self.connection.execute("DELETE FROM symbol_rows WHERE file_id IN carray(?)",
+                                    (apsw.carray(array("q", forgotten)),))
+        if symbols:
+            self.connection.execute(
+                "INSERT INTO symbol_rows (file_id, name, kind, start_line, end_line)"
+                " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4"
+                " FROM json_each(?)", (json.dumps(symbols),))
 
 
-def record_run(connection: apsw.Connection, started_at: str, summary: dict[str, Any]) -> None:
-    with connection:
-        connection.execute("INSERT INTO runs (started_at, finished_at, summary) VALUES (?, ?, ?)",
-                           (started_at, utc_now(), json.dumps(summary)))
-        connection.execute("DELETE FROM runs WHERE id <= (SELECT max(id) FROM runs) - ?",
-                           (RUNS_KEPT,))
+def _postings(file_id: int, token_ids: list[int]) -> array[int]:
+    return array("q", [token_id << 32 | file_id for token_id in token_ids])
