@@ -209,13 +209,15 @@ class WorkerPool:
                 continue
             if worker.pending and worker.pending[0][0].task_id in self._solo:
                 continue  # a retried file runs alone so its fate is its own
-            room = BATCH - len(worker.pending)
-            if queue and not retry and room >= BATCH // 2:
+            quota = self._recycle_files - worker.files_done - len(worker.pending)
+            room = min(BATCH - len(worker.pending), quota)
+            if queue and not retry and room >= min(BATCH // 2, quota) and room > 0:
                 worker.send([queue.popleft() for _ in range(min(room, len(queue)))])
 
     def _retire_idle(self) -> None:
         for worker in list(self._workers):
-            if not worker.retiring and (worker.files_done >= self._recycle_files
+            if not worker.retiring and (worker.files_done + len(worker.pending)
+                                        >= self._recycle_files
                                         or worker.rss_kb > self._rss_limit_kb):
                 worker.retiring = True
             if worker.retiring and not worker.pending:

@@ -114,8 +114,12 @@ def _parse(parser: Any, source: bytes, timeout: float | None) -> Any:
     if timeout is None:
         return parser.parse(source)
     deadline = time.monotonic() + timeout
-    return parser.parse(lambda offset, _point: source[offset:offset + 65536],
-                        progress_callback=lambda *_: time.monotonic() > deadline)
+    try:
+        return parser.parse(lambda offset, _point: source[offset:offset + 65536],
+                            progress_callback=lambda *_: time.monotonic() > deadline)
+    except ValueError:
+        parser.reset()  # a halted parse would otherwise resume on the next file
+        raise
 
 
 def flatten(tree: Any, language: Any) -> tuple[dict[int, tuple[str, bool]], list[int], list[int],

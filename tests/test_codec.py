@@ -1,0 +1,100 @@
+"""The AST blob: lossless round trips, real trees, deep nesting, refusal of foreign bytes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indexer import codec, languages
+from indexer.parse import worker
+
+
+@st.composite
+def preorder_trees(draw: st.DrawFn) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Valid preorder arrays: depth starts at 0, rises by at most 1, starts never decrease."""
+    size = draw(st.integers(1, 200))
+    kinds, starts, ends, depths = [], [], [], []
+    position, depth = 0, 0
+    for i in range(size):
+        if i:
+            depth = draw(st.integers(1, depth + 1))
+        position += draw(st.integers(0, 50))
+        kinds.append(draw(st.integers(0, 400)))
+        starts.append(position)
+        ends.append(position + draw(st.integers(0, 5000)))
+        depths.append(depth)
+    return kinds, starts, ends, depths
+
+
+@given(preorder_trees())
+def test_round_trip_is_lossless(tree: tuple[list[int], list[int], list[int], list[int]]) -> None:
+    kinds, starts, ends, depths = tree
+    types = {k: (f"kind{k}", k % 2 == 0) for k in set(kinds)}
+    decoded = codec.decode(codec.encode("python", "v1", types, kinds, starts, ends, depths))
+    assert (decoded.kinds, decoded.starts, decoded.ends, decoded.depths) == tree
+    assert decoded.types == types
+    assert decoded.language == "python" and decoded.parser_version == "v1"
+
+
+@given(st.lists(st.integers(0, 2**31 - 1)),
+       st.lists(st.tuples(st.text(), st.text(), st.integers(1, 10**6), st.integers(1, 10**6))))
+def test_facts_round_trip(token_ids: list[int], symbols: list[tuple[str, str, int, int]]) -> None:
+    ids, decoded = codec.decode_facts(codec.encode_facts(token_ids, symbols))
+    assert ids == sorted(token_ids)
+    assert decoded == [list(s) for s in symbols]
+
+
+def _tree_sitter_preorder(source: bytes) -> list[tuple[str, int, int]]:
+    import tree_sitter
+
+    grammar = languages.load_grammar("python")
+    tree = tree_sitter.Parser(grammar.language).parse(source)
+    nodes, stack = [], [tree.root_node]
+    while stack:
+        node = stack.pop()
+        nodes.append((node.type, node.start_byte, node.end_byte))
+        stack.extend(reversed(node.children))
+    return nodes
+
+
+def test_real_tree_matches_tree_sitter() -> None:
+    source = b"def f(a, b=2):\n    return [x * a for x in b if x]  # note\n\nclass C(f): pass\n"
+    parsers = worker.Parsers()
+    parser, _, grammar = parsers.get("python")
+    flat = codec.decode(codec.encode("python", grammar.version,
+                                     *worker.flatten(parser.parse(source), grammar.language)))
+    ours = [(flat.type_name(i), flat.starts[i], flat.ends[i]) for i in range(len(flat))]
+    assert ours == _tree_sitter_preorder(source)
+    parents = flat.parents()
+    assert parents[0] == -1 and all(0 <= p < i for i, p in enumerate(parents) if i)
+    assert flat.subtree_ends()[0] == len(flat)
+
+
+def test_hundred_thousand_deep_nesting_round_trips() -> None:
+    depth = 100_000
+    source = b"x = " + b"(" * depth + b"1" + b")" * depth + b"\n"
+    parsers = worker.Parsers()
+    parser, _, grammar = parsers.get("python")
+    flat = codec.decode(codec.encode("python", grammar.version,
+                                     *worker.flatten(parser.parse(source), grammar.language)))
+    assert max(flat.depths) > depth
+    parents = flat.parents()  # iterative: no recursion limit
+    assert parents[-1] >= 0
+    assert flat.subtree_ends()[0] == len(flat)
+
+
+@pytest.mark.parametrize("blob", [b"", b"not a blob", b"\x78\x01garbage"])
+def test_foreign_bytes_are_refused(blob: bytes) -> None:
+    with pytest.raises(codec.BlobFormatError):
+        codec.decode(blob)
+
+
+def test_other_format_version_is_refused() -> None:
+    import zlib
+
+    import msgpack
+
+    blob = zlib.compress(msgpack.packb([{"v": codec.FORMAT_VERSION + 1}, [], [], [], []]))
+    with pytest.raises(codec.BlobFormatError, match="format"):
+        codec.decode(blob)

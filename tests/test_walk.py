@@ -1,0 +1,66 @@
+"""What the walk covers: real .gitignore semantics, links, and folders it cannot read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from indexer.walk import WalkReport, walk
+from tests.conftest import run_unprivileged, write_tree
+
+
+def paths(root: Path, report: WalkReport | None = None) -> set[str]:
+    return {w.path for w in walk(root, report)}
+
+
+def test_gitignore_nested_negation_and_directories(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        ".gitignore": "*.log\n!keep.log\nbuild/\n/top_only.py\n",
+        "a.py": "", "debug.log": "", "keep.log": "", "top_only.py": "",
+        "build/out.py": "", "src/build/also.py": "", "src/top_only.py": "",
+        "src/.gitignore": "generated_*.py\n!generated_keep.py\n",
+        "src/generated_x.py": "", "src/generated_keep.py": "", "src/ok.py": "",
+        "src/deep/.gitignore": "!*.log\n", "src/deep/trace.log": "",
+    })
+    assert paths(tmp_path) == {
+        ".gitignore", "a.py", "keep.log", "src/.gitignore", "src/top_only.py",
+        "src/generated_keep.py", "src/ok.py", "src/deep/.gitignore", "src/deep/trace.log"}
+
+
+def test_git_info_exclude_and_codelensignore(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        ".git/info/exclude": "secret.py\n", ".git/config": "", "secret.py": "",
+        ".codelensignore": "vendor/\n", "vendor/lib.py": "", "main.py": "",
+        ".codelens/index.db": "", "sub/.git/HEAD": "", "sub/x.py": "",
+    })
+    assert paths(tmp_path) == {".codelensignore", "main.py", "sub/x.py"}
+
+
+def test_symlinks_escape_loop_and_inside(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    root = write_tree(tmp_path / "root", {"real.py": "x = 1\n", "pkg/mod.py": ""})
+    write_tree(outside, {"secret.py": "password = 1\n"})
+    (root / "escape.py").symlink_to(outside / "secret.py")
+    (root / "escape_dir").symlink_to(outside, target_is_directory=True)
+    (root / "pkg" / "loop").symlink_to(root, target_is_directory=True)
+    (root / "alias.py").symlink_to(root / "real.py")
+    (root / "dangling.py").symlink_to(root / "missing.py")
+    report = WalkReport()
+    assert paths(root, report) == {"real.py", "pkg/mod.py", "alias.py"}
+    assert report.links_skipped == 3  # escape.py, and the two links to directories
+    assert report.problems == []
+
+
+def test_unreadable_directory_is_reported_not_fatal(public_tmp: Path) -> None:
+    write_tree(public_tmp, {"ok.py": "", "locked/hidden.py": ""})
+    (public_tmp / "locked").chmod(0)
+    code = ("from pathlib import Path; from indexer.walk import walk, WalkReport; r = WalkReport();"
+            f" print(sorted(w.path for w in walk(Path({str(public_tmp)!r}), r)), r.problems)")
+    out = run_unprivileged(code)
+    assert out.strip() == "['ok.py'] [('locked', 'cannot list: Permission denied')]"
+
+
+def test_special_files_are_not_indexed(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.py": ""})
+    os.mkfifo(tmp_path / "pipe.py")
+    assert paths(tmp_path) == {"a.py"}
