@@ -114,6 +114,7 @@ def clear_cache(connection: apsw.Connection, older_than_days: float, everything:
             connection.execute("DELETE FROM postings")
             connection.execute("DELETE FROM symbol_rows")
             connection.execute("UPDATE files SET ast_id = NULL WHERE ast_id IS NOT NULL")
+            connection.execute("UPDATE runs SET options_hash = NULL")  # next run rechecks all
             condition, bindings = "1", ()
         else:
             condition = ("last_used < ? AND id NOT IN"

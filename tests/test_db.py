@@ -1,0 +1,126 @@
+"""The database contract: migrations, version checks, and damaged or locked databases."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import apsw
+import pytest
+
+from indexer.errors import DatabaseError
+from indexer.store import migrate
+from indexer.store.connection import open_db, writer_lock
+from tests.conftest import CliResult, db_rows, index_json
+
+Cli = Callable[..., CliResult]
+CONTRACT = {
+    "files": {"path", "language", "size", "mtime_ns", "sha256", "status", "generation"},
+    "file_tokens": {"path", "token"},
+    "symbols": {"path", "name", "kind", "start_line", "end_line"},
+    "changes": {"generation", "path", "change"},
+}
+
+
+def test_contract_tables_and_views(tree: Callable[..., Path], cli: Cli) -> None:
+    root = tree({"a.py": "x = 1\n"})
+    index_json(cli, root)
+    for name, columns in CONTRACT.items():
+        found = {row[1] for row in db_rows(root, f"PRAGMA table_info({name})")}
+        assert columns <= found, name
+
+
+def test_corrupt_database_is_named_and_kept(tree: Callable[..., Path], cli: Cli) -> None:
+    root = tree({"a.py": "x = 1\n"})
+    db = root / ".codelens" / "index.db"
+    db.parent.mkdir()
+    db.write_bytes(b"this is not sqlite" * 500)
+    for args in (("index", root), ("query", "SELECT 1", "--root", root), ("status", root)):
+        result = cli(*args)
+        assert result.code == 2, args
+        assert str(db) in result.err and "corrupt or not a SQLite database" in result.err
+    assert db.read_bytes().startswith(b"this is not sqlite")  # never overwritten
+
+
+def test_newer_schema_is_refused(tree: Callable[..., Path], cli: Cli) -> None:
+    root = tree({"a.py": "x = 1\n"})
+    index_json(cli, root)
+    connection = apsw.Connection(str(root / ".codelens" / "index.db"))
+    connection.execute(f"PRAGMA user_version = {migrate.SCHEMA_VERSION + 1}")
+    connection.close()
+    result = cli("index", root)
+    assert result.code == 2 and "newer than this codelens knows" in result.err
+    assert cli("query", "SELECT 1", "--root", root).code == 2
+
+
+def test_migration_from_an_older_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    shutil.copy(migrate.SCHEMA_DIR / "0001_init.sql", schema)
+    db = tmp_path / "old.db"
+    connection = apsw.Connection(str(db))
+    connection.execute((schema / "0001_init.sql").read_text())
+    connection.execute("PRAGMA user_version = 1")
+    connection.execute("INSERT INTO files (path, size, mtime_ns, inode, status, generation)"
+                       " VALUES ('kept.py', 1, 1, 1, 'ok', 1)")
+    connection.close()
+    (schema / "0002_add_note.sql").write_text("ALTER TABLE files ADD COLUMN note TEXT;\n")
+    monkeypatch.setattr(migrate, "SCHEMA_DIR", schema)
+    monkeypatch.setattr(migrate, "SCHEMA_VERSION", 2)
+    connection = open_db(db)
+    assert connection.execute("PRAGMA user_version").fetchall() == [(2,)]
+    assert connection.execute("SELECT path, note FROM files").fetchall() == [("kept.py", None)]
+    connection.close()
+
+
+def test_failed_migration_rolls_back_with_its_version(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    shutil.copy(migrate.SCHEMA_DIR / "0001_init.sql", schema)
+    (schema / "0002_broken.sql").write_text(
+        "CREATE TABLE half_done (x);\nALTER TABLE no_such_table ADD COLUMN y;\n")
+    monkeypatch.setattr(migrate, "SCHEMA_DIR", schema)
+    monkeypatch.setattr(migrate, "SCHEMA_VERSION", 2)
+    db = tmp_path / "index.db"
+    with pytest.raises(DatabaseError, match="no such table"):
+        open_db(db)
+    connection = apsw.Connection(str(db))
+    assert connection.execute("PRAGMA user_version").fetchall() == [(1,)]
+    names = {n for (n,) in connection.execute("SELECT name FROM sqlite_schema")}
+    assert "files" in names and "half_done" not in names
+    connection.close()
+
+
+def test_second_writer_is_told_who_holds_the_lock(tree: Callable[..., Path], cli: Cli) -> None:
+    root = tree({"a.py": "x = 1\n"})
+    db = root / ".codelens" / "index.db"
+    with writer_lock(db):
+        result = cli("index", root)
+    assert result.code == 3 and "is being written by pid" in result.err
+    assert cli("index", root).code == 0  # released
+
+
+def test_status_and_cache(tree: Callable[..., Path], cli: Cli) -> None:
+    root = tree({"a.py": "def f(): pass\n", "b.py": "def g(): pass\n", "c.txt": "x"})
+    index_json(cli, root)
+    status = cli("status", root, "--json").json()
+    assert status["files"] == 3 and status["by_language"] == {"python": 2, "(none)": 1}
+    assert status["by_status"] == {"ok": 2, "no_grammar": 1} and status["generation"] == 1
+    assert status["last_run"]["summary"]["files"]["added"] == 3 and status["db_bytes"] > 0
+    text = cli("status", root)
+    assert text.code == 0 and "generation 1" in text.out and "python 2" in text.out
+
+    (root / "b.py").write_text("def h(): pass\n")  # the old AST is now unused
+    index_json(cli, root)
+    stats = cli("cache", "stats", root, "--json").json()
+    assert stats["entries"] == 3 and stats["unreferenced"] == 1
+    assert stats["last_run"] == {"hits": 0, "misses": 1, "hit_ratio": 0.0}
+    assert cli("cache", "clear", root, "--json").json() == {"removed": 0}  # not 30 days old
+    assert cli("cache", "clear", root, "--older-than", "0", "--json").json() == {"removed": 1}
+    assert cli("cache", "clear", root, "--all", "--json").json() == {"removed": 2}
+    assert db_rows(root, "SELECT count(*) FROM postings") == [(0,)]
+    again = index_json(cli, root)
+    assert again["files"]["parsed"] == 2  # the next run rebuilds what --all dropped
+    assert db_rows(root, "SELECT count(*) FROM symbols") == [(2,)]
