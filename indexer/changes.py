@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from indexer.model import FileStamp, WalkedFile
+from indexer.model import WalkedFile
 
 
 @dataclass
@@ -26,7 +26,8 @@ class ChangeSet:
         return len(self.added) + len(self.stat_changed) + len(self.unchanged)
 
 
-def diff(previous: Mapping[str, FileStamp], current: Iterable[WalkedFile]) -> ChangeSet:
+def diff(previous: Mapping[str, tuple[int, int, int]],
+         current: Iterable[WalkedFile]) -> ChangeSet:
     """Compare a walk with the stamps stored by the last run."""
     changes = ChangeSet()
     seen: set[str] = set()

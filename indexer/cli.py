@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -12,8 +11,15 @@ from typing import Any
 
 from indexer import __version__
 from indexer.errors import CodelensError, UsageError
-from indexer.settings import (DEFAULT_MAX_FILE_SIZE, DEFAULT_PARSE_TIMEOUT, DEFAULT_RECYCLE_FILES,
-                              DEFAULT_RSS_LIMIT_MB, IndexOptions, default_db_path, resolve_jobs)
+from indexer.settings import (
+    DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_PARSE_TIMEOUT,
+    DEFAULT_RECYCLE_FILES,
+    DEFAULT_RSS_LIMIT_MB,
+    IndexOptions,
+    default_db_path,
+    resolve_jobs,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,8 +147,14 @@ class _progress_bar:
         if not self.enabled:
             return None
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
-                                   TextColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
         from rich.text import Text
 
         class FilesPerSecond(ProgressColumn):
@@ -184,7 +196,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     columns, rows = run_query(_db_path(Path(args.root).resolve(), args.db), args.sql)
     if args.json:
-        print(json.dumps([dict(zip(columns, map(_json_value, row))) for row in rows], indent=2))
+        objects = [dict(zip(columns, map(_json_value, row), strict=True)) for row in rows]
+        print(json.dumps(objects, indent=2))
     else:
         print(format_table(columns, rows))
     return 0
@@ -213,7 +226,7 @@ def format_table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
 
     def line(values: list[str]) -> str:
         return "  ".join(v.rjust(w) if num else v.ljust(w)
-                         for v, w, num in zip(values, widths, numeric)).rstrip()
+                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
 
     out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
@@ -227,8 +240,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(facts, indent=2))
         return 0
-    print(f"index {facts['db']} ({facts['db_bytes'] / 1e6:.1f} MB), generation {facts['generation']}")
-    print(f"  {facts['files']} files, {facts['symbols']} symbols, {facts['tokens']} distinct tokens")
+    print(f"index {facts['db']} ({facts['db_bytes'] / 1e6:.1f} MB), "
+          f"generation {facts['generation']}")
+    print(f"  {facts['files']} files, {facts['symbols']} symbols, "
+          f"{facts['tokens']} distinct tokens")
     print("  by language: " + ", ".join(f"{k} {v}" for k, v in facts["by_language"].items()))
     print("  by status:   " + ", ".join(f"{k} {v}" for k, v in facts["by_status"].items()))
     for failure in facts["failures"]:

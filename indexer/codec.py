@@ -2,13 +2,15 @@
 
 A blob is ``zlib(msgpack([header, kinds, start_deltas, lengths, depth_deltas]))`` where
 
-- ``header`` = ``{"v": FORMAT_VERSION, "lang": str, "parser": str, "types": {kind_id: [name, named]}}``
-  (``types`` lists only the kinds that occur, so a blob is readable without the grammar);
+- ``header`` = ``{"v": FORMAT_VERSION, "lang": str, "parser": str,
+  "types": {kind_id: [name, named]}}`` (``types`` lists only the kinds that occur, so a blob is
+  readable without the grammar);
 - the four arrays have one entry per node in preorder (every node, named or not);
-- ``start_deltas[i] = start[i] - start[i-1]`` (``start[-1] = 0``), ``lengths[i] = end[i] - start[i]``,
-  ``depth_deltas[i] = depth[i] - depth[i-1]`` (root depth 0): small numbers, so msgpack's
-  variable-width integers keep a blob about the size of its source, and zlib level 1
-  (measured on Django: 0.37x of the source, ~0.4 ms a file) a third of that.
+- ``start_deltas[i] = start[i] - start[i-1]`` (``start[-1] = 0``),
+  ``lengths[i] = end[i] - start[i]``, ``depth_deltas[i] = depth[i] - depth[i-1]`` (root
+  depth 0): small numbers, so msgpack's variable-width integers keep a blob about the size of
+  its source, and zlib level 1 (measured on Django: 0.37x of the source, ~0.4 ms a file) a
+  third of that.
 
 Decoding uses C-level ``accumulate``/``map`` and never recurses, so a 100k-deep tree is fine.
 """

@@ -100,7 +100,7 @@ def _options_hash(options: IndexOptions, present: set[str]) -> str:
     import json
 
     selected = present | set(options.only or ())
-    versions = {}
+    versions: dict[str, str | None] = {}
     for language in sorted(selected):
         try:
             versions[language] = languages.parser_version(language)

@@ -12,7 +12,8 @@ from indexer.settings import IndexOptions
 from tests.conftest import CliResult, db_rows, index_json, run_codelens, unprivileged
 
 Cli = Callable[..., CliResult]
-PY = "import os\n\ndef alpha(x):\n    return os.path.join(x, 'beta_word')\n\nclass Gamma:\n    pass\n"
+PY = ("import os\n\ndef alpha(x):\n    return os.path.join(x, 'beta_word')\n\n"
+      "class Gamma:\n    pass\n")
 JS = "function delta(a) { return a + 1; }\nclass Epsilon {}\n"
 
 

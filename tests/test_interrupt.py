@@ -48,7 +48,8 @@ def wait_for_commit(db: Path, process: subprocess.Popen[str], at_least: int = 1)
         if count >= at_least:
             return count
         time.sleep(0.02)
-    pytest.fail(f"no batch committed (exit {process.poll()}): {process.stderr.read() if process.stderr else ''}")
+    stderr = process.stderr.read() if process.stderr else ""
+    pytest.fail(f"no batch committed (exit {process.poll()}): {stderr}")
 
 
 def workers_tagged(tag: str) -> list[int]:

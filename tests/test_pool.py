@@ -48,7 +48,8 @@ def test_hung_worker_is_killed_at_the_timeout(tree: Callable[..., Path], cli: Cl
     root = tree({**GOOD, "slow.py": "x = 1\n"})
     monkeypatch.setenv(FAULT_ENV, "hang:slow.py")
     summary = index_json(cli, root, "--jobs", "2", "--parse-timeout", "0.5")
-    assert statuses(root)["slow.py"] == ("failed", "parse timed out after 0.5 s (twice; file skipped)")
+    assert statuses(root)["slow.py"] == (
+        "failed", "parse timed out after 0.5 s (twice; file skipped)")
     assert summary["pool"]["timeouts"] == 2 and summary["files"]["parsed"] == 20
 
 

@@ -14,7 +14,7 @@ import signal
 import struct
 import sys
 import time
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from indexer import codec, languages
 from indexer.model import ParseResult, ParseTask
@@ -129,7 +129,8 @@ def flatten(tree: Any, language: Any) -> tuple[dict[int, tuple[str, bool]], list
     starts: list[int] = []
     ends: list[int] = []
     depths: list[int] = []
-    add_kind, add_start, add_end, add_depth = kinds.append, starts.append, ends.append, depths.append
+    add_kind, add_start = kinds.append, starts.append
+    add_end, add_depth = ends.append, depths.append
     cursor = tree.walk()
     first_child, next_sibling, parent = (cursor.goto_first_child, cursor.goto_next_sibling,
                                          cursor.goto_parent)
@@ -208,7 +209,7 @@ def result_from_wire(wire: list[Any]) -> tuple[ParseResult, int]:
                        error, size, version), rss_kb
 
 
-def write_frame(out: BinaryIO, payload: Any) -> None:
+def write_frame(out: IO[bytes], payload: Any) -> None:
     import msgpack
 
     data = msgpack.packb(payload, use_bin_type=True)
@@ -216,7 +217,7 @@ def write_frame(out: BinaryIO, payload: Any) -> None:
     out.flush()
 
 
-def read_frame(stream: BinaryIO) -> Any:
+def read_frame(stream: IO[bytes]) -> Any:
     """The next frame, or None at end of stream."""
     import msgpack
 
@@ -237,7 +238,7 @@ def _rss_kb() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def serve(stdin: BinaryIO, stdout: BinaryIO, max_size: int) -> None:
+def serve(stdin: IO[bytes], stdout: IO[bytes], max_size: int) -> None:
     """Answer task batches until stdin closes."""
     parsers = Parsers()
     while (request := read_frame(stdin)) is not None:

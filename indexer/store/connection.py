@@ -45,7 +45,7 @@ def check_readable(connection: apsw.Connection, path: Path) -> None:
     """Touch the schema so a corrupt file fails here with a clear message, not mid-query."""
     from indexer.store.migrate import SCHEMA_VERSION
 
-    version = connection.execute("PRAGMA user_version").fetchall()[0][0]
+    version = scalar_int(connection, "PRAGMA user_version")
     if version == 0:
         raise DatabaseError(f"{path} is not a codelens index (schema version 0)",
                             "run `codelens index` to create it, or check --db")
@@ -65,7 +65,7 @@ def database_error(exc: apsw.Error, path: Path) -> DatabaseError:
     """Turn an apsw error into one a user can act on."""
     if isinstance(exc, (apsw.NotADBError, apsw.CorruptError)):
         return DatabaseError(f"{path} is corrupt or not a SQLite database ({exc})",
-                             f"move it away or delete it, then run `codelens index` to rebuild")
+                             "move it away or delete it, then run `codelens index` to rebuild")
     if isinstance(exc, apsw.BusyError):
         return DatabaseError(f"{path} stayed locked by another process for "
                              f"{BUSY_TIMEOUT_MS // 1000} s ({exc})", "retry when it is done")
@@ -98,5 +98,9 @@ def writer_lock(db_path: Path) -> Iterator[None]:
         handle.close()  # closing releases the lock, also when the process is killed
 
 
-def rows(connection: apsw.Connection, sql: str, bindings: Any = ()) -> list[tuple[Any, ...]]:
-    return list(connection.execute(sql, bindings))
+def scalar_int(connection: apsw.Connection, sql: str, bindings: Any = ()) -> int:
+    """The integer in the first column of the first row of ``sql``."""
+    value = connection.execute(sql, bindings).fetchall()[0][0]
+    if not isinstance(value, int):
+        raise TypeError(f"expected an integer from {sql!r}, got {value!r}")
+    return value

@@ -23,9 +23,9 @@ def migration_files() -> list[tuple[int, Path]]:
 
 def migrate(connection: apsw.Connection, db_path: Path) -> int:
     """Bring the schema up to SCHEMA_VERSION; returns the version found before."""
-    from indexer.store.connection import newer_schema
+    from indexer.store.connection import newer_schema, scalar_int
 
-    before = connection.execute("PRAGMA user_version").fetchall()[0][0]
+    before = scalar_int(connection, "PRAGMA user_version")
     if before > SCHEMA_VERSION:
         raise newer_schema(db_path, before)
     for version, path in migration_files():

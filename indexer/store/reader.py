@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import apsw
 
 from indexer.model import FileStamp
+from indexer.store.connection import scalar_int
 
 
 class StoredFile(NamedTuple):
@@ -46,8 +47,7 @@ def stored_languages(connection: apsw.Connection) -> set[str]:
 
 
 def current_generation(connection: apsw.Connection) -> int:
-    return int(connection.execute(
-        "SELECT coalesce(max(generation), 0) FROM generations").fetchall()[0][0])
+    return scalar_int(connection, "SELECT coalesce(max(generation), 0) FROM generations")
 
 
 def last_options_hash(connection: apsw.Connection) -> str | None:
@@ -109,13 +109,14 @@ def clear_cache(connection: apsw.Connection, older_than_days: float, everything:
     index run (it sees the missing AST). Returns the number of entries removed.
     """
     cutoff = time.time() - older_than_days * 86400
+    bindings: tuple[Any, ...] = ()
     with connection:
         if everything:
             connection.execute("DELETE FROM postings")
             connection.execute("DELETE FROM symbol_rows")
             connection.execute("UPDATE files SET ast_id = NULL WHERE ast_id IS NOT NULL")
             connection.execute("UPDATE runs SET options_hash = NULL")  # next run rechecks all
-            condition, bindings = "1", ()
+            condition = "1"
         else:
             condition = ("last_used < ? AND id NOT IN"
                          " (SELECT ast_id FROM files WHERE ast_id IS NOT NULL)")

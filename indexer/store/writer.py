@@ -159,22 +159,21 @@ class IndexWriter:
         if key in self._stored:
             return self._stored[key]
         token_ids = list(map(self._token_ids.__getitem__, parsed.tokens))
-        ast_id = int(self.connection.execute(
+        ast_id = _first_int(self.connection.execute(
             "INSERT INTO asts (sha256, parser_version, language, blob, node_count, parse_error,"
             " facts, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (sha256, parser_version) DO UPDATE SET blob = excluded.blob,"
             " node_count = excluded.node_count, parse_error = excluded.parse_error,"
             " facts = excluded.facts, last_used = excluded.last_used RETURNING id",
             (parsed.sha256, parsed.parser_version, row.language, parsed.blob, parsed.node_count,
-             parsed.error or None, codec.encode_facts(token_ids, parsed.symbols), now, now)
-        ).fetchall()[0][0])
+             parsed.error or None, codec.encode_facts(token_ids, parsed.symbols), now, now)))
         self._stored[key] = ast_id, (token_ids, [list(s) for s in parsed.symbols])
         return self._stored[key]
 
     def _write_file(self, row: FileRow, ast_id: int | None, generation: int) -> int:
         execute = self.connection.execute
         change = "modified" if row.path in self._previous else "added"
-        file_id = int(execute(
+        file_id = _first_int(execute(
             "INSERT INTO files (path, language, size, mtime_ns, inode, sha256, status, error,"
             " ast_id, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (path) DO UPDATE SET language = excluded.language,"
@@ -182,7 +181,7 @@ class IndexWriter:
             " sha256 = excluded.sha256, status = excluded.status, error = excluded.error,"
             " ast_id = excluded.ast_id, generation = excluded.generation RETURNING id",
             (row.path, row.language, row.stamp.size, row.stamp.mtime_ns, row.stamp.inode,
-             row.sha256, row.status, row.error, ast_id, generation)).fetchall()[0][0])
+             row.sha256, row.status, row.error, ast_id, generation)))
         self._previous[row.path] = (file_id, ast_id)
         execute("INSERT INTO change_log (generation, path, change) VALUES (?, ?, ?)",
                 (generation, row.path, change))
@@ -228,6 +227,12 @@ class IndexWriter:
                 "INSERT INTO symbol_rows (file_id, name, kind, start_line, end_line)"
                 " SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4"
                 " FROM json_each(?)", (json.dumps(symbols),))
+
+
+def _first_int(cursor: apsw.Cursor) -> int:
+    value = cursor.fetchall()[0][0]
+    assert isinstance(value, int)
+    return value
 
 
 def _postings(file_id: int, token_ids: list[int]) -> array[int]:
