@@ -347,6 +347,20 @@ def _delete(run: _Run, path: str) -> None:
     run.resolved()
 
 
+def _peak_rss_kb() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+def _percentiles(samples: list[float]) -> dict[str, float] | None:
+    if not samples:
+        return None
+    ordered = sorted(samples)
+    pick = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)  # noqa: E731
+    return {"p50": pick(0.50), "p95": pick(0.95), "files": len(ordered)}
+
+
 def _summary(options: IndexOptions, generation: int, counts: IndexCounts, stats: Any,
              clock: float, report: WalkReport) -> dict[str, Any]:
     return {
@@ -361,5 +375,9 @@ def _summary(options: IndexOptions, generation: int, counts: IndexCounts, stats:
                  "timeouts": stats.timeouts, "recycles": stats.recycles},
         "walk": {"problems": [{"path": p, "error": e} for p, e in report.problems],
                  "links_skipped": report.links_skipped},
+        "memory": {"parent_peak_mb": round(_peak_rss_kb() / 1024, 1),
+                   "worker_peak_mb": round(stats.worker_peak_kb / 1024, 1)},
+        "pool_overhead_ms": _percentiles(stats.overhead_ms),
+        "pool_per_file_ms": _percentiles(stats.service_ms),
         "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1),
     }

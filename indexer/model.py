@@ -55,4 +55,6 @@ class PoolStats:
     respawns: int = 0
     timeouts: int = 0
     recycles: int = 0
-    overhead_ms: list[float] = field(default_factory=list)  # per file: round trip, pool only
+    overhead_ms: list[float] = field(default_factory=list)  # per file, not parsing: pool only
+    service_ms: list[float] = field(default_factory=list)  # per file, parsing + overhead
+    worker_peak_kb: int = 0

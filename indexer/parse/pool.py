@@ -23,7 +23,7 @@ from typing import IO, Protocol
 from indexer.model import ParseResult, ParseTask, PoolStats
 from indexer.parse import worker as parse_worker
 
-BATCH = 8  # tasks in flight per worker: enough to hide the pipe round trip
+BATCH = 32  # tasks in flight per worker: enough to cover the parent committing a batch
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
@@ -85,8 +85,10 @@ class _Worker:
         except (BrokenPipeError, ValueError):
             pass  # the worker died: its closed stdout is noticed and its tasks re-run
 
-    def read_results(self) -> tuple[list[tuple[ParseResult, float]], bool]:
-        """Results now readable, each with its round-trip seconds; and whether the pipe closed."""
+    def read_results(self) -> tuple[list[tuple[ParseResult, float, float]], bool]:
+        """Results now readable, each with the seconds the pool cost it beyond the work itself
+        (the worker idle or framing before it, the parent unpacking it); and whether the pipe
+        closed. Also the seconds the worker spent on the file itself."""
         try:
             chunk = os.read(self.stdout.fileno(), 1 << 20)
         except BlockingIOError:
@@ -95,7 +97,7 @@ class _Worker:
         self.buffer += chunk
         return self._complete_frames(), closed
 
-    def _complete_frames(self) -> list[tuple[ParseResult, float]]:
+    def _complete_frames(self) -> list[tuple[ParseResult, float, float]]:
         import msgpack
 
         done = []
@@ -104,14 +106,14 @@ class _Worker:
             (length,) = frame.unpack_from(self.buffer)
             if len(self.buffer) < frame.size + length:
                 break
+            unpacking = time.perf_counter()
             wire = msgpack.unpackb(bytes(self.buffer[frame.size:frame.size + length]), raw=False)
             del self.buffer[:frame.size + length]
-            result, self.rss_kb = parse_worker.result_from_wire(wire)
-            task, sent = self.pending.popleft()
-            now = time.monotonic()
-            self.head_since = now
+            result, self.rss_kb, idle, busy = parse_worker.result_from_wire(wire)
+            self.pending.popleft()
+            self.head_since = time.monotonic()
             self.files_done += 1
-            done.append((result, now - sent))
+            done.append((result, idle + time.perf_counter() - unpacking, busy))
         return done
 
     def exit_reason(self) -> str:
@@ -211,7 +213,7 @@ class WorkerPool:
                 continue  # a retried file runs alone so its fate is its own
             quota = self._recycle_files - worker.files_done - len(worker.pending)
             room = min(BATCH - len(worker.pending), quota)
-            if queue and not retry and room >= min(BATCH // 2, quota) and room > 0:
+            if queue and not retry and room >= min(BATCH // 4, quota) and room > 0:
                 worker.send([queue.popleft() for _ in range(min(room, len(queue)))])
 
     def _retire_idle(self) -> None:
@@ -233,9 +235,11 @@ class WorkerPool:
         for key, _ in self._selector.select(timeout=max(0.0, deadline - time.monotonic())):
             worker: _Worker = key.data
             results, closed = worker.read_results()
-            for result, round_trip in results:
+            self.stats.worker_peak_kb = max(self.stats.worker_peak_kb, worker.rss_kb)
+            for result, overhead, busy in results:
                 self._solo.discard(result.task_id)
-                self.stats.overhead_ms.append(round_trip * 1000)
+                self.stats.overhead_ms.append(overhead * 1000)
+                self.stats.service_ms.append((overhead + busy) * 1000)
                 yield result
             if closed:
                 yield from self._lost(worker, worker.exit_reason(), queue, retry, attempts)

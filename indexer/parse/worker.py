@@ -197,16 +197,20 @@ def _maybe_fault(abspath: str) -> None:
         time.sleep(3600)
 
 
-def result_to_wire(result: ParseResult, rss_kb: int) -> list[Any]:
+def result_to_wire(result: ParseResult, rss_kb: int, idle_s: float, busy_s: float) -> list[Any]:
     return [result.task_id, result.sha256, result.blob, result.tokens, result.symbols,
             result.node_count, result.status, result.error, result.size, result.parser_version,
-            rss_kb]
+            rss_kb, idle_s, busy_s]
 
 
-def result_from_wire(wire: list[Any]) -> tuple[ParseResult, int]:
-    task_id, sha, blob, tokens, symbols, nodes, status, error, size, version, rss_kb = wire
+def result_from_wire(wire: list[Any]) -> tuple[ParseResult, int, float, float]:
+    """(result, the worker's RSS in KiB, seconds the worker spent between its previous file
+    and this one (writing that result, waiting for and reading this request), seconds it
+    worked on this one)."""
+    (task_id, sha, blob, tokens, symbols, nodes, status, error, size, version, rss_kb, idle,
+     busy) = wire
     return ParseResult(task_id, sha, blob, tokens, [tuple(s) for s in symbols], nodes, status,
-                       error, size, version), rss_kb
+                       error, size, version), rss_kb, idle, busy
 
 
 def write_frame(out: IO[bytes], payload: Any) -> None:
@@ -241,11 +245,15 @@ def _rss_kb() -> int:
 def serve(stdin: IO[bytes], stdout: IO[bytes], max_size: int) -> None:
     """Answer task batches until stdin closes."""
     parsers = Parsers()
+    finished = time.perf_counter()  # end of the previous file's work, result written
     while (request := read_frame(stdin)) is not None:
         for task_id, abspath, language in request["tasks"]:
             _maybe_fault(abspath)
+            started = time.perf_counter()
             result = parse_file(ParseTask(task_id, abspath, language), parsers, max_size)
-            write_frame(stdout, result_to_wire(result, _rss_kb()))
+            write_frame(stdout, result_to_wire(result, _rss_kb(), started - finished,
+                                               time.perf_counter() - started))
+            finished = time.perf_counter()
 
 
 def main() -> None:

@@ -1,0 +1,274 @@
+"""codelens benchmark: the real corpus, the anchors and the targets, measured in one run.
+
+Downloads the pinned corpus (tools/corpus.py), then measures side by side:
+raw tree-sitter parse + cursor walk of the files codelens parses (the baseline), cold index
+with --jobs 1 and --jobs 2, no-op re-index, one-file edits, DB size over parsed source bytes,
+peak RSS of parent and workers, per-file pool overhead, the persistent pool against a fresh
+interpreter per file on 200 files, and `git status` plus a bare Python scandir+stat walk as the
+anchors for "nothing changed". Prints a table and writes tools/.bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+TOOLS = Path(__file__).resolve().parent
+REPO = TOOLS.parent
+sys.path.insert(0, str(REPO))
+
+from tools import corpus  # noqa: E402
+
+OUT = TOOLS / ".bench"
+
+
+def codelens(*args: str, env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
+    """Run the CLI as a user would (a fresh interpreter); (wall seconds, --json summary)."""
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "indexer.cli", *args, "--json"], cwd=REPO,
+                            capture_output=True, text=True, env={**os.environ, **(env or {})})
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"codelens {' '.join(args)} failed:\n{result.stderr}")
+    return wall, json.loads(result.stdout)
+
+
+def parsed_files(root: Path) -> list[tuple[str, str]]:
+    """(path, language) of every file codelens parses under root, as the index decides it."""
+    from indexer import languages
+    from indexer.settings import DEFAULT_MAX_FILE_SIZE
+    from indexer.walk import walk
+
+    chosen = []
+    for walked in walk(root):
+        language = languages.language_for_path(walked.path)
+        if language is None or walked.stamp.size > DEFAULT_MAX_FILE_SIZE:
+            continue
+        with open(root / walked.path, "rb") as handle:
+            if b"\0" in handle.read(8192):
+                continue
+        chosen.append((str(root / walked.path), language))
+    return chosen
+
+
+def baseline_parse_walk(files: list[tuple[str, str]]) -> dict[str, float]:
+    """Raw tree-sitter: parse each file and visit every node with a TreeCursor, reading kind
+    and byte range, in one process (what any tree-sitter tool must at least do)."""
+    import tree_sitter
+
+    from indexer import languages
+
+    parsers: dict[str, Any] = {}
+    sources = [(open(path, "rb").read(), lang) for path, lang in files]
+    for _, lang in sources:
+        if lang not in parsers:
+            parsers[lang] = tree_sitter.Parser(languages.load_grammar(lang).language)
+    nodes = 0
+    started = time.perf_counter()
+    for source, lang in sources:
+        cursor = parsers[lang].parse(source).walk()
+        while True:
+            node = cursor.node
+            _ = (node.kind_id, node.start_byte, node.end_byte)  # what any consumer reads
+            nodes += 1
+            if cursor.goto_first_child():
+                continue
+            while not cursor.goto_next_sibling():
+                if not cursor.goto_parent():
+                    break
+            else:
+                continue
+            break
+    return {"seconds": time.perf_counter() - started, "nodes": nodes,
+            "bytes": sum(len(s) for s, _ in sources)}
+
+
+def python_walk(root: Path) -> float:
+    """A bare scandir + stat walk in a fresh interpreter: the floor for a stat pass."""
+    code = ("import os,sys\nstack=[sys.argv[1]]\nwhile stack:\n d=stack.pop()\n"
+            " for e in os.scandir(d):\n  if e.is_dir(follow_symlinks=False): stack.append(e.path)\n"
+            "  else: e.stat(follow_symlinks=False)\n")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(root)], check=True)
+    return time.perf_counter() - started
+
+
+def git_status(root: Path, work: Path) -> float:
+    copy = work / "git-copy"
+    shutil.copytree(root, copy, symlinks=True)
+    git = ["git", "-c", "user.email=b@b", "-c", "user.name=bench"]
+    subprocess.run(git + ["init", "-q"], cwd=copy, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=copy, check=True)
+    subprocess.run(git + ["commit", "-qm", "corpus"], cwd=copy, check=True)
+    subprocess.run(["git", "status", "--porcelain"], cwd=copy, capture_output=True, check=True)
+    return median_of(5, lambda: timed(["git", "status", "--porcelain"], copy))
+
+
+def timed(argv: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, capture_output=True, check=True)
+    return time.perf_counter() - started
+
+
+def median_of(runs: int, measure: Any) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+def process_per_file(files: list[tuple[str, str]], jobs: int) -> dict[str, float]:
+    """A fresh interpreter per file doing the same parse + flatten + encode (the per-file
+    subprocess design), ``jobs`` at a time."""
+    code = ("import sys\nfrom indexer.parse import worker\nfrom indexer.model import ParseTask\n"
+            "r = worker.parse_file(ParseTask(0, sys.argv[1], sys.argv[2]), worker.Parsers())\n"
+            "sys.stdout.buffer.write(r.blob[:0])\n")
+
+    def one(item: tuple[str, str]) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code, *item], cwd=REPO, check=True,
+                       capture_output=True)
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        per_file = list(pool.map(one, files))
+    wall = time.perf_counter() - started
+    return {"files_per_s": len(files) / wall, **percentiles_ms(per_file)}
+
+
+def percentiles_ms(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return {"p50_ms": pick(0.5), "p95_ms": pick(0.95)}
+
+
+def persistent_pool(files: list[tuple[str, str]], work: Path, jobs: int) -> dict[str, float]:
+    """The same files through `codelens index --jobs N` (its pool of persistent workers)."""
+    root = work / "pool-200"
+    for index, (path, _lang) in enumerate(files):
+        target = root / f"{index:03}_{Path(path).name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    wall, summary = codelens("index", str(root), "--jobs", str(jobs), "--db",
+                             str(work / "pool-200.db"))
+    per_file = summary["pool_per_file_ms"]  # a worker's time on each file, overhead included
+    return {"files_per_s": summary["files"]["parsed"] / wall, "p50_ms": per_file["p50"],
+            "p95_ms": per_file["p95"], "overhead": summary["pool_overhead_ms"]}
+
+
+def edits(root: Path, db: Path, count: int = 5) -> list[float]:
+    """Append a line to one Python file, then re-index; the wall time of each such run."""
+    targets = [p for p in sorted(root.rglob("*.py")) if p.stat().st_size > 4000][:count]
+    walls = []
+    for number, target in enumerate(targets):
+        original = target.read_bytes()
+        marker = f"\nbench_edit_marker_{time.time_ns()}_{number} = 1\n"
+        target.write_bytes(original + marker.encode())
+        wall, summary = codelens("index", str(root), "--db", str(db))
+        assert summary["files"]["modified"] == 1 and summary["files"]["parsed"] == 1, summary
+        walls.append(wall)
+        target.write_bytes(original)
+        codelens("index", str(root), "--db", str(db))
+    return walls
+
+
+def measure(work: Path) -> dict[str, Any]:
+    dirs = corpus.fetch_all()
+    root = dirs[0].parent
+    files = parsed_files(root)
+    results: dict[str, Any] = {"corpus": {"root": str(root), "parsed_files": len(files)}}
+    print(f"corpus: {root} ({len(files)} files to parse)", flush=True)
+    results["baseline"] = baseline_parse_walk(files)
+    results["cold"] = {}
+    for jobs in (1, 2):
+        db = work / f"cold{jobs}.db"
+        wall, summary = codelens("index", str(root), "--jobs", str(jobs), "--db", str(db))
+        results["cold"][jobs] = {"wall": wall, "summary": summary}
+        print(f"cold --jobs {jobs}: {wall:.2f} s", flush=True)
+    db = work / "cold2.db"
+    results["noop"] = sorted(codelens("index", str(root), "--db", str(db))[0] for _ in range(5))
+    results["edit"] = edits(root, db)
+    parsed_bytes = results["baseline"]["bytes"]
+    db_bytes = sum(p.stat().st_size for p in work.glob("cold2.db*") if not p.name.endswith("lock"))
+    results["db"] = {"bytes": db_bytes, "parsed_source_bytes": parsed_bytes}
+    sample = files[:: max(1, len(files) // 200)][:200]
+    results["per_file"] = {"process_per_file": process_per_file(sample, 2),
+                           "persistent_pool": persistent_pool(sample, work, 2)}
+    results["anchors"] = {"git_status": git_status(root, work),
+                          "python_scandir_stat": median_of(5, lambda: python_walk(root))}
+    return results
+
+
+def report(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(measure, value, target, met) rows."""
+    cold1, cold2 = results["cold"][1], results["cold"][2]
+    base = results["baseline"]["seconds"]
+    noop = statistics.median(results["noop"])
+    edit = statistics.median(results["edit"])
+    ratio_db = results["db"]["bytes"] / results["db"]["parsed_source_bytes"]
+    summary2 = cold2["summary"]
+    overhead = summary2["pool_overhead_ms"] or {"p50": 0, "p95": 0}
+    pool, single = results["per_file"]["persistent_pool"], results["per_file"]["process_per_file"]
+    parent_mb = max(cold1["summary"]["memory"]["parent_peak_mb"],
+                    summary2["memory"]["parent_peak_mb"])
+    return [
+        ("baseline parse+walk, 1 process", f"{base:.2f} s", "", True),
+        ("cold --jobs 1", f"{cold1['wall']:.2f} s = {cold1['wall'] / base:.2f}x baseline",
+         "<= 2x baseline", cold1["wall"] <= 2 * base),
+        ("cold --jobs 2", f"{cold2['wall']:.2f} s = {cold1['wall'] / cold2['wall']:.2f}x faster",
+         ">= 1.6x faster than --jobs 1", cold1["wall"] / cold2["wall"] >= 1.6),
+        ("no-op re-index (median of 5)", f"{noop:.3f} s = {noop / cold2['wall']:.1%} of cold",
+         "< 0.5 s and < 2% of cold", noop < 0.5 and noop < 0.02 * cold2["wall"]),
+        ("one-file edit (median of 5)", f"{edit:.3f} s", "< 0.6 s", edit < 0.6),
+        ("DB size / parsed source", f"{results['db']['bytes'] / 1e6:.1f} MB / "
+         f"{results['db']['parsed_source_bytes'] / 1e6:.1f} MB = {ratio_db:.2f}x",
+         "< 1.5x", ratio_db < 1.5),
+        ("peak RSS parent / worker", f"{parent_mb:.0f} MB / "
+         f"{summary2['memory']['worker_peak_mb']:.0f} MB", "parent < 300 MB", parent_mb < 300),
+        ("pool overhead per file p50/p95", f"{overhead['p50']:.3f} / {overhead['p95']:.3f} ms",
+         "< 1 ms", overhead["p95"] < 1),
+        ("200 files: persistent pool", f"{pool['files_per_s']:.0f} files/s, "
+         f"p50 {pool['p50_ms']:.1f} ms, p95 {pool['p95_ms']:.1f} ms", "", True),
+        ("200 files: process per file", f"{single['files_per_s']:.0f} files/s, "
+         f"p50 {single['p50_ms']:.0f} ms, p95 {single['p95_ms']:.0f} ms",
+         "pool faster", pool["files_per_s"] > single["files_per_s"]),
+        ("anchor: git status", f"{results['anchors']['git_status']:.3f} s", "", True),
+        ("anchor: python scandir+stat", f"{results['anchors']['python_scandir_stat']:.3f} s",
+         "", True),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="codelens-bench-"))
+    try:
+        results = measure(work)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    rows = report(results)
+    width = max(len(r[0]) for r in rows)
+    print()
+    for name, value, target, met in rows:
+        mark = "" if not target else ("  ok" if met else "  MISSED")
+        print(f"{name:<{width}}  {value:<44} {target}{mark}")
+    results["table"] = [dict(zip(("measure", "value", "target", "met"), r, strict=True))
+                        for r in rows]
+    (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nwritten {OUT / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
