@@ -79,15 +79,19 @@ class FlatAst:
 
 
 def encode(language: str, parser_version: str, types: dict[int, tuple[str, bool]],
-           kinds: list[int], starts: list[int], ends: list[int], depths: list[int]) -> bytes:
-    """Pack preorder node arrays into a blob."""
+           kinds: list[int], starts: list[int], ends: list[int], depth_deltas: list[int]) -> bytes:
+    """Pack preorder node arrays into a blob (depths given as deltas, as the walk makes them)."""
     start_deltas = list(map(sub, starts, chain((0,), starts)))
     lengths = list(map(sub, ends, starts))
-    depth_deltas = list(map(sub, depths, chain((0,), depths)))
     header = {"v": FORMAT_VERSION, "lang": language, "parser": parser_version,
               "types": {k: list(v) for k, v in types.items()}}
     return zlib.compress(msgpack.packb([header, kinds, start_deltas, lengths, depth_deltas],
                                        use_bin_type=True), ZLIB_LEVEL)
+
+
+def depth_deltas(depths: list[int]) -> list[int]:
+    """Absolute depths to the deltas ``encode`` takes."""
+    return list(map(sub, depths, chain((0,), depths)))
 
 
 def decode(blob: bytes) -> FlatAst:

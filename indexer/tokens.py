@@ -18,9 +18,9 @@ _WORD = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]+")
 
 
 def extract_tokens(source: bytes) -> list[str]:
-    """The distinct storable tokens of ``source``, sorted."""
+    """The distinct storable tokens of ``source``, in no set order."""
     words = set(_WORD.findall(source))
-    return sorted(w.decode("utf-8", "replace") for w in words if len(w) <= MAX_LEN)
+    return [w.decode("utf-8", "replace") for w in words if len(w) <= MAX_LEN]
 
 
 def storable(token: str) -> bool:

@@ -31,7 +31,8 @@ def preorder_trees(draw: st.DrawFn) -> tuple[list[int], list[int], list[int], li
 def test_round_trip_is_lossless(tree: tuple[list[int], list[int], list[int], list[int]]) -> None:
     kinds, starts, ends, depths = tree
     types = {k: (f"kind{k}", k % 2 == 0) for k in set(kinds)}
-    decoded = codec.decode(codec.encode("python", "v1", types, kinds, starts, ends, depths))
+    decoded = codec.decode(codec.encode("python", "v1", types, kinds, starts, ends,
+                                        codec.depth_deltas(depths)))
     assert (decoded.kinds, decoded.starts, decoded.ends, decoded.depths) == tree
     assert decoded.types == types
     assert decoded.language == "python" and decoded.parser_version == "v1"
