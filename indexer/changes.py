@@ -7,19 +7,19 @@ not a modification.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from indexer.model import WalkedFile
 
 
-@dataclass
 class ChangeSet:
-    added: list[WalkedFile] = field(default_factory=list)
-    stat_changed: list[WalkedFile] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
+    __slots__ = ("added", "stat_changed", "unchanged", "deleted")
+
+    def __init__(self) -> None:
+        self.added: list[WalkedFile] = []
+        self.stat_changed: list[WalkedFile] = []
+        self.unchanged: list[str] = []
+        self.deleted: list[str] = []
 
     @property
     def seen(self) -> int:
@@ -46,6 +46,8 @@ def diff(previous: Mapping[str, tuple[int, int, int]],
 
 def sha256_of(abspath: str) -> str | None:
     """Hex SHA-256 of a file's bytes, or None when it cannot be read (gone, unreadable)."""
+    import hashlib
+
     try:
         with open(abspath, "rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -18,12 +18,9 @@ Decoding uses C-level ``accumulate``/``map`` and never recurses, so a 100k-deep 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
 from itertools import accumulate, chain
 from operator import add, sub
 from typing import Any
-
-import msgpack
 
 # v1: zlib(msgpack): preorder kinds, delta starts, lengths, delta depths; per-blob type table.
 FORMAT_VERSION = 1
@@ -34,17 +31,20 @@ class BlobFormatError(ValueError):
     """The bytes are not an AST blob this version of codelens can read."""
 
 
-@dataclass(frozen=True, slots=True)
 class FlatAst:
     """A decoded tree: parallel preorder arrays plus the names of the kinds that occur."""
 
-    language: str
-    parser_version: str
-    kinds: list[int]
-    starts: list[int]
-    ends: list[int]
-    depths: list[int]
-    types: dict[int, tuple[str, bool]]
+    __slots__ = ("language", "parser_version", "kinds", "starts", "ends", "depths", "types")
+
+    def __init__(self, language: str, parser_version: str, kinds: list[int], starts: list[int],
+                 ends: list[int], depths: list[int], types: dict[int, tuple[str, bool]]) -> None:
+        self.language = language
+        self.parser_version = parser_version
+        self.kinds = kinds
+        self.starts = starts
+        self.ends = ends
+        self.depths = depths
+        self.types = types
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -85,6 +85,8 @@ def encode(language: str, parser_version: str, types: dict[int, tuple[str, bool]
     lengths = list(map(sub, ends, starts))
     header = {"v": FORMAT_VERSION, "lang": language, "parser": parser_version,
               "types": {k: list(v) for k, v in types.items()}}
+    import msgpack
+
     return zlib.compress(msgpack.packb([header, kinds, start_deltas, lengths, depth_deltas],
                                        use_bin_type=True), ZLIB_LEVEL)
 
@@ -96,6 +98,8 @@ def depth_deltas(depths: list[int]) -> list[int]:
 
 def decode(blob: bytes) -> FlatAst:
     """Unpack a blob; raises BlobFormatError for bytes that are not a readable blob."""
+    import msgpack
+
     try:
         header, kinds, start_deltas, lengths, depth_deltas = msgpack.unpackb(
             zlib.decompress(blob), raw=False, strict_map_key=False)
@@ -117,6 +121,8 @@ def decode(blob: bytes) -> FlatAst:
 
 def encode_facts(token_ids: list[int], symbols: list[tuple[str, str, int, int]]) -> bytes:
     """Pack what a content adds to postings and symbols: sorted token ids as deltas."""
+    import msgpack
+
     ordered = sorted(token_ids)
     deltas = list(map(sub, ordered, chain((0,), ordered)))
     return zlib.compress(msgpack.packb([deltas, symbols], use_bin_type=True), ZLIB_LEVEL)
@@ -124,6 +130,8 @@ def encode_facts(token_ids: list[int], symbols: list[tuple[str, str, int, int]])
 
 def decode_facts(blob: bytes) -> tuple[list[int], list[list[Any]]]:
     """(token ids, symbols as [name, kind, start_line, end_line])."""
+    import msgpack
+
     deltas, symbols = msgpack.unpackb(zlib.decompress(blob), raw=False)
     return list(accumulate(deltas)), symbols
 

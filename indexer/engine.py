@@ -8,8 +8,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from indexer import changes as change_detection
 from indexer import languages
@@ -22,40 +21,35 @@ Progress = Callable[[int, int], None]  # (done, total) of the files that need wo
 PARSED_STATUSES = ("ok", "syntax_error")
 
 
-@dataclass
 class IndexCounts:
-    seen: int = 0
-    unchanged: int = 0
-    added: int = 0
-    modified: int = 0
-    deleted: int = 0
-    parsed: int = 0
-    failed: int = 0
-    skipped: int = 0
-    hits: int = 0
-    misses: int = 0
+    __slots__ = ("seen", "unchanged", "added", "modified", "deleted", "parsed", "failed",
+                 "skipped", "hits", "misses")
+
+    def __init__(self) -> None:
+        self.seen = self.unchanged = self.added = self.modified = self.deleted = 0
+        self.parsed = self.failed = self.skipped = self.hits = self.misses = 0
 
 
-@dataclass
-class _Candidate:
+class _Candidate(NamedTuple):
     walked: WalkedFile
     previous: Any  # StoredFile | None
     stale: bool  # content unchanged, but the stored outcome no longer fits the options
 
 
-@dataclass
 class _Run:
     """State of one index run while files stream through it."""
 
-    options: IndexOptions
-    writer: Any  # IndexWriter
-    counts: IndexCounts
-    progress: Progress | None
-    total: int
-    done: int = 0
-    in_flight: dict[int, tuple[_Candidate, str, str]] = field(default_factory=dict)
-    leaders: dict[tuple[str, str], int] = field(default_factory=dict)  # content -> task parsing it
-    followers: dict[int, list[_Candidate]] = field(default_factory=dict)  # same content, waiting
+    def __init__(self, options: IndexOptions, writer: Any, counts: IndexCounts,
+                 progress: Progress | None, total: int) -> None:
+        self.options = options
+        self.writer = writer  # IndexWriter
+        self.counts = counts
+        self.progress = progress
+        self.total = total
+        self.done = 0
+        self.in_flight: dict[int, tuple[_Candidate, str, str]] = {}
+        self.leaders: dict[tuple[str, str], int] = {}  # content -> the task parsing it
+        self.followers: dict[int, list[_Candidate]] = {}  # same content, waiting for it
 
     def resolved(self) -> None:
         self.done += 1

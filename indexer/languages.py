@@ -14,9 +14,8 @@ import functools
 import importlib
 import importlib.util
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from indexer.codec import FORMAT_VERSION
 from indexer.tokens import TOKENIZER_VERSION
@@ -72,8 +71,7 @@ def language_for_path(path: str) -> str | None:
     return EXTENSIONS.get(os.path.splitext(name)[1])
 
 
-@dataclass(frozen=True)
-class Grammar:
+class Grammar(NamedTuple):
     name: str
     language: Any  # tree_sitter.Language
     version: str  # the parser version recorded with every AST: grammar, runtime, formats

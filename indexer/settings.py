@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 DB_DIRNAME = ".codelens"
 DB_FILENAME = "index.db"
@@ -15,8 +15,7 @@ DEFAULT_RSS_LIMIT_MB = 1024
 BINARY_SNIFF_BYTES = 8192
 
 
-@dataclass(frozen=True)
-class IndexOptions:
+class IndexOptions(NamedTuple):
     root: Path
     db_path: Path
     jobs: int = 0

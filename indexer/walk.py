@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from indexer.model import FileStamp, WalkedFile
 
@@ -20,16 +20,17 @@ NEVER_WALKED = frozenset({".git", ".codelens"})
 IGNORE_FILES = (".gitignore", ".codelensignore")
 
 
-@dataclass
 class WalkReport:
     """What a walk could not look at, as (relative path, reason), for the summary."""
 
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    links_skipped: int = 0
+    __slots__ = ("problems", "links_skipped")
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+        self.links_skipped = 0
 
 
-@dataclass(frozen=True)
-class _Rules:
+class _Rules(NamedTuple):
     base: str  # relative directory the rules apply under, '' or ending in '/'
     spec: object  # pathspec.GitIgnoreSpec
 
@@ -78,30 +79,25 @@ def walk(root: Path, report: WalkReport | None = None) -> list[WalkedFile]:
             continue
         present = [e.name for e in entries if e.name in IGNORE_FILES]
         rules = inherited + _load_rules(directory, prefix, present) if present else inherited
-        for entry in entries:
-            _visit(entry, prefix + entry.name, top, rules, stack, found, report)
+        add = found.append
+        for entry in entries:  # the hot loop of a no-op run: d_type first, one stat per file
+            rel = prefix + entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name in NEVER_WALKED or (rules and _ignored(rules, rel + "/")):
+                        continue
+                    stack.append((entry.path, rel + "/", rules))
+                elif entry.is_file(follow_symlinks=False):
+                    if not (rules and _ignored(rules, rel)):
+                        info = entry.stat(follow_symlinks=False)
+                        add(WalkedFile(rel, FileStamp(info.st_size, info.st_mtime_ns,
+                                                      info.st_ino)))
+                elif entry.is_symlink():
+                    _visit_link(entry, rel, top, rules, found, report)
+                # anything else (fifos, sockets, devices) is not source
+            except OSError as exc:
+                report.problems.append((rel, f"cannot stat: {exc.strerror}"))
     return found
-
-
-def _visit(entry: os.DirEntry[str], rel: str, top: str, rules: list[_Rules],
-           stack: list[tuple[str, str, list[_Rules]]], found: list[WalkedFile],
-           report: WalkReport) -> None:
-    """Queue a directory, record a file, or skip the entry (d_type first: no syscall)."""
-    try:
-        if entry.is_dir(follow_symlinks=False):
-            if entry.name not in NEVER_WALKED and not (rules and _ignored(rules, rel + "/")):
-                stack.append((entry.path, rel + "/", rules))
-            return
-        if entry.is_symlink():
-            _visit_link(entry, rel, top, rules, found, report)
-            return
-        if not entry.is_file(follow_symlinks=False) or (rules and _ignored(rules, rel)):
-            return  # sockets, fifos, devices; or ignored
-        info = entry.stat(follow_symlinks=False)
-    except OSError as exc:
-        report.problems.append((rel, f"cannot stat: {exc.strerror}"))
-        return
-    found.append(WalkedFile(rel, FileStamp(info.st_size, info.st_mtime_ns, info.st_ino)))
 
 
 def _visit_link(entry: os.DirEntry[str], rel: str, top: str, rules: list[_Rules],

@@ -39,7 +39,7 @@ class InProcessParser:
     """``--jobs 1``: parse in this process, in order; the timeout cancels tree-sitter itself."""
 
     def __init__(self, max_size: int, timeout: float) -> None:
-        self.stats = PoolStats(workers=0)
+        self.stats = PoolStats()
         self._parsers = parse_worker.Parsers()
         self._max_size = max_size
         self._timeout = timeout
@@ -228,10 +228,10 @@ class WorkerPool:
 
     def _collect(self, queue: deque[ParseTask], retry: deque[ParseTask],
                  attempts: dict[int, int]) -> Iterator[ParseResult]:
-        busy = [w for w in self._workers if w.pending]
-        if not busy:
+        working = [w for w in self._workers if w.pending]
+        if not working:
             return
-        deadline = min(w.head_since for w in busy) + self._timeout
+        deadline = min(w.head_since for w in working) + self._timeout
         for key, _ in self._selector.select(timeout=max(0.0, deadline - time.monotonic())):
             worker: _Worker = key.data
             results, closed = worker.read_results()

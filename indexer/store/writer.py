@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import time
 from array import array
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import apsw
 
@@ -22,8 +21,7 @@ from indexer.store.reader import current_generation
 from indexer.store.runs import utc_now
 
 
-@dataclass(frozen=True, slots=True)
-class FileRow:
+class FileRow(NamedTuple):
     path: str
     language: str | None
     stamp: FileStamp
@@ -32,11 +30,13 @@ class FileRow:
     error: str | None
 
 
-@dataclass
 class _Pending:
-    rows: list[tuple[FileRow, int | None, ParseResult | None]] = field(default_factory=list)
-    stamps: list[tuple[str, FileStamp]] = field(default_factory=list)  # touched, unchanged
-    deleted: list[str] = field(default_factory=list)
+    __slots__ = ("rows", "stamps", "deleted")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[FileRow, int | None, ParseResult | None]] = []
+        self.stamps: list[tuple[str, FileStamp]] = []  # touched, content unchanged
+        self.deleted: list[str] = []
 
 
 class IndexWriter:
