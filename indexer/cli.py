@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -73,6 +74,32 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--all", action="store_true",
                        help="clear: drop every AST; the next index re-parses everything")
     cache.add_argument("--json", action="store_true")
+
+    scan = commands.add_parser("scan", help="match semgrep-format rules against the index")
+    scan.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                      help="files or folders to report findings for (default: .)")
+    scan.add_argument("--config", action="append", required=True, metavar="RULES",
+                      help="a rule file or a folder of them (repeatable)")
+    scan.add_argument("--root", metavar="DIR", help="the index root (default: the nearest "
+                      "folder above the first PATH holding .codelens/ or .git/)")
+    _db_option(scan)
+    scan.add_argument("--jobs", type=int, default=None, metavar="N",
+                      help="parse workers for the index update (as for index)")
+    scan.add_argument("--only", metavar="LANGS", help="index only these languages")
+    scan.add_argument("--no-prefilter", action="store_true",
+                      help="match every file, not only those holding a rule's tokens")
+    scan.add_argument("--no-cache", action="store_true",
+                      help="match again even where a result is cached")
+    output = scan.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="semgrep-compatible JSON")
+    output.add_argument("--sarif", action="store_true", help="SARIF 2.1.0")
+    scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    scan.add_argument("--error", action="store_true", help="exit 1 when there are findings")
+    scan.add_argument("--stats", action="store_true",
+                      help="print prefilter, cache and timing figures to stderr")
+
+    test = commands.add_parser("test", help="run rules against their annotated examples")
+    test.add_argument("rules_dir", metavar="RULES_DIR")
     return parser
 
 
@@ -274,7 +301,77 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "query": cmd_query, "status": cmd_status, "cache": cmd_cache}
+def find_root(paths: list[Path]) -> Path:
+    """The nearest folder above the first path holding .codelens/ or .git/, else the
+    common parent of the paths."""
+    first = paths[0] if paths[0].is_dir() else paths[0].parent
+    for folder in (first, *first.parents):
+        if (folder / ".codelens").is_dir() or (folder / ".git").exists():
+            return folder
+    return Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in paths]))
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from indexer import output
+    from indexer.scan import ScanOptions, scan
+
+    paths = [Path(p).resolve() for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {missing[0]}")
+    root = Path(args.root).resolve() if args.root else find_root(paths)
+    outside = [str(p) for p in paths if p != root and root not in p.parents]
+    if outside:
+        raise UsageError(f"{outside[0]} is outside the index root {root}", "pass --root")
+    db_path = _db_path(root, args.db)
+    index = _index_options(args, root, db_path)
+    scope = ["" if p == root else str(p.relative_to(root)) for p in paths]
+    report = scan(ScanOptions(root, db_path, [Path(c) for c in args.config], scope, index,
+                              use_prefilter=not args.no_prefilter, use_cache=not args.no_cache))
+    if args.sarif:
+        text = json.dumps(output.as_sarif(report), indent=2)
+    elif args.json:
+        text = json.dumps(output.as_json(report), indent=2)
+    else:
+        text = output.as_text(report)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    else:
+        print(text)
+    if args.stats:
+        print(json.dumps(report.stats, indent=2), file=sys.stderr)
+    return 1 if args.error and report.findings else 0
+
+
+def _index_options(args: argparse.Namespace, root: Path, db_path: Path) -> IndexOptions:
+    only = frozenset(x.strip() for x in args.only.split(",")) if args.only else None
+    return IndexOptions(root=root, db_path=db_path, jobs=resolve_jobs(args.jobs), only=only)
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from indexer.ruletest import run_rule_tests
+
+    folder = Path(args.rules_dir)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder of rules")
+    results = run_rule_tests(folder)
+    for result in results:
+        print(f"{'PASS' if result.passed else 'FAIL'}  {result.rule_file}")
+        for rule_id, example, line in result.missing:
+            print(f"    missed: {rule_id} at {example}:{line}")
+        for rule_id, example, line in result.unexpected:
+            print(f"    unexpected: {rule_id} at {example}:{line}")
+        for rule_id, example, line in result.todo:
+            print(f"    todo: {rule_id} at {example}:{line}")
+        for error in result.errors:
+            print(f"    error: {error}")
+    failed = sum(not r.passed for r in results)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed or not results else 0
+
+
+COMMANDS = {"index": cmd_index, "query": cmd_query, "status": cmd_status, "cache": cmd_cache,
+            "scan": cmd_scan, "test": cmd_test}
 
 
 def entry_point() -> None:

@@ -54,23 +54,18 @@ def test_newer_schema_is_refused(tree: Callable[..., Path], cli: Cli) -> None:
     assert cli("query", "SELECT 1", "--root", root).code == 2
 
 
-def test_migration_from_an_older_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    schema = tmp_path / "schema"
-    schema.mkdir()
-    shutil.copy(migrate.SCHEMA_DIR / "0001_init.sql", schema)
+def test_migration_from_version_1(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
-    connection = apsw.Connection(str(db))
-    connection.execute((schema / "0001_init.sql").read_text())
+    connection = apsw.Connection(str(db))  # a database as codelens 0.1 (schema 1) left it
+    connection.execute((migrate.SCHEMA_DIR / "0001_init.sql").read_text())
     connection.execute("PRAGMA user_version = 1")
     connection.execute("INSERT INTO files (path, size, mtime_ns, inode, status, generation)"
                        " VALUES ('kept.py', 1, 1, 1, 'ok', 1)")
     connection.close()
-    (schema / "0002_add_note.sql").write_text("ALTER TABLE files ADD COLUMN note TEXT;\n")
-    monkeypatch.setattr(migrate, "SCHEMA_DIR", schema)
-    monkeypatch.setattr(migrate, "SCHEMA_VERSION", 2)
     connection = open_db(db)
-    assert connection.execute("PRAGMA user_version").fetchall() == [(2,)]
-    assert connection.execute("SELECT path, note FROM files").fetchall() == [("kept.py", None)]
+    assert connection.execute("PRAGMA user_version").fetchall() == [(migrate.SCHEMA_VERSION,)]
+    assert connection.execute("SELECT path FROM files").fetchall() == [("kept.py",)]
+    assert connection.execute("SELECT count(*) FROM findings").fetchall() == [(0,)]
     connection.close()
 
 

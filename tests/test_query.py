@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer.store.migrate import SCHEMA_VERSION
 from tests.conftest import CliResult, db_rows, index_json
 
 Cli = Callable[..., CliResult]
@@ -49,7 +50,7 @@ def test_writes_are_refused_and_change_nothing(indexed: Path, cli: Cli, sql: str
     assert "read-only" in result.err
     assert db_rows(indexed, "SELECT count(*), (SELECT count(*) FROM tokens),"
                             " (SELECT group_concat(status) FROM files) FROM files") == before
-    assert db_rows(indexed, "PRAGMA user_version")[0][0] == 1
+    assert db_rows(indexed, "PRAGMA user_version")[0][0] == SCHEMA_VERSION
 
 
 def test_sql_errors_name_the_problem(indexed: Path, cli: Cli) -> None:

@@ -9,7 +9,8 @@ import apsw
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
 # 1: files, asts, tokens/postings, symbols, generations/change_log, runs; views for tools
-SCHEMA_VERSION = 1
+# 2: findings, scan_cache
+SCHEMA_VERSION = 2
 
 
 def migration_files() -> list[tuple[int, Path]]:

@@ -1,0 +1,1 @@
+"""Semgrep-format rules, patterns compiled by the target grammar, matching on stored ASTs."""

@@ -1,0 +1,1 @@
+"""Which files a rule can match at all, answered from the token postings."""

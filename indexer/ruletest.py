@@ -1,0 +1,80 @@
+"""codelens test RULES_DIR: rules beside example files annotated as semgrep --test reads them.
+
+For a rule file ``x.yaml`` the examples are the other files named ``x.*`` in its folder. A
+comment ``ruleid: ID`` says the next code line must be reported by rule ID, ``ok: ID`` that it
+must not be; ``todoruleid:`` and ``todook:`` mark known gaps: shown, not failures.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, NamedTuple
+
+ANNOTATION = re.compile(r"(?:#|//|--|/\*|;|<!--)\s*(todoruleid|todook|ruleid|ok):\s*([\w.\-, ]+)")
+
+
+class RuleFileResult(NamedTuple):
+    rule_file: str
+    passed: bool
+    missing: list[tuple[str, str, int]]  # rule id, example file, line: expected, not reported
+    unexpected: list[tuple[str, str, int]]  # reported on a line marked ok
+    todo: list[tuple[str, str, int]]
+    errors: list[str]
+
+
+def expectations(example: Path) -> dict[str, dict[int, str]]:
+    """rule id -> {line: kind} for the code line after each annotation."""
+    found: dict[str, dict[int, str]] = defaultdict(dict)
+    lines = example.read_text(encoding="utf-8", errors="replace").splitlines()
+    for number, line in enumerate(lines):
+        match = ANNOTATION.search(line)
+        if not match:
+            continue
+        target = number + 1
+        while target < len(lines) and (not lines[target].strip() or ANNOTATION.search(
+                lines[target])):
+            target += 1
+        for rule_id in (r.strip() for r in match.group(2).split(",")):
+            if rule_id:
+                found[rule_id][target + 1] = match.group(1)
+    return found
+
+
+def run_rule_tests(rules_dir: Path) -> list[RuleFileResult]:
+    from indexer.match.rules import rule_files
+    from indexer.scan import ScanOptions, scan
+    from indexer.settings import IndexOptions
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="codelens-test-") as scratch:
+        db = Path(scratch) / "index.db"
+        root = rules_dir.resolve()
+        for rule_file in rule_files(root):
+            examples = [p for p in rule_file.parent.glob(rule_file.stem + ".*")
+                        if p.suffix not in (".yml", ".yaml") and p.is_file()]
+            scope = [str(p.relative_to(root)) for p in examples]
+            options = ScanOptions(root, db, [rule_file], scope or ["\0none"],
+                                  IndexOptions(root=root, db_path=db, jobs=1))
+            results.append(_check(rule_file, examples, scan(options)))
+    return results
+
+
+def _check(rule_file: Path, examples: list[Path], report: Any) -> RuleFileResult:
+    reported = {(f.rule_id, Path(f.path).name, f.start[0]) for f in report.findings}
+    missing, unexpected, todo = [], [], []
+    for example in examples:
+        for rule_id, lines in expectations(example).items():
+            for line, kind in lines.items():
+                key = (rule_id, example.name, line)
+                if kind == "ruleid" and key not in reported:
+                    missing.append(key)
+                elif kind == "ok" and key in reported:
+                    unexpected.append(key)
+                elif kind.startswith("todo"):
+                    todo.append(key)
+    errors = [f"{e.get('rule_id') or e['path']}: {e['message']}" for e in report.errors]
+    return RuleFileResult(str(rule_file), not (missing or unexpected or errors), missing,
+                          unexpected, todo, errors)

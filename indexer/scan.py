@@ -1,0 +1,340 @@
+"""codelens scan: bring the index up to date, then match rules on the stored ASTs.
+
+Per rule: the prefilter narrows the files to those holding the rule's literal tokens; each
+(rule, file content) pair is answered from the results cache or matched and cached; each file
+is decoded once however many rules need it. Findings are stored in the ``findings`` table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from indexer.errors import UsageError
+
+# bump when matching changes what it finds: cached results of older engines are ignored
+MATCH_ENGINE_VERSION = "1"
+
+
+class ScanOptions(NamedTuple):
+    root: Path
+    db_path: Path
+    configs: list[Path]
+    scope: list[str]  # relative paths (files or directories) findings are reported for; [""] all
+    index: Any  # IndexOptions, or None to scan the index as it is
+    use_prefilter: bool = True
+    use_cache: bool = True
+
+
+class Finding(NamedTuple):
+    rule_id: str
+    path: str
+    start: tuple[int, int, int]  # line, col (1-based), offset
+    end: tuple[int, int, int]
+    message: str
+    severity: str
+    lines: str
+    metavars: dict[str, dict[str, Any]]
+
+
+class ScanReport(NamedTuple):
+    findings: list[Finding]
+    errors: list[dict[str, Any]]
+    stats: dict[str, Any]
+    rules: list[Any]  # the rules that ran
+
+
+class _File(NamedTuple):
+    file_id: int
+    path: str
+    sha256: str
+    language: str
+    ast_id: int
+
+
+def scan(options: ScanOptions) -> ScanReport:
+    """Raises UsageError when no rule could run, DatabaseError for an unusable index."""
+    from indexer.match.rules import load_rules
+    from indexer.store.connection import open_db, writer_lock
+
+    clock = time.perf_counter()
+    index_summary = None
+    if options.index is not None:
+        from indexer import engine
+
+        index_summary = engine.index(options.index)
+    rules, rule_errors = load_rules(options.configs)
+    rules, compile_errors = _compilable(rules)
+    errors = [_rule_error(e) for e in rule_errors + compile_errors]
+    if not rules:
+        raise UsageError("no rule could run: " + "; ".join(
+            f"{e['path']}: {e['message']}" for e in errors[:5]) if errors else "no rules found",
+            "check the --config paths and the rule syntax")
+    with writer_lock(options.db_path):
+        connection = open_db(options.db_path)
+        try:
+            run = _Scan(connection, options, rules)
+            findings = run.execute()
+            errors += run.errors
+            _store_findings(connection, options.scope, findings)
+        finally:
+            connection.close()
+    stats = {"prefilter": run.prefilter_stats, "cache": {"hits": run.hits, "misses": run.misses},
+             "rules": len(rules), "files_matched": run.files_matched,
+             "index": index_summary["files"] if index_summary else None,
+             "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
+    return ScanReport(findings, errors, stats, rules)
+
+
+def _compilable(rules: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Rules whose languages are indexed and whose patterns parse; the rest as errors."""
+    from indexer import languages
+    from indexer.match.evaluate import pattern_for
+    from indexer.match.pattern import PatternError
+    from indexer.match.rules import RuleError, target_languages
+
+    known = set(languages.known_languages())
+    good, bad = [], []
+    for rule in rules:
+        unknown = [lang for lang in rule.languages if lang not in known]
+        if unknown:
+            bad.append(RuleError(rule.source, rule.id, f"unsupported language {unknown[0]!r}"))
+            continue
+        try:
+            for language in target_languages(rule):
+                for source in _pattern_sources(rule.formula):
+                    pattern_for(source, language)
+        except (PatternError, languages.GrammarUnavailable) as exc:
+            bad.append(RuleError(rule.source, rule.id, str(exc)))
+            continue
+        good.append(rule)
+    return good, bad
+
+
+def _pattern_sources(formula: Any) -> list[str]:
+    if formula.op == "pattern":
+        return [formula.pattern]
+    return [s for child in formula.children for s in _pattern_sources(child)]
+
+
+def _rule_error(error: Any) -> dict[str, Any]:
+    return {"type": "RuleError", "level": "error", "path": error.source,
+            "rule_id": error.rule_id, "message": error.message}
+
+
+class _Scan:
+    def __init__(self, connection: Any, options: ScanOptions, rules: list[Any]) -> None:
+        self.connection = connection
+        self.options = options
+        self.rules = rules
+        self.errors: list[dict[str, Any]] = []
+        self.hits = self.misses = self.files_matched = 0
+        self.prefilter_stats: dict[str, Any] = {}
+        self.files: dict[int, _File] = {}
+
+    def execute(self) -> list[Finding]:
+        self.files = files = self._files_in_scope()
+        plan = self._candidates(files)
+        cached, missing = self._from_cache(plan)
+        fresh = self._match(missing, files)
+        self._save_cache(fresh)
+        findings = []
+        for (rule_index, file_id), matches in {**cached, **fresh}.items():
+            rule, entry = self.rules[rule_index], files[file_id]
+            findings += [_finding(rule, entry.path, m) for m in matches]
+        findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
+        return findings
+
+    def _files_in_scope(self) -> dict[int, _File]:
+        scope = [s.rstrip("/") for s in self.options.scope]
+        rows = self.connection.execute(
+            "SELECT id, path, sha256, language, ast_id FROM files WHERE ast_id IS NOT NULL")
+        return {row[0]: _File(*row) for row in rows if _in_scope(row[1], scope)}
+
+    def _candidates(self, files: dict[int, _File]) -> dict[int, list[int]]:
+        """rule index -> candidate file ids, through the prefilter unless it is off."""
+        from indexer.match.rules import target_languages
+        from indexer.prefilter.plan import candidate_file_ids, required_tokens, token_ids, tokens_of
+
+        started = time.perf_counter()
+        requirements = [required_tokens(r.formula) if self.options.use_prefilter else None
+                        for r in self.rules]
+        ids = token_ids(self.connection, set().union(*(tokens_of(r) for r in requirements)))
+        by_language: dict[str, list[int]] = defaultdict(list)
+        for file_id, entry in files.items():
+            by_language[entry.language].append(file_id)
+        plan, total, passed, literal_total, literal_passed = {}, 0, 0, 0, 0
+        for index, (rule, requirement) in enumerate(zip(self.rules, requirements, strict=True)):
+            eligible = [f for lang in target_languages(rule) for f in by_language.get(lang, ())]
+            allowed = candidate_file_ids(self.connection, requirement, ids)
+            chosen = eligible if allowed is None else [f for f in eligible if f in allowed]
+            plan[index] = chosen
+            total += len(eligible)
+            passed += len(chosen)
+            if requirement is not None:
+                literal_total += len(eligible)
+                literal_passed += len(chosen)
+        self.prefilter_stats = {
+            "enabled": self.options.use_prefilter, "total_files": total, "passed": passed,
+            "skipped": total - passed,
+            "skipped_ratio_with_literals": round(1 - literal_passed / literal_total, 4)
+            if literal_total else None,
+            "time_ms": round((time.perf_counter() - started) * 1000, 2)}
+        return plan
+
+    def _from_cache(self, plan: dict[int, list[int]]) -> tuple[dict[tuple[int, int], list[Any]],
+                                                                 dict[int, list[int]]]:
+        """Cached matches per (rule, file); what is left to match, per file."""
+        import apsw
+
+        files = self.files
+        cached: dict[tuple[int, int], list[Any]] = {}
+        missing: dict[int, list[int]] = defaultdict(list)
+        for index, file_ids in plan.items():
+            if not file_ids:
+                continue
+            rule_hash = self.rules[index].hash
+            found = {}
+            if self.options.use_cache:
+                shas = tuple({files[f].sha256 for f in file_ids})
+                found = {sha: json.loads(blob) for sha, blob in self.connection.execute(
+                    "SELECT sha256, matches FROM scan_cache WHERE rule_hash = ? AND engine = ?"
+                    " AND sha256 IN carray(?)", (rule_hash, MATCH_ENGINE_VERSION,
+                                                 apsw.carray(shas)))}
+            for file_id in file_ids:
+                sha = files[file_id].sha256
+                if sha in found:
+                    cached[(index, file_id)] = found[sha]
+                    self.hits += 1
+                else:
+                    missing[file_id].append(index)
+                    self.misses += 1
+        return cached, missing
+
+    def _match(self, missing: dict[int, list[int]],
+               files: dict[int, _File]) -> dict[tuple[int, int], list[Any]]:
+        fresh: dict[tuple[int, int], list[Any]] = {}
+        for file_id, rule_indexes in missing.items():
+            entry = files[file_id]
+            target = self._load(entry)
+            if target is None:
+                continue
+            self.files_matched += 1
+            for index in rule_indexes:
+                fresh[(index, file_id)] = self._evaluate(index, entry, target)
+        return fresh
+
+    def _load(self, entry: _File) -> Any:
+        """The decoded tree and source of a file, or None (with an error) if it moved on."""
+        import hashlib
+
+        from indexer import codec
+        from indexer.match.matcher import Target
+
+        try:
+            with open(os.path.join(self.options.root, entry.path), "rb") as handle:
+                source = handle.read()
+        except OSError as exc:
+            self._file_error(entry, f"cannot read: {exc.strerror or exc}")
+            return None
+        if hashlib.sha256(source).hexdigest() != entry.sha256:
+            self._file_error(entry, "changed since it was indexed; run the scan again")
+            return None
+        (blob,) = self.connection.execute("SELECT blob FROM asts WHERE id = ?",
+                                          (entry.ast_id,)).fetchall()[0]
+        try:
+            return Target(codec.decode(blob), source)
+        except codec.BlobFormatError as exc:
+            self._file_error(entry, str(exc))
+            return None
+
+    def _evaluate(self, index: int, entry: _File, target: Any) -> list[Any]:
+        from indexer.match.evaluate import Evaluator
+
+        rule = self.rules[index]
+        try:
+            matches = Evaluator(target, entry.language).evaluate(rule.formula)
+        except RecursionError:
+            self._file_error(entry, f"rule {rule.id}: pattern too deep to match here")
+            return []
+        return [_located(target.source, m) for m in matches]
+
+    def _file_error(self, entry: _File, message: str) -> None:
+        self.errors.append({"type": "FileError", "level": "warn", "path": entry.path,
+                            "message": message})
+
+    def _save_cache(self, fresh: dict[tuple[int, int], list[Any]]) -> None:
+        if not self.options.use_cache or not fresh:
+            return
+        files, now = self.files, int(time.time())
+        rows = {(self.rules[i].hash, files[f].sha256): matches
+                for (i, f), matches in fresh.items()}
+        with self.connection:
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO scan_cache (rule_hash, sha256, engine, matches, last_used)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(h, sha, MATCH_ENGINE_VERSION, json.dumps(m), now)
+                 for (h, sha), m in rows.items()])
+
+
+def _in_scope(path: str, scope: list[str]) -> bool:
+    return any(not s or path == s or path.startswith(s + "/") for s in scope)
+
+
+def _position(source: bytes, offset: int) -> tuple[int, int, int]:
+    line = source.count(b"\n", 0, offset) + 1
+    column = offset - (source.rfind(b"\n", 0, offset) + 1) + 1
+    return line, column, offset
+
+
+def _located(source: bytes, match: Any) -> list[Any]:
+    """A match as cached: positions, the source lines, and what each metavariable bound."""
+    start, end = _position(source, match.start), _position(source, match.end)
+    line_start = source.rfind(b"\n", 0, match.start) + 1
+    line_end = source.find(b"\n", match.end)
+    lines = source[line_start:line_end if line_end >= 0 else len(source)]
+    metavars = {name: [_position(source, a), _position(source, b),
+                       source[a:b].decode("utf-8", "replace")]
+                for name, (a, b) in match.bindings.items()}
+    return [start, end, lines.decode("utf-8", "replace"), metavars]
+
+
+def _finding(rule: Any, path: str, cached: list[Any]) -> Finding:
+    from indexer.match.rules import interpolate
+
+    start, end, lines, metavars = cached
+    values = {name: value[2] for name, value in metavars.items()}
+    return Finding(rule.id, path, tuple(start), tuple(end), interpolate(rule.message, values),
+                   rule.severity, lines,
+                   {name: {"start": _point(v[0]), "end": _point(v[1]), "abstract_content": v[2]}
+                    for name, v in metavars.items()})
+
+
+def _point(position: list[int]) -> dict[str, int]:
+    return {"line": position[0], "col": position[1], "offset": position[2]}
+
+
+def _store_findings(connection: Any, scope: list[str], findings: list[Finding]) -> None:
+    generation = connection.execute(
+        "SELECT coalesce(max(generation), 0) FROM generations").fetchall()[0][0]
+    with connection:
+        for prefix in scope:
+            prefix = prefix.rstrip("/")
+            if prefix:
+                connection.execute("DELETE FROM findings WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+                                   (prefix, _like_prefix(prefix)))
+            else:
+                connection.execute("DELETE FROM findings")
+        connection.executemany(
+            "INSERT INTO findings (rule_id, path, start_line, start_col, end_line, end_col,"
+            " message, severity, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(f.rule_id, f.path, f.start[0], f.start[1], f.end[0], f.end[1], f.message,
+              f.severity, generation) for f in findings])
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"

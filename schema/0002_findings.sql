@@ -1,0 +1,29 @@
+-- codelens index schema, version 2: scan findings and the scan results cache.
+
+-- What the last `codelens scan` of each path reported, for other tools to read with SQL.
+-- A scan replaces the findings of the paths it covered.
+CREATE TABLE findings (
+    id          INTEGER PRIMARY KEY,
+    rule_id     TEXT    NOT NULL,
+    path        TEXT    NOT NULL,        -- as in files.path
+    start_line  INTEGER NOT NULL,        -- 1-based
+    start_col   INTEGER NOT NULL,        -- 1-based
+    end_line    INTEGER NOT NULL,
+    end_col     INTEGER NOT NULL,
+    message     TEXT    NOT NULL,
+    severity    TEXT    NOT NULL,        -- ERROR | WARNING | INFO
+    generation  INTEGER NOT NULL         -- index generation the scan ran against
+);
+CREATE INDEX findings_path ON findings(path);
+CREATE INDEX findings_rule ON findings(rule_id);
+
+-- Matches of a rule in a content: an unchanged file is never matched twice against an
+-- unchanged rule. Keyed by the rule's hash, the content's SHA-256 and the matcher's version.
+CREATE TABLE scan_cache (
+    rule_hash TEXT NOT NULL,
+    sha256    TEXT NOT NULL,
+    engine    TEXT NOT NULL,
+    matches   BLOB NOT NULL,             -- JSON: [[start, end, {metavariable: [start, end]}], ...]
+    last_used INTEGER NOT NULL,
+    PRIMARY KEY (rule_hash, sha256, engine)
+) WITHOUT ROWID;
