@@ -137,7 +137,7 @@ def _match(pattern: PNode, node: int, target: Target, bindings: Bindings) -> Bin
         return None
     if pattern.any_string:
         return bindings
-    if not pattern.children:
+    if pattern.leaf:
         return bindings if target.text(node).decode("utf-8", "replace") == pattern.text else None
     if not any(c.ellipsis for c in pattern.children) and target.anon(node) != pattern.anon:
         return None

