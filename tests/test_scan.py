@@ -197,12 +197,14 @@ def test_prefilter_skips_files_without_the_tokens(tree: Callable[..., Path], cli
 
 
 SNIPPETS = ["eval(data)", "x = evaluate(data)", "subprocess.call(cmd, shell=True)",
-            "subprocess.run(cmd)", "subprocess.run(a, check=True, shell=True)", "if b == b:\n    pass",
-            "if b == c:\n    pass", "print('eval shell')", "# eval(commented)", "items = [1, 2]",
+            "subprocess.run(cmd)", "subprocess.run(a, check=True, shell=True)",
+            "if b == b:\n    pass", "if b == c:\n    pass", "print('eval shell')",
+            "# eval(commented)", "items = [1, 2]",
             "def f(shell=True):\n    return eval", "evalx = 1"]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.sampled_from(SNIPPETS), min_size=0, max_size=5), min_size=1,
                 max_size=6))
 def test_prefilter_never_changes_findings(tmp_path_factory: pytest.TempPathFactory,
