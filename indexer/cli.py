@@ -328,10 +328,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
     scope = ["" if p == root else str(p.relative_to(root)) for p in paths]
     report = scan(ScanOptions(root, db_path, [Path(c) for c in args.config], scope, index,
                               use_prefilter=not args.no_prefilter, use_cache=not args.no_cache))
-    if args.sarif:
-        text = json.dumps(output.as_sarif(report), indent=2)
+    if args.sarif:  # compact, as semgrep writes it: indenting makes json use its slow encoder
+        text = json.dumps(output.as_sarif(report))
     elif args.json:
-        text = json.dumps(output.as_json(report), indent=2)
+        text = json.dumps(output.as_json(report))
     else:
         text = output.as_text(report)
     if args.output:

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from indexer.errors import UsageError
 
 # bump when matching changes what it finds: cached results of older engines are ignored
-MATCH_ENGINE_VERSION = "1"
+MATCH_ENGINE_VERSION = "3"  # 2: lines and bound text clipped; 3: long lines clipped too
 
 
 class ScanOptions(NamedTuple):
@@ -201,10 +201,11 @@ class _Scan:
             found = {}
             if self.options.use_cache:
                 shas = tuple({files[f].sha256 for f in file_ids})
-                found = {sha: json.loads(blob) for sha, blob in self.connection.execute(
+                rows = self.connection.execute(
                     "SELECT sha256, matches FROM scan_cache WHERE rule_hash = ? AND engine = ?"
                     " AND sha256 IN carray(?)", (rule_hash, MATCH_ENGINE_VERSION,
-                                                 apsw.carray(shas)))}
+                                                 apsw.carray(shas)))
+                found = {sha: json.loads(blob) if blob else [] for sha, blob in rows}
             for file_id in file_ids:
                 sha = files[file_id].sha256
                 if sha in found:
@@ -261,7 +262,7 @@ class _Scan:
         except RecursionError:
             self._file_error(entry, f"rule {rule.id}: pattern too deep to match here")
             return []
-        return [_located(target.source, m) for m in matches]
+        return [_located(target, m) for m in matches]
 
     def _file_error(self, entry: _File, message: str) -> None:
         self.errors.append({"type": "FileError", "level": "warn", "path": entry.path,
@@ -274,10 +275,13 @@ class _Scan:
         rows = {(self.rules[i].hash, files[f].sha256): matches
                 for (i, f), matches in fresh.items()}
         with self.connection:
+            # results of another matcher version are never read again
+            self.connection.execute("DELETE FROM scan_cache WHERE engine != ?",
+                                    (MATCH_ENGINE_VERSION,))
             self.connection.executemany(
-                "INSERT OR REPLACE INTO scan_cache (rule_hash, sha256, engine, matches, last_used)"
+                "INSERT OR REPLACE INTO scan_cache (rule_hash, sha256, engine, matches, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                [(h, sha, MATCH_ENGINE_VERSION, json.dumps(m), now)
+                [(h, sha, MATCH_ENGINE_VERSION, json.dumps(m).encode() if m else b"", now)
                  for (h, sha), m in rows.items()])
 
 
@@ -285,22 +289,29 @@ def _in_scope(path: str, scope: list[str]) -> bool:
     return any(not s or path == s or path.startswith(s + "/") for s in scope)
 
 
-def _position(source: bytes, offset: int) -> tuple[int, int, int]:
-    line = source.count(b"\n", 0, offset) + 1
-    column = offset - (source.rfind(b"\n", 0, offset) + 1) + 1
-    return line, column, offset
+MAX_LINES = 10  # source lines kept per finding, as semgrep's --max-lines-per-finding default
+MAX_BOUND_CHARS = 1000  # of a metavariable's text (a callback can bind a whole function)
+MAX_LINES_CHARS = 2000
 
 
-def _located(source: bytes, match: Any) -> list[Any]:
+def _located(target: Any, match: Any) -> list[Any]:
     """A match as cached: positions, the source lines, and what each metavariable bound."""
-    start, end = _position(source, match.start), _position(source, match.end)
+    source, position = target.source, target.position
+    start, end = position(match.start), position(match.end)
     line_start = source.rfind(b"\n", 0, match.start) + 1
     line_end = source.find(b"\n", match.end)
-    lines = source[line_start:line_end if line_end >= 0 else len(source)]
-    metavars = {name: [_position(source, a), _position(source, b),
-                       source[a:b].decode("utf-8", "replace")]
+    lines = source[line_start:line_end if line_end >= 0 else len(source)].decode(
+        "utf-8", "replace").split("\n")
+    shown = "\n".join(lines[:MAX_LINES]) + (
+        f"\n[{len(lines) - MAX_LINES} more lines]" if len(lines) > MAX_LINES else "")
+    shown = _clip(shown, MAX_LINES_CHARS)  # a minified bundle is one line of 500 KB
+    metavars = {name: [position(a), position(b), _clip(source[a:b].decode("utf-8", "replace"))]
                 for name, (a, b) in match.bindings.items()}
-    return [start, end, lines.decode("utf-8", "replace"), metavars]
+    return [start, end, shown, metavars]
+
+
+def _clip(text: str, limit: int = MAX_BOUND_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + "[...]"
 
 
 def _finding(rule: Any, path: str, cached: list[Any]) -> Finding:

@@ -23,7 +23,8 @@ CREATE TABLE scan_cache (
     rule_hash TEXT NOT NULL,
     sha256    TEXT NOT NULL,
     engine    TEXT NOT NULL,
-    matches   BLOB NOT NULL,             -- JSON: [[start, end, {metavariable: [start, end]}], ...]
-    last_used INTEGER NOT NULL,
+    matches   BLOB NOT NULL,             -- JSON of the matches with positions and bindings;
+                                         -- empty (no bytes) when there is none
+    created_at INTEGER NOT NULL,         -- unix seconds; `codelens cache clear` evicts by it
     PRIMARY KEY (rule_hash, sha256, engine)
 ) WITHOUT ROWID;

@@ -7,12 +7,15 @@ nodes) drives the recursion.
 
 from __future__ import annotations
 
+import bisect
+from itertools import compress, repeat
 from typing import NamedTuple
 
 from indexer.codec import FlatAst
 from indexer.match.pattern import PUNCTUATION, Pattern, PNode
 
 Bindings = dict[str, tuple[int, int]]  # metavariable -> (start, end) byte offsets
+NOT_FOUND = -1
 
 
 class Match(NamedTuple):
@@ -35,6 +38,17 @@ class Target:
         for kind_id, (name, _named) in tree.types.items():
             self._ids.setdefault(name, []).append(kind_id)
         self._children: dict[int, list[int]] = {}
+        self._of_kind: dict[str, list[int]] = {}
+        self._line_starts: list[int] | None = None
+
+    def position(self, offset: int) -> tuple[int, int, int]:
+        """(line, column, offset), 1-based line and column, from a table built once."""
+        if self._line_starts is None:
+            import re
+
+            self._line_starts = [0] + [m.end() for m in re.finditer(b"\n", self.source)]
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1, offset
 
     def text(self, node: int) -> bytes:
         return self.source[self.starts[node]:self.ends[node]]
@@ -46,7 +60,11 @@ class Target:
         return self.tree.types[self.kinds[node]][1]
 
     def of_kind(self, kind: str) -> list[int]:
-        """Every node of a kind, in preorder (C-speed scans of the kind array)."""
+        """Every node of a kind, in preorder (C-speed scans of the kind array), cached: many
+        rules start from the same kind."""
+        cached = self._of_kind.get(kind)
+        if cached is not None:
+            return cached
         found: list[int] = []
         for kind_id in self._ids.get(kind, ()):
             index = -1
@@ -58,7 +76,18 @@ class Target:
             except ValueError:
                 pass
         found.sort()
+        self._of_kind[kind] = found
         return found
+
+    def containing(self, nodes: list[int], needles: tuple[bytes, ...]) -> list[int]:
+        """The nodes whose text contains every needle; the loop runs in C (map/compress)."""
+        source, by_start, by_end = self.source, self.starts.__getitem__, self.ends.__getitem__
+        for needle in needles:
+            if not nodes:
+                break
+            hits = map(source.find, repeat(needle), map(by_start, nodes), map(by_end, nodes))
+            nodes = list(compress(nodes, map(NOT_FOUND.__ne__, hits)))
+        return nodes
 
     def children(self, node: int) -> list[int]:
         """All children (named and anonymous) of a node, read off the depths."""
@@ -102,7 +131,8 @@ def _find_node(root: PNode, target: Target) -> list[Match]:
     else:
         candidates = target.of_kind(root.kind)
     found = []
-    for node in candidates:
+    # a literal of the pattern must at least occur in the node's text: cheap, and sound
+    for node in target.containing(candidates, root.needles):
         bindings = _match(root, node, target, {})
         if bindings is not None:
             found.append(Match(target.starts[node], target.ends[node], bindings))

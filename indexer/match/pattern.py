@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from indexer.parse.worker import Parsers
 from indexer.prefilter.literals import literal_tokens
 
 METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
@@ -34,6 +35,9 @@ WRAPPERS: dict[str, list[tuple[str, str]]] = {  # (before, after) the snippet
 DEFAULT_WRAPPERS = [("", "")]
 
 
+_PARSERS = Parsers()
+
+
 class PatternError(ValueError):
     """The pattern is not valid code in the rule's language."""
 
@@ -47,6 +51,7 @@ class PNode(NamedTuple):
     ellipsis: bool = False
     any_string: bool = False  # a "..." string literal
     leaf: bool = False  # no children at all, named or not: compared by text
+    needles: tuple[bytes, ...] = ()  # literal leaf texts a matching node's text must contain
 
 
 class Pattern(NamedTuple):
@@ -58,9 +63,7 @@ class Pattern(NamedTuple):
 
 def compile_pattern(source: str, language: str) -> Pattern:
     """Parse ``source`` as ``language``; raises PatternError when no wrapper makes it parse."""
-    from indexer.parse.worker import Parsers
-
-    parser, _tags, _grammar = Parsers().get(language)
+    parser = _PARSERS.parser(language)
     for text in _spellings(source.strip()):
         for before, after in WRAPPERS.get(language, DEFAULT_WRAPPERS):
             program = (before + text + after).encode()
@@ -142,4 +145,9 @@ def _convert(node: Any, program: bytes) -> PNode:
     if children and all(c.ellipsis for c in children) and not anon:
         # a statement that is just `...`, a parameter written `... ...`
         return PNode(node.type, text, (), (), ellipsis=True)
-    return PNode(node.type, text, children, anon, leaf=node.child_count == 0)
+    leaf = node.child_count == 0
+    needles = {text.encode()} if leaf else set()
+    for child in children:
+        needles.update(child.needles)
+    return PNode(node.type, text, children, anon, leaf=leaf,
+                 needles=tuple(sorted(needles, key=len, reverse=True)))

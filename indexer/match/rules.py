@@ -81,8 +81,9 @@ def load_rules(configs: list[Path]) -> tuple[list[Rule], list[RuleError]]:
 def load_rule_file(path: Path) -> tuple[list[Rule], list[RuleError]]:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

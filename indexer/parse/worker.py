@@ -32,14 +32,19 @@ class Parsers:
         self._parsers: dict[str, Any] = {}
         self._tags: dict[str, Any] = {}
 
-    def get(self, language: str) -> tuple[Any, Any, languages.Grammar]:
-        grammar = languages.load_grammar(language)
+    def parser(self, language: str) -> Any:
+        """Just the parser (no tags query), for parsing rule patterns."""
         if language not in self._parsers:
             import tree_sitter
 
-            self._parsers[language] = tree_sitter.Parser(grammar.language)
+            self._parsers[language] = tree_sitter.Parser(languages.load_grammar(language).language)
+        return self._parsers[language]
+
+    def get(self, language: str) -> tuple[Any, Any, languages.Grammar]:
+        grammar = languages.load_grammar(language)
+        if language not in self._tags:
             self._tags[language] = _compile_tags(grammar)
-        return self._parsers[language], self._tags[language], grammar
+        return self.parser(language), self._tags[language], grammar
 
 
 def _compile_tags(grammar: languages.Grammar) -> Any:

@@ -123,4 +123,6 @@ def clear_cache(connection: apsw.Connection, older_than_days: float, everything:
             bindings = (cutoff,)
         connection.execute(f"DELETE FROM asts WHERE {condition}", bindings)
         removed = connection.changes()
+        connection.execute("DELETE FROM scan_cache WHERE ? OR created_at < ?",
+                           (everything, cutoff))
     return int(removed)
