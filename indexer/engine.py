@@ -15,7 +15,7 @@ from indexer import languages
 from indexer.errors import Interrupted
 from indexer.model import FileStamp, ParseResult, ParseTask, PoolStats, WalkedFile
 from indexer.settings import BINARY_SNIFF_BYTES, IndexOptions
-from indexer.walk import WalkReport, walk
+from indexer.walk import WalkReport, walk, walk_paths
 
 Progress = Callable[[int, int], None]  # (done, total) of the files that need work
 PARSED_STATUSES = ("ok", "syntax_error")
@@ -57,8 +57,10 @@ class _Run:
             self.progress(self.done, self.total)
 
 
-def index(options: IndexOptions, progress: Progress | None = None) -> dict[str, Any]:
-    """Index ``options.root`` into ``options.db_path``; returns the run summary.
+def index(options: IndexOptions, progress: Progress | None = None,
+          paths: set[str] | None = None) -> dict[str, Any]:
+    """Index ``options.root`` into ``options.db_path``; returns the run summary. With
+    ``paths`` (relative files or folders, as a watcher reports them) only those are looked at.
 
     Raises LockedError when another indexer holds the database, DatabaseError when it is
     unusable, Interrupted on SIGINT/SIGTERM after committing everything already parsed.
@@ -73,9 +75,15 @@ def index(options: IndexOptions, progress: Progress | None = None) -> dict[str, 
         connection = open_db(options.db_path)
         try:
             options_hash = _options_hash(options, stored_languages(connection))
-            recheck = options_hash != last_options_hash(connection)
+            recheck = options_hash != last_options_hash(connection) and paths is None
             report = WalkReport()
-            diff = change_detection.diff(load_stamps(connection), walk(options.root, report))
+            stamps = load_stamps(connection)
+            if paths is None:
+                walked = walk(options.root, report)
+            else:
+                stamps = {p: s for p, s in stamps.items() if _under(p, paths)}
+                walked = walk_paths(options.root, paths, report)
+            diff = change_detection.diff(stamps, walked)
             candidates = _candidates(connection, diff, options, recheck)
             counts.seen, counts.unchanged = diff.seen, diff.seen - len(candidates)
             generation, pool_stats = _apply(connection, options, candidates, diff.deleted,
@@ -85,6 +93,18 @@ def index(options: IndexOptions, progress: Progress | None = None) -> dict[str, 
             return summary
         finally:
             connection.close()
+
+
+def _under(path: str, paths: set[str]) -> bool:
+    """Whether ``path`` is one of ``paths`` or inside one of them."""
+    if path in paths:
+        return True
+    parent = path.rpartition("/")[0]
+    while parent:
+        if parent in paths:
+            return True
+        parent = parent.rpartition("/")[0]
+    return False
 
 
 def _options_hash(options: IndexOptions, present: set[str]) -> str:

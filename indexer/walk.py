@@ -60,15 +60,72 @@ def _ignored(rules: list[_Rules], rel: str) -> bool:
     return verdict
 
 
+def _root_rules(top: str) -> list[_Rules]:
+    info_dir = os.path.join(top, ".git", "info")
+    return _load_rules(info_dir, "", ["exclude"]) if os.path.isfile(
+        os.path.join(info_dir, "exclude")) else []
+
+
 def walk(root: Path, report: WalkReport | None = None) -> list[WalkedFile]:
     """Every non-ignored regular file under ``root``, with its stat stamp (in no set order)."""
+    top = str(root.resolve())
+    return _walk_from(top, [(top, "", _root_rules(top))], [], report or WalkReport())
+
+
+def walk_paths(root: Path, paths: set[str], report: WalkReport | None = None) -> list[WalkedFile]:
+    """What ``walk`` would find at or under each relative path (a file or a folder), with the
+    same ignore rules: those of every folder above it apply."""
     report = report if report is not None else WalkReport()
     top = str(root.resolve())
-    info_dir = os.path.join(top, ".git", "info")
-    rules = _load_rules(info_dir, "", ["exclude"]) if os.path.isfile(
-        os.path.join(info_dir, "exclude")) else []
     found: list[WalkedFile] = []
-    stack: list[tuple[str, str, list[_Rules]]] = [(top, "", rules)]
+    stack: list[tuple[str, str, list[_Rules]]] = []
+    chains: dict[str, list[_Rules] | None] = {"": _root_rules(top)}
+    for rel in sorted(paths):
+        parent, _, name = rel.rpartition("/")
+        rules = _chain(top, parent, chains)
+        if rules is None or not name or name in NEVER_WALKED:
+            continue  # under an ignored or never-walked folder
+        full = os.path.join(top, rel)
+        if os.path.isdir(full) and not os.path.islink(full):
+            if not (rules and _ignored(rules, rel + "/")):
+                stack.append((full, rel + "/", rules))
+            continue
+        for entry in _entry(os.path.join(top, parent), name):
+            if entry.is_file(follow_symlinks=False) and not (rules and _ignored(rules, rel)):
+                info = entry.stat(follow_symlinks=False)
+                found.append(WalkedFile(rel, FileStamp(info.st_size, info.st_mtime_ns,
+                                                       info.st_ino)))
+            elif entry.is_symlink():
+                _visit_link(entry, rel, top, rules, found, report)
+    return _walk_from(top, stack, found, report)
+
+
+def _entry(directory: str, name: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as listing:
+            return [e for e in listing if e.name == name]
+    except OSError:
+        return []
+
+
+def _chain(top: str, folder: str, chains: dict[str, list[_Rules] | None]) -> list[_Rules] | None:
+    """The ignore rules in force inside ``folder`` (relative), or None if it is ignored."""
+    if folder in chains:
+        return chains[folder]
+    parent, _, name = folder.rpartition("/")
+    above = _chain(top, parent, chains)
+    rules: list[_Rules] | None = None
+    if above is not None and name not in NEVER_WALKED and not (
+            above and _ignored(above, folder + "/")):
+        directory = os.path.join(top, folder)
+        present = [n for n in IGNORE_FILES if os.path.isfile(os.path.join(directory, n))]
+        rules = above + _load_rules(directory, folder + "/", present) if present else above
+    chains[folder] = rules
+    return rules
+
+
+def _walk_from(top: str, stack: list[tuple[str, str, list[_Rules]]], found: list[WalkedFile],
+               report: WalkReport) -> list[WalkedFile]:
     while stack:
         directory, prefix, inherited = stack.pop()
         try:

@@ -27,9 +27,10 @@ TOOLS = Path(__file__).resolve().parent
 REPO = TOOLS.parent
 sys.path.insert(0, str(REPO))
 
-from tools import corpus  # noqa: E402
+from tools import bench_rules, corpus  # noqa: E402
 
 OUT = TOOLS / ".bench"
+PEERS = OUT / "peers"  # semgrep and ast-grep, installed here, never project dependencies
 
 
 def codelens(*args: str, env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
@@ -180,6 +181,106 @@ def edits(root: Path, db: Path, count: int = 5) -> list[float]:
     return walls
 
 
+def peers_installed() -> Path:
+    """semgrep and ast-grep from PyPI in the benchmark's own environment."""
+    if not (PEERS / "bin" / "semgrep").exists() or not (PEERS / "bin" / "ast-grep").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
+        subprocess.run([str(PEERS / "bin" / "pip"), "install", "--quiet", "semgrep",
+                        "ast-grep-cli"], check=True)
+    return PEERS / "bin"
+
+
+def scan_args(root: Path, rules: Path, db: Path, *extra: str) -> list[str]:
+    return ["scan", str(root), "--config", str(rules), "--root", str(root), "--db", str(db),
+            "--output", str(db.with_suffix(".scan.json")), *extra]
+
+
+def codelens_scan(root: Path, rules: Path, db: Path, *extra: str) -> tuple[float, dict[str, Any]]:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "indexer.cli", *scan_args(root, rules, db),
+                             "--json", *extra], cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"codelens scan failed:\n{result.stderr}")
+    return wall, json.loads(db.with_suffix(".scan.json").read_text())
+
+
+def triples(results: list[dict[str, Any]], root: Path, key: str) -> set[tuple[str, str, int]]:
+    found = set()
+    for r in results:
+        rule = r[key].rsplit(".", 1)[-1]  # semgrep prefixes ids with the config's folders
+        path = r.get("path") or r.get("file")
+        line = r["start"]["line"] if "start" in r else r["range"]["start"]["line"] + 1
+        found.add((rule, str(Path(path).resolve().relative_to(root)) if Path(path).is_absolute()
+                   else path, line))
+    return found
+
+
+def measure_scan(root: Path, work: Path, db: Path) -> dict[str, Any]:
+    """Scan figures on an index that is current: codelens cold cache, re-scans, edits, and
+    semgrep and ast-grep on the same rules and files."""
+    rules = bench_rules.write(work / "rules")
+    out: dict[str, Any] = {"rules": bench_rules.RULE_COUNT}
+    wall, report = codelens_scan(root, rules["semgrep"], db)
+    out["full"] = {"wall": wall, "stats": report["stats"], "findings": len(report["results"])}
+    ours = triples(report["results"], root, "check_id")
+    wall, again = codelens_scan(root, rules["semgrep"], db)
+    out["rescan_nothing_changed"] = {"wall": wall, "stats": again["stats"]}
+    out["rescan_after_edit"] = scan_edits(root, rules["semgrep"], db)
+    peers = peers_installed()
+    started = time.perf_counter()
+    semgrep = subprocess.run(
+        [str(peers / "semgrep"), "scan", "--config", str(rules["semgrep"]), "--json",
+         "--metrics=off", "--disable-version-check", "--x-ignore-semgrepignore-files",
+         "--no-git-ignore", "-j", "2",
+         "--timeout", "0", str(root)], capture_output=True, text=True,
+        env={**os.environ, "HOME": str(work / "home")})
+    out["semgrep"] = {"wall": time.perf_counter() - started}
+    theirs = triples(json.loads(semgrep.stdout)["results"], root, "check_id")
+    started = time.perf_counter()
+    astgrep = subprocess.run([str(peers / "ast-grep"), "scan", "-c", str(rules["astgrep"]), "-j",
+                              "2", "--json=compact", str(root)], capture_output=True, text=True,
+                             cwd=rules["astgrep"].parent)
+    out["ast_grep"] = {"wall": time.perf_counter() - started,
+                       "findings": len(json.loads(astgrep.stdout or "[]"))}
+    out["agreement"] = agreement(ours, theirs)
+    return out
+
+
+def scan_edits(root: Path, rules: Path, db: Path, count: int = 3) -> list[float]:
+    targets = [p for p in sorted(root.rglob("*.py")) if p.stat().st_size > 4000][50:50 + count]
+    walls = []
+    for number, target in enumerate(targets):
+        original = target.read_bytes()
+        target.write_bytes(original + f"\nbench_scan_edit_{time.time_ns()}_{number} = 1\n".encode())
+        walls.append(codelens_scan(root, rules, db)[0])
+        target.write_bytes(original)
+        codelens_scan(root, rules, db)
+    return walls
+
+
+def agreement(ours: set[tuple[str, str, int]], theirs: set[tuple[str, str, int]]) -> dict[str, Any]:
+    both = ours & theirs
+    union = ours | theirs
+    per_rule: dict[str, list[int]] = {}
+    for rule, _path, _line in union:
+        per_rule.setdefault(rule, [0, 0, 0])
+    for triple in ours - theirs:
+        per_rule[triple[0]][0] += 1
+    for triple in theirs - ours:
+        per_rule[triple[0]][1] += 1
+    for triple in both:
+        per_rule[triple[0]][2] += 1
+    differing = {rule: {"only_codelens": a, "only_semgrep": b, "both": c}
+                 for rule, (a, b, c) in per_rule.items() if a or b}
+    return {"ours": len(ours), "semgrep": len(theirs), "both": len(both),
+            "ratio": len(both) / len(union) if union else 1.0,
+            "examples_only_codelens": sorted(ours - theirs)[:10],
+            "examples_only_semgrep": sorted(theirs - ours)[:10],
+            "rules_differing": dict(sorted(differing.items(),
+                                           key=lambda kv: -sum(kv[1].values()))[:20])}
+
+
 def measure(work: Path) -> dict[str, Any]:
     dirs = corpus.fetch_all()
     root = dirs[0].parent
@@ -204,6 +305,7 @@ def measure(work: Path) -> dict[str, Any]:
                            "persistent_pool": persistent_pool(sample, work, 2)}
     results["anchors"] = {"git_status": git_status(root, work),
                           "python_scandir_stat": median_of(5, lambda: python_walk(root))}
+    results["scan"] = measure_scan(root, work, db)
     return results
 
 
@@ -241,8 +343,35 @@ def report(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
          f"p50 {single['p50_ms']:.0f} ms, p95 {single['p95_ms']:.0f} ms",
          "pool faster", pool["files_per_s"] > single["files_per_s"]),
         ("anchor: git status", f"{results['anchors']['git_status']:.3f} s", "", True),
+        *scan_rows(results["scan"]),
         ("anchor: python scandir+stat", f"{results['anchors']['python_scandir_stat']:.3f} s",
          "", True),
+    ]
+
+
+def scan_rows(scan: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    full, again = scan["full"], scan["rescan_nothing_changed"]
+    edit = statistics.median(scan["rescan_after_edit"])
+    prefilter = full["stats"]["prefilter"]
+    skipped = prefilter["skipped_ratio_with_literals"] or 0.0
+    hits = again["stats"]["cache"]
+    ratio = hits["hits"] / max(1, hits["hits"] + hits["misses"])
+    semgrep, astgrep, agree = scan["semgrep"]["wall"], scan["ast_grep"]["wall"], scan["agreement"]
+    return [
+        (f"scan {scan['rules']} rules, index current", f"{full['wall']:.2f} s, "
+         f"{full['findings']} findings", "", True),
+        ("  vs semgrep -j 2", f"{semgrep:.2f} s = {semgrep / full['wall']:.1f}x slower",
+         ">= 5x", semgrep / full["wall"] >= 5),
+        ("  vs ast-grep -j 2", f"{astgrep:.2f} s ({scan['ast_grep']['findings']} findings)",
+         "codelens no slower", full["wall"] <= astgrep),
+        ("re-scan, nothing changed", f"{again['wall']:.2f} s, cache hit ratio {ratio:.0%}", "",
+         True),
+        ("re-scan after a one-file edit", f"{edit:.3f} s (median of 3)", "< 0.6 s", edit < 0.6),
+        ("prefilter", f"{prefilter['time_ms']:.0f} ms, skips {skipped:.1%} (rules with literals)",
+         "< 50 ms, >= 90%", prefilter["time_ms"] < 50 and skipped >= 0.9),
+        ("agreement with semgrep", f"{agree['ratio']:.1%} of "
+         f"{agree['ours'] + agree['semgrep'] - agree['both']} (rule, file, line)", ">= 95%",
+         agree["ratio"] >= 0.95),
     ]
 
 
