@@ -100,6 +100,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     test = commands.add_parser("test", help="run rules against their annotated examples")
     test.add_argument("rules_dir", metavar="RULES_DIR")
+
+    watch = commands.add_parser("watch", help="index, then keep the index current until Ctrl-C")
+    watch.add_argument("root", nargs="?", default=".", metavar="ROOT")
+    watch.add_argument("--settle", type=float, default=0.05, metavar="SECONDS",
+                       help="quiet time that closes a batch of file events (default 0.05)")
+
+    daemon = commands.add_parser("daemon", help="the shared per-project daemon: "
+                                 "start | stop | status | list")
+    daemon.add_argument("action", choices=["start", "stop", "status", "list"])
+    daemon.add_argument("root", nargs="?", default=".", metavar="ROOT")
+    daemon.add_argument("--idle-timeout", type=float, default=300.0, metavar="SECONDS",
+                        help="start: exit after this long without a request (default 300)")
+    daemon.add_argument("--json", action="store_true")
+
+    serve = commands.add_parser("serve", help="serve the index to AI agents")
+    serve.add_argument("--mcp", action="store_true", required=True,
+                       help="speak MCP over stdio (the only server for now)")
+    serve.add_argument("--root", default=".", metavar="DIR", help="project root (default: .)")
     return parser
 
 
@@ -152,9 +170,16 @@ def cmd_index(args: argparse.Namespace) -> int:
                            max_file_size=args.max_file_size, parse_timeout=args.parse_timeout,
                            recycle_files=args.recycle_after, rss_limit_mb=args.worker_rss_mb,
                            use_cache=not args.no_cache)
-    show_bar = not (args.json or args.quiet) and sys.stderr.isatty()
-    with _progress_bar(show_bar) as progress:
-        summary = engine.index(options, progress)
+    default_shape = not (args.only or args.no_cache or args.jobs is not None) and (
+        args.max_file_size, args.parse_timeout) == (DEFAULT_MAX_FILE_SIZE, DEFAULT_PARSE_TIMEOUT)
+    if default_shape and _daemon_for(root, args.db):
+        from indexer.service import client
+
+        summary = client.call(root, "index")
+    else:
+        show_bar = not (args.json or args.quiet) and sys.stderr.isatty()
+        with _progress_bar(show_bar) as progress:
+            summary = engine.index(options, progress)
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
@@ -221,7 +246,14 @@ def _print_index_summary(summary: dict[str, Any]) -> None:
 def cmd_query(args: argparse.Namespace) -> int:
     from indexer.queries import run_query
 
-    columns, rows = run_query(_db_path(Path(args.root).resolve(), args.db), args.sql)
+    root = Path(args.root).resolve()
+    if _daemon_for(root, args.db):
+        from indexer.service import client
+
+        reply = client.call(root, "query", {"sql": args.sql})
+        columns, rows = reply["columns"], [tuple(r) for r in reply["rows"]]
+    else:
+        columns, rows = run_query(_db_path(root, args.db), args.sql)
     if args.json:
         objects = [dict(zip(columns, map(_json_value, row), strict=True)) for row in rows]
         print(json.dumps(objects, indent=2))
@@ -263,7 +295,13 @@ def format_table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
 def cmd_status(args: argparse.Namespace) -> int:
     from indexer.queries import status
 
-    facts = status(_db_path(Path(args.root).resolve(), args.db))
+    root = Path(args.root).resolve()
+    if _daemon_for(root, args.db):
+        from indexer.service import client
+
+        facts = client.call(root, "status")
+    else:
+        facts = status(_db_path(root, args.db))
     if args.json:
         print(json.dumps(facts, indent=2))
         return 0
@@ -324,23 +362,32 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if outside:
         raise UsageError(f"{outside[0]} is outside the index root {root}", "pass --root")
     db_path = _db_path(root, args.db)
-    index = _index_options(args, root, db_path)
     scope = ["" if p == root else str(p.relative_to(root)) for p in paths]
-    report = scan(ScanOptions(root, db_path, [Path(c) for c in args.config], scope, index,
-                              use_prefilter=not args.no_prefilter, use_cache=not args.no_cache))
-    if args.sarif:  # compact, as semgrep writes it: indenting makes json use its slow encoder
-        text = json.dumps(output.as_sarif(report))
-    elif args.json:
-        text = json.dumps(output.as_json(report))
+    configs = [str(Path(c).resolve()) for c in args.config]
+    fmt = "sarif" if args.sarif else "json" if args.json else "text"
+    if not (args.only or args.jobs is not None) and _daemon_for(root, args.db):
+        from indexer.service import client
+
+        reply = client.call(root, "scan", {
+            "configs": configs, "paths": scope, "output": fmt,
+            "use_prefilter": not args.no_prefilter, "use_cache": not args.no_cache})
+        text, count, stats = reply["output"], reply["findings"], reply["stats"]
     else:
-        text = output.as_text(report)
+        report = scan(ScanOptions(root, db_path, [Path(c) for c in configs], scope,
+                                  _index_options(args, root, db_path),
+                                  use_prefilter=not args.no_prefilter,
+                                  use_cache=not args.no_cache))
+        # compact JSON, as semgrep writes it: indenting makes json use its slow encoder
+        render = {"sarif": output.as_sarif, "json": output.as_json}
+        text = json.dumps(render[fmt](report)) if fmt in render else output.as_text(report)
+        count, stats = len(report.findings), report.stats
     if args.output:
         Path(args.output).write_text(text + "\n")
     else:
         print(text)
     if args.stats:
-        print(json.dumps(report.stats, indent=2), file=sys.stderr)
-    return 1 if args.error and report.findings else 0
+        print(json.dumps(stats, indent=2), file=sys.stderr)
+    return 1 if args.error and count else 0
 
 
 def _index_options(args: argparse.Namespace, root: Path, db_path: Path) -> IndexOptions:
@@ -370,8 +417,63 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failed or not results else 0
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    from indexer.service.watcher import watch_forever
+
+    root = Path(args.root).resolve()
+    if not root.is_dir():
+        raise UsageError(f"{args.root} is not a directory")
+    return watch_forever(IndexOptions(root=root, db_path=_db_path(root, None),
+                                      jobs=resolve_jobs(None)), args.settle)
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from indexer.service import client
+
+    if args.action == "list":
+        entries = client.all_running()
+        print(json.dumps(entries, indent=2) if args.json else "\n".join(
+            f"{e['pid']:>7}  {e['root']}  {e['socket']}" for e in entries) or "no daemons")
+        return 0
+    root = Path(args.root).resolve()
+    if args.action == "start":
+        entry = client.start(root, idle_timeout=args.idle_timeout)
+        print(json.dumps(entry) if args.json else f"daemon {entry['pid']} serves {root}")
+    elif args.action == "stop":
+        stopped = client.stop(root)
+        print(json.dumps({"stopped": stopped}) if args.json else
+              ("stopped" if stopped else f"no daemon was running for {root}"))
+    else:
+        info = client.call(root, "ping") if client.running(root) else None
+        print(json.dumps(info) if args.json else (
+            f"daemon {info['pid']} serves {root}: {info['requests']} requests, up "
+            f"{info['uptime']:.0f} s" if info else f"no daemon is running for {root}"))
+        return 0 if info else 1
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from indexer.service.mcp import serve
+
+    return serve(Path(args.root))
+
+
+def _daemon_for(root: Path, db: str | None) -> bool:
+    """Whether to ask the root's running daemon instead of working in-process."""
+    if os.environ.get("CODELENS_NO_DAEMON") == "1" or db or os.environ.get("CODELENS_DB"):
+        return False
+    from indexer.service.protocol import registry_file
+
+    if not registry_file(root).exists():  # the common case: no daemon, decided without a socket
+        return False
+    from indexer.service import client
+
+    return client.running(root) is not None
+
+
 COMMANDS = {"index": cmd_index, "query": cmd_query, "status": cmd_status, "cache": cmd_cache,
-            "scan": cmd_scan, "test": cmd_test}
+            "scan": cmd_scan, "test": cmd_test, "watch": cmd_watch, "daemon": cmd_daemon,
+            "serve": cmd_serve}
 
 
 def entry_point() -> None:

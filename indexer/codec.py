@@ -96,6 +96,11 @@ def depth_deltas(depths: list[int]) -> list[int]:
     return list(map(sub, depths, chain((0,), depths)))
 
 
+def absolute_depths(deltas: list[int]) -> list[int]:
+    """The inverse of ``depth_deltas``."""
+    return list(accumulate(deltas))
+
+
 def decode(blob: bytes) -> FlatAst:
     """Unpack a blob; raises BlobFormatError for bytes that are not a readable blob."""
     import msgpack

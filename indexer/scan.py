@@ -90,6 +90,42 @@ def scan(options: ScanOptions) -> ScanReport:
     return ScanReport(findings, errors, stats, rules)
 
 
+def scan_buffers(root: Path, configs: list[Path], buffers: dict[str, str]) -> ScanReport:
+    """Match rules against unsaved contents (relative path -> text) without touching the
+    index: each buffer is parsed here and matched as that content."""
+    from indexer import codec, languages
+    from indexer.match.evaluate import Evaluator
+    from indexer.match.matcher import Target
+    from indexer.match.rules import load_rules, target_languages
+    from indexer.parse.worker import Parsers, flatten
+
+    clock = time.perf_counter()
+    rules, rule_errors = load_rules(configs)
+    rules, compile_errors = _compilable(rules)
+    errors = [_rule_error(e) for e in rule_errors + compile_errors]
+    parsers, findings = Parsers(), []
+    for path, text in buffers.items():
+        language = languages.language_for_path(path)
+        wanted = [r for r in rules if language in target_languages(r)]
+        if language is None or not wanted:
+            continue
+        source = text.encode("utf-8")
+        parser, _tags, grammar = parsers.get(language)
+        types, kinds, starts, ends, deltas = flatten(parser.parse(source), grammar.language)
+        tree = codec.FlatAst(language, grammar.version, kinds, starts, ends,
+                             codec.absolute_depths(deltas), types)
+        target = Target(tree, source)
+        for rule in wanted:
+            for match in Evaluator(target, language).evaluate(rule.formula):
+                findings.append(_finding(rule, path, _located(target, match)))
+    findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
+    stats = {"prefilter": {"enabled": False, "total_files": len(buffers), "passed": len(buffers),
+                           "skipped": 0, "time_ms": 0.0}, "cache": {"hits": 0, "misses": 0},
+             "rules": len(rules), "buffers": len(buffers),
+             "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
+    return ScanReport(findings, errors, stats, rules)
+
+
 def _compilable(rules: list[Any]) -> tuple[list[Any], list[Any]]:
     """Rules whose languages are indexed and whose patterns parse; the rest as errors."""
     from indexer import languages

@@ -1,0 +1,1 @@
+"""Long-running front ends: the watcher, the per-project daemon and the MCP server."""

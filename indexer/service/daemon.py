@@ -1,0 +1,289 @@
+"""The per-project daemon: one warm process holding the watcher and the only write connection.
+
+At most one per root (an exclusive lock, not a race). It answers newline-delimited JSON-RPC 2.0
+on a Unix socket, a thread per client, writes serialised by one lock. It exits after
+``--idle-timeout`` seconds without a request, when ``--ppid`` dies, or when its socket file is
+removed or replaced; a separate liveness watchdog kills it if its loop stops heartbeating.
+
+Run as ``python -m indexer.service.daemon --root ROOT [--idle-timeout S] [--ppid PID]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from indexer.errors import CodelensError
+from indexer.service import protocol
+
+DEFAULT_IDLE_TIMEOUT = 300.0
+HEARTBEAT_SECONDS = 1.0
+LIVENESS_TIMEOUT = float(os.environ.get("CODELENS_LIVENESS_TIMEOUT", "30"))
+FAULT_ENV = "CODELENS_TEST_FAULT"  # test-only: "wedge" stops the loop after start
+
+
+class Daemon:
+    def __init__(self, root: Path, idle_timeout: float, ppid: int | None, settle: float) -> None:
+        from indexer.settings import IndexOptions, default_db_path, resolve_jobs
+
+        self.root = root.resolve()
+        self.db_path = default_db_path(self.root).resolve()
+        self.options = IndexOptions(root=self.root, db_path=self.db_path, jobs=resolve_jobs(None))
+        self.idle_timeout = idle_timeout
+        self.ppid = ppid
+        self.settle = settle
+        self.write_lock = threading.Lock()
+        self.last_request = time.monotonic()
+        self.stopping = threading.Event()
+        self.socket_path = protocol.socket_path(self.root)
+        self.heartbeat = self.socket_path.with_suffix(".beat")
+        self.requests = 0
+        self.started_at = time.time()
+
+    # -- life cycle -------------------------------------------------------------------------
+    def run(self) -> int:
+        lock = open(protocol.lock_path(self.root), "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"codelens: a daemon already serves {self.root}", file=sys.stderr)
+            return 0
+        try:
+            return self._serve()
+        finally:
+            self._cleanup()
+            lock.close()
+
+    def _serve(self) -> int:
+        from indexer import engine
+        from indexer.service.watcher import Watcher
+
+        listener = self._listen()
+        watcher = Watcher(self.options, self.settle, self.write_lock, log=self._log)
+        watcher.start()  # events from now on are kept; the first index covers the rest
+        first = threading.Thread(target=self._first_index, args=(engine,), daemon=True)
+        first.start()
+        liveness = self._start_liveness()
+        self._register()
+        try:
+            self._loop(listener)
+        finally:
+            listener.close()
+            watcher.stop()
+            first.join()
+            liveness.kill()
+            liveness.wait()
+        return 0
+
+    def _first_index(self, engine: Any) -> None:
+        try:
+            with self.write_lock:
+                engine.index(self.options)
+        except CodelensError as exc:
+            self._log(f"codelens: daemon: first index failed: {exc}")
+
+    def _listen(self) -> socket.socket:
+        if self.socket_path.exists() or self.socket_path.is_symlink():
+            self.socket_path.unlink()  # stale: we hold the lock, so nobody serves it
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old_mask = os.umask(0o177)
+        try:
+            listener.bind(str(self.socket_path))
+        finally:
+            os.umask(old_mask)
+        os.chmod(self.socket_path, 0o600)
+        listener.listen(64)
+        listener.settimeout(HEARTBEAT_SECONDS)
+        self._socket_inode = self.socket_path.stat().st_ino
+        return listener
+
+    def _register(self) -> None:
+        entry = {"pid": os.getpid(), "socket": str(self.socket_path), "root": str(self.root),
+                 "started_at": self.started_at, "db": str(self.db_path)}
+        target = protocol.registry_file(self.root)
+        partial = target.with_suffix(".tmp")
+        partial.write_text(json.dumps(entry))
+        partial.rename(target)
+
+    def _start_liveness(self) -> subprocess.Popen[bytes]:
+        self._beat()
+        return subprocess.Popen(
+            [sys.executable, "-m", "indexer.service.liveness", str(os.getpid()),
+             str(self.heartbeat), str(LIVENESS_TIMEOUT), str(self.socket_path),
+             str(protocol.registry_file(self.root))], start_new_session=True)
+
+    def _beat(self) -> None:
+        self.heartbeat.touch()
+
+    def _loop(self, listener: socket.socket) -> None:
+        wedge = os.environ.get(FAULT_ENV) == "wedge"
+        while not self.stopping.is_set():
+            if wedge:
+                time.sleep(10**6)  # test-only: a loop that never comes back
+            self._beat()
+            reason = self._reason_to_stop()
+            if reason:
+                self._log(f"codelens: daemon for {self.root} stopping: {reason}")
+                return
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                if self.stopping.is_set():
+                    return
+                raise
+            threading.Thread(target=self._client, args=(connection,), daemon=True).start()
+
+    def _reason_to_stop(self) -> str:
+        if time.monotonic() - self.last_request > self.idle_timeout:
+            return f"idle for {self.idle_timeout:g} s"
+        if self.ppid is not None and not _alive(self.ppid):
+            return f"parent process {self.ppid} exited"
+        try:
+            if self.socket_path.stat().st_ino != self._socket_inode:
+                return "its socket was replaced"
+        except FileNotFoundError:
+            return "its socket was removed"
+        return ""
+
+    def _cleanup(self) -> None:
+        for path in (self.heartbeat, protocol.registry_file(self.root)):
+            path.unlink(missing_ok=True)
+        try:
+            if self.socket_path.stat().st_ino == getattr(self, "_socket_inode", None):
+                self.socket_path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def _log(self, line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    # -- requests ---------------------------------------------------------------------------
+    def _client(self, connection: socket.socket) -> None:
+        with connection, connection.makefile("rb") as reader:
+            for line in reader:
+                self.last_request = time.monotonic()
+                reply = self.handle(line)
+                if reply is not None:
+                    try:
+                        connection.sendall(protocol.encode(reply))
+                    except OSError:
+                        return
+
+    def handle(self, line: bytes) -> dict[str, Any] | None:
+        try:
+            message = json.loads(line)
+        except ValueError as exc:
+            return _error(None, protocol.PARSE_ERROR, f"not JSON: {exc}")
+        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" or not isinstance(
+                message.get("method"), str):
+            return _error(message.get("id") if isinstance(message, dict) else None,
+                          protocol.INVALID_REQUEST, "not a JSON-RPC 2.0 request")
+        ident, method = message.get("id"), message["method"]
+        params = message.get("params") or {}
+        handler = getattr(self, "rpc_" + method, None)
+        if handler is None:
+            return _error(ident, protocol.METHOD_NOT_FOUND, f"no method {method!r}")
+        if not isinstance(params, dict):
+            return _error(ident, protocol.INVALID_PARAMS, "params must be an object")
+        self.requests += 1
+        try:
+            result = handler(**params)
+        except TypeError as exc:
+            return _error(ident, protocol.INVALID_PARAMS, str(exc))
+        except CodelensError as exc:
+            return _error(ident, protocol.CODELENS_ERROR, exc.message,
+                          {"hint": exc.hint, "exit_code": exc.exit_code})
+        except Exception as exc:  # a bug must not take the daemon down with it
+            self._log(traceback.format_exc())
+            return _error(ident, protocol.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+        return {"jsonrpc": "2.0", "id": ident, "result": result}
+
+    def rpc_ping(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "root": str(self.root), "requests": self.requests,
+                "uptime": round(time.time() - self.started_at, 1), "db": str(self.db_path)}
+
+    def rpc_index(self) -> dict[str, Any]:
+        from indexer import engine
+
+        with self.write_lock:
+            return engine.index(self.options)
+
+    def rpc_query(self, sql: str) -> dict[str, Any]:
+        from indexer.queries import run_query
+
+        columns, rows = run_query(self.db_path, sql)
+        return {"columns": columns, "rows": [list(map(_jsonable, row)) for row in rows]}
+
+    def rpc_status(self) -> dict[str, Any]:
+        from indexer.queries import status
+
+        return status(self.db_path)
+
+    def rpc_scan(self, configs: list[str], paths: list[str] | None = None,
+                 output: str = "json", buffers: dict[str, str] | None = None,
+                 use_prefilter: bool = True, use_cache: bool = True) -> dict[str, Any]:
+        from indexer import output as formats
+        from indexer.scan import ScanOptions, scan, scan_buffers
+
+        rule_paths = [Path(c) for c in configs]
+        if buffers:
+            report = scan_buffers(self.root, rule_paths, buffers)
+        else:
+            options = ScanOptions(self.root, self.db_path, rule_paths, paths or [""],
+                                  self.options, use_prefilter, use_cache)
+            with self.write_lock:
+                report = scan(options)
+        render = {"json": formats.as_json, "sarif": formats.as_sarif}
+        text = json.dumps(render[output](report)) if output in render else formats.as_text(report)
+        return {"output": text, "findings": len(report.findings), "stats": report.stats}
+
+    def rpc_shutdown(self) -> dict[str, Any]:
+        self.stopping.set()
+        return {"stopping": True}
+
+
+def _error(ident: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        error["data"] = data
+    return {"jsonrpc": "2.0", "id": ident, "error": error}
+
+
+def _jsonable(value: Any) -> Any:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="codelens-daemon")
+    parser.add_argument("--root", required=True)
+    parser.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE_TIMEOUT)
+    parser.add_argument("--ppid", type=int, default=None)
+    parser.add_argument("--settle", type=float, default=0.05)
+    args = parser.parse_args(argv)
+    return Daemon(Path(args.root), args.idle_timeout, args.ppid, args.settle).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Keep an index current: watchdog events mark paths dirty, a settle window batches them.
+
+Events are hints, change detection is the truth: each batch goes through ``engine.index`` for
+the dirty paths (stat, then hash), committed as one generation. A change to an ignore file, an
+event on the root itself (watchdog's sign of a queue overflow) or a watch that cannot be added
+means a full stat-fast-path rescan instead, never silence.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from indexer.settings import IndexOptions
+from indexer.walk import IGNORE_FILES, NEVER_WALKED
+
+DEFAULT_SETTLE = 0.05
+POLL_FALLBACK_SECONDS = 2.0
+INOTIFY_HINT = ("raise the limit with `sysctl fs.inotify.max_user_watches=524288` "
+                "(and fs.inotify.max_user_instances)")
+
+
+class Watcher:
+    """Watches ``options.root``; runs an index per settled batch of events."""
+
+    def __init__(self, options: IndexOptions, settle: float = DEFAULT_SETTLE,
+                 lock: threading.Lock | None = None,
+                 log: Callable[[str], None] | None = None) -> None:
+        self.options = options
+        self.settle = settle
+        self.lock = lock or threading.Lock()  # shared with anything else that writes
+        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.root = str(options.root)
+        self.db_dir = str(options.db_path.parent)
+        self._dirty: set[str] = set()
+        self._full = False
+        self._last_event = 0.0
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._observer: Any = None
+        self._thread: threading.Thread | None = None
+        self.polling = False
+        self.batches = 0
+        self.last_summary: dict[str, Any] | None = None
+
+    def start(self) -> None:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        class Handler(FileSystemEventHandler):
+            """Only marks paths: the batch loop decides what to do."""
+
+            def on_any_event(handler, event: Any) -> None:  # noqa: N805
+                self.mark(os.fsdecode(event.src_path))
+                if getattr(event, "dest_path", ""):
+                    self.mark(os.fsdecode(event.dest_path))
+
+        observer = Observer()
+        try:
+            observer.schedule(Handler(), self.root, recursive=True)
+            observer.start()
+            self._observer = observer
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EMFILE):
+                raise
+            self.polling = True
+            self.log(f"codelens: cannot watch {self.root} ({exc.strerror}); {INOTIFY_HINT}."
+                     f" Falling back to a stat rescan every {POLL_FALLBACK_SECONDS:g} s.")
+        self._thread = threading.Thread(target=self._loop, name="codelens-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join()
+        if self._thread is not None:
+            self._thread.join()
+
+    def mark(self, path: str) -> None:
+        """An event touched ``path`` (absolute)."""
+        if path == self.root:
+            self._mark_full()
+            return
+        if not path.startswith(self.root + os.sep) or path.startswith(self.db_dir):
+            return
+        rel = path[len(self.root) + 1:].replace(os.sep, "/")
+        parts = rel.split("/")
+        if any(part in NEVER_WALKED for part in parts):
+            return  # our own database, git's internals: never indexed, never a reason to run
+        if parts[-1] in IGNORE_FILES:
+            self._mark_full()  # what is indexed may change anywhere below
+            return
+        with self._wake:
+            self._dirty.add(rel)
+            self._last_event = time.monotonic()
+            self._wake.notify_all()
+
+    def _mark_full(self) -> None:
+        with self._wake:
+            self._full = True
+            self._last_event = time.monotonic()
+            self._wake.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            batch = self._next_batch()
+            if batch is None:
+                return
+            paths, full = batch
+            self._run(None if full else paths)
+
+    def _next_batch(self) -> tuple[set[str], bool] | None:
+        with self._wake:
+            while True:
+                if self._stopping:
+                    return None
+                pending = self._dirty or self._full
+                quiet = time.monotonic() - self._last_event
+                if pending and quiet >= self.settle:
+                    batch = (self._dirty, self._full)
+                    self._dirty, self._full = set(), False
+                    return batch
+                if self.polling and not pending:
+                    self._wake.wait(POLL_FALLBACK_SECONDS)
+                    self._full = not self._stopping
+                    self._last_event = 0.0
+                    continue
+                self._wake.wait(self.settle - quiet if pending else None)
+
+    def _run(self, paths: set[str] | None) -> None:
+        from indexer import engine
+        from indexer.errors import CodelensError
+
+        started = time.perf_counter()
+        try:
+            with self.lock:
+                summary = engine.index(self.options, paths=paths)
+        except CodelensError as exc:
+            self.log(f"codelens: watch: {exc}")
+            return
+        self.batches += 1
+        self.last_summary = summary
+        files = summary["files"]
+        changed = files["added"] + files["modified"] + files["deleted"]
+        if changed or paths is None:
+            self.log(f"codelens: {changed} file(s) changed, generation {summary['generation']}, "
+                     f"{(time.perf_counter() - started) * 1000:.0f} ms")
+
+
+def watch_forever(options: IndexOptions, settle: float = DEFAULT_SETTLE) -> int:
+    """``codelens watch``: index, then keep the index current until interrupted."""
+    from indexer import engine
+
+    summary = engine.index(options)
+    print(f"codelens: indexed {summary['files']['seen']} files, generation "
+          f"{summary['generation']}; watching {options.root} (Ctrl-C to stop)", file=sys.stderr)
+    watcher = Watcher(options, settle)
+    watcher.start()
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        watcher.stop()
