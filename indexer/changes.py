@@ -32,6 +32,8 @@ def diff(previous: Mapping[str, tuple[int, int, int]],
     changes = ChangeSet()
     seen: set[str] = set()
     for walked in current:
+        if walked.path in seen:
+            continue  # reported twice (overlapping paths): one change, not two
         seen.add(walked.path)
         before = previous.get(walked.path)
         if before is None:

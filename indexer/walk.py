@@ -80,7 +80,7 @@ def walk_paths(root: Path, paths: set[str], report: WalkReport | None = None) ->
     found: list[WalkedFile] = []
     stack: list[tuple[str, str, list[_Rules]]] = []
     chains: dict[str, list[_Rules] | None] = {"": _root_rules(top)}
-    for rel in sorted(paths):
+    for rel in _outermost(paths):
         parent, _, name = rel.rpartition("/")
         rules = _chain(top, parent, chains)
         if rules is None or not name or name in NEVER_WALKED:
@@ -98,6 +98,18 @@ def walk_paths(root: Path, paths: set[str], report: WalkReport | None = None) ->
             elif entry.is_symlink():
                 _visit_link(entry, rel, top, rules, found, report)
     return _walk_from(top, stack, found, report)
+
+
+def _outermost(paths: set[str]) -> list[str]:
+    """The paths not inside another of them (a folder's walk already covers its files)."""
+    kept = []
+    for rel in sorted(paths):
+        parent = rel.rpartition("/")[0]
+        while parent and parent not in paths:
+            parent = parent.rpartition("/")[0]
+        if not parent:
+            kept.append(rel)
+    return kept
 
 
 def _entry(directory: str, name: str) -> list[os.DirEntry[str]]:

@@ -71,6 +71,7 @@ def index_json(cli: Callable[..., CliResult], root: Path, *extra: str) -> dict[s
 def db_rows(root: Path, sql: str, bindings: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     connection = apsw.Connection(str(root / ".codelens" / "index.db"),
                                  flags=apsw.SQLITE_OPEN_READONLY)
+    connection.set_busy_timeout(5000)  # as any reader of a live index should
     try:
         return list(connection.execute(sql, bindings))
     finally:
