@@ -197,7 +197,7 @@ class Daemon:
             return _error(ident, protocol.METHOD_NOT_FOUND, f"no method {method!r}")
         if not isinstance(params, dict):
             return _error(ident, protocol.INVALID_PARAMS, "params must be an object")
-        self.requests += 1
+        self.requests += method != "ping"  # work served, not liveness checks
         try:
             result = handler(**params)
         except TypeError as exc:

@@ -1,0 +1,207 @@
+"""The per-project daemon: a real detached process, a real Unix socket, real clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from indexer.service import client, protocol
+from tests.conftest import REPO, CliResult, write_tree
+
+Cli = Callable[..., CliResult]
+RULE = """rules:
+  - id: no-eval
+    languages: [python]
+    message: eval of $X
+    severity: ERROR
+    pattern: eval($X)
+"""
+
+
+@pytest.fixture(autouse=True)
+def private_homes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test its own registry (HOME) and socket folder (short: sockets need < 108 bytes)."""
+    runtime = Path(tempfile.mkdtemp(prefix="cl", dir="/tmp"))
+    monkeypatch.setenv("HOME", str(runtime / "home"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("CODELENS_NO_DAEMON", raising=False)
+    yield runtime
+    for entry in client.all_running():  # never leave a daemon behind
+        client.stop(Path(entry["root"]))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_tree(tmp_path / "project", {"src/a.py": "def alpha():\n    return eval(x)\n",
+                                             "rules.yaml": RULE})
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    assert check()
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def raw(socket_path: str, payload: bytes) -> dict:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(30)
+        conn.connect(socket_path)
+        conn.sendall(payload)
+        return json.loads(conn.makefile("rb").readline())
+
+
+def test_start_status_list_stop_and_modes(project: Path, cli: Cli,
+                                          private_homes: Path) -> None:
+    entry = client.start(project)
+    assert client.start(project)["pid"] == entry["pid"]  # one per root
+    folder = Path(entry["socket"]).parent
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(Path(entry["socket"]).stat().st_mode) == 0o600
+    registry = private_homes / "home" / ".codelens" / "daemons"
+    assert [json.loads(p.read_text())["pid"] for p in registry.glob("*.json")] == [entry["pid"]]
+    status = cli("daemon", "status", project, "--json")
+    assert status.code == 0 and status.json()["pid"] == entry["pid"]
+    listed = cli("daemon", "list", "--json").json()
+    assert [e["root"] for e in listed] == [str(project.resolve())]
+    assert cli("daemon", "stop", project).out.strip() == "stopped"
+    wait_until(lambda: gone(entry["pid"]))
+    assert not Path(entry["socket"]).exists() and not list(registry.glob("*.json"))
+    assert cli("daemon", "status", project).code == 1
+
+
+def test_cli_commands_go_through_the_daemon(project: Path, cli: Cli) -> None:
+    entry = client.start(project)
+    wait_until(lambda: client.call(project, "query", {"sql": "SELECT count(*) FROM files"})
+               ["rows"] == [[2]])
+    before = client.call(project, "ping")["requests"]
+    query = cli("query", "SELECT name FROM symbols", "--root", project, "--json")
+    assert query.json() == [{"name": "alpha"}]
+    scan = cli("scan", project / "src", "--config", project / "rules.yaml", "--json")
+    assert [r["check_id"] for r in scan.json()["results"]] == ["no-eval"]
+    assert cli("status", project, "--json").json()["files"] == 2
+    assert client.call(project, "ping")["requests"] == before + 3  # served by the daemon
+    os.environ["CODELENS_NO_DAEMON"] = "1"
+    try:
+        alone = cli("query", "SELECT count(*) AS n FROM files", "--root", project, "--json")
+        assert alone.json() == [{"n": 2}]
+        assert client.call(project, "ping")["requests"] == before + 3  # not served by it
+    finally:
+        del os.environ["CODELENS_NO_DAEMON"]
+    assert entry["pid"] == client.running(project)["pid"]
+
+
+def test_thirty_two_clients_and_a_garbage_request(project: Path) -> None:
+    entry = client.start(project)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(10):
+                reply = client.call(project, "query", {"sql": "SELECT count(*) FROM files"})
+                assert reply["columns"] == ["count(*)"]
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    garbage = raw(entry["socket"], b"this is not json\n")
+    assert garbage["error"]["code"] == protocol.PARSE_ERROR
+    wrong = raw(entry["socket"], protocol.request("frobnicate"))
+    assert wrong["error"]["code"] == protocol.METHOD_NOT_FOUND
+    bad_sql = raw(entry["socket"], protocol.request("query", {"sql": "SELEC"}))
+    assert bad_sql["error"]["code"] == protocol.CODELENS_ERROR
+    assert bad_sql["error"]["data"]["exit_code"] == 2
+    assert client.call(project, "ping")["pid"] == entry["pid"]  # it carried on
+
+
+def test_kill_9_leaves_leftovers_the_next_start_cleans(project: Path, cli: Cli) -> None:
+    entry = client.start(project)
+    os.kill(entry["pid"], signal.SIGKILL)
+    wait_until(lambda: gone(entry["pid"]))
+    assert Path(entry["socket"]).exists()  # stale, as a crash leaves it
+    assert cli("daemon", "status", project).code == 1  # not served
+    fresh = client.start(project)
+    assert fresh["pid"] != entry["pid"]
+    assert client.call(project, "ping")["pid"] == fresh["pid"]
+
+
+def test_exits_when_its_parent_process_exits(project: Path) -> None:
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        entry = client.start(project, ppid=parent.pid)
+        parent.kill()
+        parent.wait()
+        wait_until(lambda: gone(entry["pid"]), timeout=15)
+        assert not Path(entry["socket"]).exists()
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_idle_timeout(project: Path) -> None:
+    entry = client.start(project, idle_timeout=1.5)
+    wait_until(lambda: gone(entry["pid"]), timeout=15)
+    assert client.running(project) is None
+
+
+def test_socket_removed_stops_the_daemon(project: Path) -> None:
+    entry = client.start(project)
+    Path(entry["socket"]).unlink()
+    wait_until(lambda: gone(entry["pid"]), timeout=15)
+
+
+def test_wedged_daemon_is_killed_by_the_liveness_watchdog(project: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODELENS_LIVENESS_TIMEOUT", "2")
+    monkeypatch.setenv("CODELENS_TEST_FAULT", "wedge")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    daemon = subprocess.Popen([sys.executable, "-m", "indexer.service.daemon", "--root",
+                               str(project)], env=env, stderr=subprocess.PIPE)
+    socket_path = protocol.socket_path(project)
+    wait_until(socket_path.exists, timeout=15)
+    assert daemon.wait(timeout=30) == -signal.SIGKILL
+    wait_until(lambda: not socket_path.exists(), timeout=10)
+    assert b"has not heartbeaten" in daemon.stderr.read()
+    monkeypatch.delenv("CODELENS_TEST_FAULT")
+    assert client.start(project)["pid"] != daemon.pid  # the next client gets a fresh one
+
+
+def test_buffer_scan_matches_unsaved_content(project: Path) -> None:
+    client.start(project)
+    reply = client.call(project, "scan", {
+        "configs": [str(project / "rules.yaml")], "output": "json",
+        "buffers": {"src/a.py": "def alpha():\n    return 1\n\nresult = eval(typed)\n"}})
+    results = json.loads(reply["output"])["results"]
+    assert [(r["path"], r["start"]["line"], r["extra"]["message"]) for r in results] == [
+        ("src/a.py", 4, "eval of typed")]
+    stored = client.call(project, "query", {"sql": "SELECT count(*) FROM files"})
+    assert stored["rows"] == [[2]]
+    assert "eval(x)" in (project / "src" / "a.py").read_text()  # the file was not touched
