@@ -58,9 +58,10 @@ class _Run:
 
 
 def index(options: IndexOptions, progress: Progress | None = None,
-          paths: set[str] | None = None) -> dict[str, Any]:
+          paths: set[str] | None = None, pool: Any = None) -> dict[str, Any]:
     """Index ``options.root`` into ``options.db_path``; returns the run summary. With
     ``paths`` (relative files or folders, as a watcher reports them) only those are looked at.
+    ``pool``: a parser to use and keep (a daemon's warm workers) instead of a fresh one.
 
     Raises LockedError when another indexer holds the database, DatabaseError when it is
     unusable, Interrupted on SIGINT/SIGTERM after committing everything already parsed.
@@ -87,7 +88,7 @@ def index(options: IndexOptions, progress: Progress | None = None,
             candidates = _candidates(connection, diff, options, recheck)
             counts.seen, counts.unchanged = diff.seen, diff.seen - len(candidates)
             generation, pool_stats = _apply(connection, options, candidates, diff.deleted,
-                                            counts, progress)
+                                            counts, progress, pool)
             summary = _summary(options, generation, counts, pool_stats, clock, report)
             record_run(connection, started_at, options_hash, summary)
             return summary
@@ -143,8 +144,8 @@ def _candidates(connection: Any, diff: change_detection.ChangeSet, options: Inde
 
 
 def _apply(connection: Any, options: IndexOptions, candidates: list[_Candidate],
-           deleted: list[str], counts: IndexCounts,
-           progress: Progress | None) -> tuple[int, Any]:
+           deleted: list[str], counts: IndexCounts, progress: Progress | None,
+           pool: Any) -> tuple[int, Any]:
     """Settle, parse and commit the candidates and deletions; (generation, pool stats)."""
     from indexer.store.reader import current_generation
 
@@ -154,7 +155,7 @@ def _apply(connection: Any, options: IndexOptions, candidates: list[_Candidate],
 
     writer = IndexWriter(connection)
     run = _Run(options, writer, counts, progress, len(candidates) + len(deleted))
-    stats = _run_parsers(run, candidates, deleted)
+    stats = _run_parsers(run, candidates, deleted, pool)
     return writer.generation, stats
 
 
@@ -181,12 +182,14 @@ def _selected(language: str, options: IndexOptions) -> bool:
     return options.only is None or language in options.only
 
 
-def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str]) -> Any:
+def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str],
+                 shared: Any = None) -> Any:
     from indexer.parse.pool import make_parser
 
     options = run.options
-    pool = make_parser(options.jobs, options.max_file_size, options.parse_timeout,
-                       options.recycle_files, options.rss_limit_mb)
+    pool = shared or make_parser(options.jobs, options.max_file_size, options.parse_timeout,
+                                 options.recycle_files, options.rss_limit_mb)
+    pool.stats = PoolStats()  # this run's figures, also for a pool that outlives it
     try:
         for result in pool.run(_plan(run, candidates)):
             _finish(run, result)
@@ -198,7 +201,8 @@ def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str]) ->
         raise Interrupted(f"interrupted: {run.done} of {run.total} files done and committed",
                           "run `codelens index` again to finish the rest") from None
     finally:
-        pool.close()
+        if shared is None:
+            pool.close()
     return pool.stats
 
 

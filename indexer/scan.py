@@ -18,6 +18,7 @@ from indexer.errors import UsageError
 
 # bump when matching changes what it finds: cached results of older engines are ignored
 MATCH_ENGINE_VERSION = "3"  # 2: lines and bound text clipped; 3: long lines clipped too
+SMALL_SCOPE = 16  # files: below this the prefilter is skipped (it would not pay)
 
 
 class ScanOptions(NamedTuple):
@@ -197,8 +198,9 @@ class _Scan:
         from indexer.prefilter.plan import candidate_file_ids, required_tokens, token_ids, tokens_of
 
         started = time.perf_counter()
-        requirements = [required_tokens(r.formula) if self.options.use_prefilter else None
-                        for r in self.rules]
+        # for a handful of files matching costs less than asking the postings about them
+        use = self.options.use_prefilter and len(files) > SMALL_SCOPE
+        requirements = [required_tokens(r.formula) if use else None for r in self.rules]
         ids = token_ids(self.connection, set().union(*(tokens_of(r) for r in requirements)))
         by_language: dict[str, list[int]] = defaultdict(list)
         for file_id, entry in files.items():

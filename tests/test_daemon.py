@@ -205,3 +205,26 @@ def test_buffer_scan_matches_unsaved_content(project: Path) -> None:
     stored = client.call(project, "query", {"sql": "SELECT count(*) FROM files"})
     assert stored["rows"] == [[2]]
     assert "eval(x)" in (project / "src" / "a.py").read_text()  # the file was not touched
+
+
+def test_daemon_scans_follow_edits_incrementally(project: Path) -> None:
+    client.start(project)
+    config = str(project / "rules.yaml")
+
+    def scan() -> tuple[set[tuple[str, int]], dict]:
+        reply = client.call(project, "scan", {"configs": [config], "output": "json"})
+        report = json.loads(reply["output"])
+        return {(r["path"], r["start"]["line"]) for r in report["results"]}, reply["stats"]
+
+    wait_until(lambda: scan()[0] == {("src/a.py", 2)})
+    first, stats = scan()
+    assert stats["incremental"] and stats["changed_paths"] == 0  # nothing changed: kept
+    (project / "src" / "b.py").write_text("y = 1\nz = eval(y)\n")
+    wait_until(lambda: scan()[0] == {("src/a.py", 2), ("src/b.py", 2)})
+    found, stats = scan()
+    assert stats["incremental"]
+    (project / "src" / "a.py").unlink()
+    wait_until(lambda: scan()[0] == {("src/b.py", 2)})
+    (project / "rules.yaml").write_text(RULE.replace("eval of $X", "evaluates $X"))
+    reply = client.call(project, "scan", {"configs": [config], "output": "text"})
+    assert "evaluates y" in reply["output"] and reply["stats"]["incremental"] is False

@@ -179,7 +179,8 @@ def test_cache_hits_and_invalidation(tree: Callable[..., Path], cli: Cli) -> Non
     assert sum(r["check_id"] == "no-eval" for r in third["results"]) == 3
     (root / "rules.yaml").write_text(RULE_FILE.replace("eval of $X", "eval() of $X"))
     fourth = scan_json(cli, root)
-    assert fourth["stats"]["cache"]["misses"] == 2  # the changed rule, on its two files
+    # the changed rule, on every file of its languages (a scope this small skips the prefilter)
+    assert fourth["stats"]["cache"]["misses"] == 3
     assert "eval() of more" in {r["extra"]["message"] for r in fourth["results"]}
     fifth = scan_json(cli, root, "--no-cache")["stats"]["cache"]
     assert fifth["hits"] == 0
@@ -210,9 +211,11 @@ SNIPPETS = ["eval(data)", "x = evaluate(data)", "subprocess.call(cmd, shell=True
 def test_prefilter_never_changes_findings(tmp_path_factory: pytest.TempPathFactory,
                                           files: list[list[str]]) -> None:
     from indexer.cli import main
+    from indexer.scan import SMALL_SCOPE
 
+    filler = {f"src/filler{i}.py": f"value_{i} = {i}\n" for i in range(SMALL_SCOPE + 1)}
     root = write_tree(tmp_path_factory.mktemp("prop"), {
-        "rules.yaml": RULE_FILE,
+        "rules.yaml": RULE_FILE, **filler,  # enough files for the prefilter to run
         **{f"src/f{i}.py": "import subprocess\n" + "\n".join(lines) + "\n"
            for i, lines in enumerate(files)}})
     reports = []
@@ -221,6 +224,7 @@ def test_prefilter_never_changes_findings(tmp_path_factory: pytest.TempPathFacto
         assert main(["scan", str(root / "src"), "--config", str(root / "rules.yaml"), "--root",
                      str(root), "--json", "--no-cache", "--output", str(out), *flag]) == 0
         reports.append(json.loads(out.read_text()))
+    assert reports[0]["stats"]["prefilter"]["skipped"] > 0  # the prefilter did run
     with_prefilter, without = (
         sorted((r["check_id"], r["path"], r["start"]["offset"]) for r in rep["results"])
         for rep in reports)

@@ -281,6 +281,122 @@ def agreement(ours: set[tuple[str, str, int]], theirs: set[tuple[str, str, int]]
                                            key=lambda kv: -sum(kv[1].values()))[:20])}
 
 
+def measure_service(root: Path, work: Path, rules: Path) -> dict[str, Any]:
+    """The daemon on the corpus: watch latency, scan and query through it, load."""
+    import threading
+
+    import apsw
+
+    from indexer.service import client
+
+    env = {"HOME": str(work / "home"), "XDG_RUNTIME_DIR": str(work)}
+    os.environ.update(env)  # this process is a client too: same registry, same sockets
+    entry = client.start(root, idle_timeout=600)
+    try:
+        db = root / ".codelens" / "index.db"
+        deadline = time.monotonic() + 60
+        while not db.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        reader = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
+        reader.set_busy_timeout(5000)
+        wait_indexed(reader)
+        out: dict[str, Any] = {"watch_latency_ms": watch_latency(root, reader)}
+        out["scan_via_daemon_after_edit"] = daemon_scan_edits(root, rules, env)
+        query = ["query", "SELECT count(*) FROM files", "--root", str(root)]
+        out["query_via_daemon"] = median_of(5, lambda: cli_wall(query, env))
+        out["query_in_process"] = median_of(
+            5, lambda: cli_wall(query, {**env, "CODELENS_NO_DAEMON": "1"}))
+        rss_before = rss_kb(entry["pid"])
+        errors: list[str] = []
+
+        def load() -> None:
+            for _ in range(50):
+                try:
+                    client.call(root, "query", {"sql": "SELECT count(*) FROM symbols"})
+                except Exception as exc:  # noqa: BLE001 - counted, reported
+                    errors.append(repr(exc))
+
+        threads = [threading.Thread(target=load) for _ in range(32)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        out["load"] = {"clients": 32, "requests": 32 * 50, "errors": len(errors),
+                       "seconds": time.perf_counter() - started, "rss_before_kb": rss_before,
+                       "rss_after_kb": rss_kb(entry["pid"])}
+        reader.close()
+        return out
+    finally:
+        client.stop(root)
+
+
+def wait_indexed(reader: Any) -> None:
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            if reader.execute("SELECT count(*) FROM runs").fetchall()[0][0]:
+                return
+        except Exception:  # noqa: BLE001 - the schema is not there yet
+            pass
+        time.sleep(0.2)
+
+
+def watch_latency(root: Path, reader: Any, edits: int = 100) -> dict[str, float]:
+    """Write one file, then poll as a separate SQL reader until its new hash is visible."""
+    import hashlib
+
+    targets = [p for p in sorted(root.rglob("*.py")) if p.stat().st_size > 2000][:edits]
+    latencies = []
+    for number, target in enumerate(targets):
+        rel = str(target.relative_to(root))
+        original = target.read_bytes()
+        content = original + f"\nbench_watch_{time.time_ns()}_{number} = 1\n".encode()
+        expected = hashlib.sha256(content).hexdigest()
+        started = time.perf_counter()
+        target.write_bytes(content)
+        while reader.execute("SELECT sha256 FROM files WHERE path = ?",
+                             (rel,)).fetchall() != [(expected,)]:
+            time.sleep(0.002)
+            if time.perf_counter() - started > 30:
+                raise SystemExit(f"watch: {rel} not visible after 30 s")
+        latencies.append(time.perf_counter() - started)
+        target.write_bytes(original)
+        time.sleep(0.1)  # let the restore land before the next edit
+    return percentiles_ms(latencies)
+
+
+def cli_wall(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "indexer.cli", *argv], cwd=REPO, check=True,
+                   capture_output=True, env={**os.environ, **env})
+    return time.perf_counter() - started
+
+
+def daemon_scan_edits(root: Path, rules: Path, env: dict[str, str], count: int = 5) -> list[float]:
+    argv = ["scan", str(root), "--config", str(rules), "--json", "--output",
+            str(Path(env["XDG_RUNTIME_DIR"]) / "daemon-scan.json")]
+    cli_wall(argv, env)  # fills the daemon's caches for this rule set
+    targets = [p for p in sorted(root.rglob("*.py")) if p.stat().st_size > 4000][80:80 + count]
+    walls = []
+    for number, target in enumerate(targets):
+        original = target.read_bytes()
+        target.write_bytes(original + f"\nbench_daemon_{time.time_ns()}_{number} = 1\n".encode())
+        time.sleep(0.3)  # an editor saves; the watcher has indexed it by the time one scans
+        walls.append(cli_wall(argv, env))
+        target.write_bytes(original)
+        time.sleep(0.3)
+    return walls
+
+
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def measure(work: Path) -> dict[str, Any]:
     dirs = corpus.fetch_all()
     root = dirs[0].parent
@@ -306,6 +422,7 @@ def measure(work: Path) -> dict[str, Any]:
     results["anchors"] = {"git_status": git_status(root, work),
                           "python_scandir_stat": median_of(5, lambda: python_walk(root))}
     results["scan"] = measure_scan(root, work, db)
+    results["service"] = measure_service(root, work, work / "rules" / "semgrep")
     return results
 
 
@@ -344,8 +461,27 @@ def report(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
          "pool faster", pool["files_per_s"] > single["files_per_s"]),
         ("anchor: git status", f"{results['anchors']['git_status']:.3f} s", "", True),
         *scan_rows(results["scan"]),
+        *service_rows(results["service"]),
         ("anchor: python scandir+stat", f"{results['anchors']['python_scandir_stat']:.3f} s",
          "", True),
+    ]
+
+
+def service_rows(service: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    watch = service["watch_latency_ms"]
+    scan = statistics.median(service["scan_via_daemon_after_edit"])
+    load = service["load"]
+    growth = load["rss_after_kb"] / max(1, load["rss_before_kb"]) - 1
+    return [
+        ("watch: write -> visible to SQL", f"p50 {watch['p50_ms']:.0f} ms, p95 "
+         f"{watch['p95_ms']:.0f} ms (100 edits)", "p95 < 200 ms", watch["p95_ms"] < 200),
+        ("scan via daemon after an edit", f"{scan:.3f} s (median of 5)", "< 0.15 s",
+         scan < 0.15),
+        ("query via daemon / in-process", f"{service['query_via_daemon']:.3f} s / "
+         f"{service['query_in_process']:.3f} s", "", True),
+        ("load: 32 clients x 50 requests", f"{load['errors']} errors, {load['seconds']:.1f} s, "
+         f"RSS {load['rss_before_kb'] / 1024:.0f} -> {load['rss_after_kb'] / 1024:.0f} MB",
+         "0 errors, RSS +<10%", load["errors"] == 0 and growth < 0.10),
     ]
 
 

@@ -78,7 +78,25 @@ def load_rules(configs: list[Path]) -> tuple[list[Rule], list[RuleError]]:
     return rules, errors
 
 
+_LOADED: dict[str, tuple[tuple[int, int], tuple[list[Rule], list[RuleError]]]] = {}
+
+
 def load_rule_file(path: Path) -> tuple[list[Rule], list[RuleError]]:
+    """A rule file's rules and errors; re-read only when its size or mtime changes (a daemon
+    serves the same rules over and over)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return _read_rule_file(path)
+    stamp = (info.st_size, info.st_mtime_ns)
+    cached = _LOADED.get(str(path))
+    if cached is None or cached[0] != stamp:
+        cached = stamp, _read_rule_file(path)
+        _LOADED[str(path)] = cached
+    return list(cached[1][0]), list(cached[1][1])
+
+
+def _read_rule_file(path: Path) -> tuple[list[Rule], list[RuleError]]:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster

@@ -61,7 +61,8 @@ def start(root: Path, idle_timeout: float | None = None, ppid: int | None = None
         argv += ["--ppid", str(ppid)]
     log = open(protocol.runtime_dir() / f"{protocol.root_key(root)[:24]}.log", "ab")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))}
+        filter(None, [PACKAGE_PARENT, os.environ.get("PYTHONPATH")])),
+        "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}  # a long-lived process
     with log:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                    start_new_session=True, env=env, cwd="/")

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from indexer.errors import CodelensError
 from indexer.service import protocol
 
 DEFAULT_IDLE_TIMEOUT = 300.0
+CLIENT_THREADS = 16
 HEARTBEAT_SECONDS = 1.0
 LIVENESS_TIMEOUT = float(os.environ.get("CODELENS_LIVENESS_TIMEOUT", "30"))
 FAULT_ENV = "CODELENS_TEST_FAULT"  # test-only: "wedge" stops the loop after start
@@ -49,6 +51,9 @@ class Daemon:
         self.heartbeat = self.socket_path.with_suffix(".beat")
         self.requests = 0
         self.started_at = time.time()
+        # a bounded set of request threads: each thread costs a stack and a malloc arena
+        self.clients = ThreadPoolExecutor(max_workers=CLIENT_THREADS,
+                                          thread_name_prefix="codelens-client")
 
     # -- life cycle -------------------------------------------------------------------------
     def run(self) -> int:
@@ -66,10 +71,18 @@ class Daemon:
 
     def _serve(self) -> int:
         from indexer import engine
+        from indexer.parse.pool import make_parser
         from indexer.service.watcher import Watcher
 
+        options = self.options
+        self.pool = make_parser(options.jobs, options.max_file_size, options.parse_timeout,
+                                options.recycle_files, options.rss_limit_mb)
+        from indexer.service.scans import ScanMemo
+
+        self.scans = ScanMemo(self.root, self.db_path)
         listener = self._listen()
-        watcher = Watcher(self.options, self.settle, self.write_lock, log=self._log)
+        watcher = self.watcher = Watcher(self.options, self.settle, self.write_lock,
+                                         log=self._log, pool=self.pool)
         watcher.start()  # events from now on are kept; the first index covers the rest
         first = threading.Thread(target=self._first_index, args=(engine,), daemon=True)
         first.start()
@@ -79,8 +92,10 @@ class Daemon:
             self._loop(listener)
         finally:
             listener.close()
+            self.clients.shutdown(wait=False, cancel_futures=True)
             watcher.stop()
             first.join()
+            self.pool.close()
             liveness.kill()
             liveness.wait()
         return 0
@@ -88,7 +103,7 @@ class Daemon:
     def _first_index(self, engine: Any) -> None:
         try:
             with self.write_lock:
-                engine.index(self.options)
+                engine.index(self.options, pool=self.pool)
         except CodelensError as exc:
             self._log(f"codelens: daemon: first index failed: {exc}")
 
@@ -143,7 +158,7 @@ class Daemon:
                 if self.stopping.is_set():
                     return
                 raise
-            threading.Thread(target=self._client, args=(connection,), daemon=True).start()
+            self.clients.submit(self._client, connection)
 
     def _reason_to_stop(self) -> str:
         if time.monotonic() - self.last_request > self.idle_timeout:
@@ -218,7 +233,7 @@ class Daemon:
         from indexer import engine
 
         with self.write_lock:
-            return engine.index(self.options)
+            return engine.index(self.options, pool=self.pool)
 
     def rpc_query(self, sql: str) -> dict[str, Any]:
         from indexer.queries import run_query
@@ -235,19 +250,27 @@ class Daemon:
                  output: str = "json", buffers: dict[str, str] | None = None,
                  use_prefilter: bool = True, use_cache: bool = True) -> dict[str, Any]:
         from indexer import output as formats
-        from indexer.scan import ScanOptions, scan, scan_buffers
+        from indexer.scan import scan_buffers
+        from indexer.service.scans import render
 
         rule_paths = [Path(c) for c in configs]
         if buffers:
             report = scan_buffers(self.root, rule_paths, buffers)
-        else:
-            options = ScanOptions(self.root, self.db_path, rule_paths, paths or [""],
-                                  self.options, use_prefilter, use_cache)
-            with self.write_lock:
-                report = scan(options)
-        render = {"json": formats.as_json, "sarif": formats.as_sarif}
-        text = json.dumps(render[output](report)) if output in render else formats.as_text(report)
-        return {"output": text, "findings": len(report.findings), "stats": report.stats}
+            formatters = {"json": formats.as_json, "sarif": formats.as_sarif}
+            text = (json.dumps(formatters[output](report)) if output in formatters
+                    else formats.as_text(report))
+            return {"output": text, "findings": len(report.findings), "stats": report.stats}
+        self.watcher.flush()  # what was saved before the request is what gets scanned
+        with self.write_lock:
+            kept, stats, _ = self.scans.scan(rule_paths, paths or [""], use_prefilter,
+                                             use_cache)
+        text, count = render(kept, stats, output)
+        if count == 0 and not kept.rules:
+            from indexer.errors import UsageError
+
+            raise UsageError("no rule could run: " + "; ".join(
+                f"{e['path']}: {e['message']}" for e in kept.errors[:5]))
+        return {"output": text, "findings": count, "stats": stats}
 
     def rpc_shutdown(self) -> dict[str, Any]:
         self.stopping.set()

@@ -30,8 +30,9 @@ class Watcher:
 
     def __init__(self, options: IndexOptions, settle: float = DEFAULT_SETTLE,
                  lock: threading.Lock | None = None,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None, pool: Any = None) -> None:
         self.options = options
+        self.pool = pool  # warm parse workers to reuse across batches (a daemon's)
         self.settle = settle
         self.lock = lock or threading.Lock()  # shared with anything else that writes
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
@@ -42,6 +43,7 @@ class Watcher:
         self._last_event = 0.0
         self._wake = threading.Condition()
         self._stopping = False
+        self._running = False
         self._observer: Any = None
         self._thread: threading.Thread | None = None
         self.polling = False
@@ -60,9 +62,16 @@ class Watcher:
                 if getattr(event, "dest_path", ""):
                     self.mark(os.fsdecode(event.dest_path))
 
+        from watchdog import events
+
+        # changes only: opens and reads (ours included, while indexing) would flood the queue
+        changes: list[type[events.FileSystemEvent]] = [
+            events.FileCreatedEvent, events.FileModifiedEvent, events.FileDeletedEvent,
+            events.FileMovedEvent, events.FileClosedEvent, events.DirCreatedEvent,
+            events.DirDeletedEvent, events.DirMovedEvent]
         observer = Observer()
         try:
-            observer.schedule(Handler(), self.root, recursive=True)
+            observer.schedule(Handler(), self.root, recursive=True, event_filter=changes)
             observer.start()
             self._observer = observer
         except OSError as exc:
@@ -83,6 +92,13 @@ class Watcher:
             self._observer.join()
         if self._thread is not None:
             self._thread.join()
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until events seen so far are indexed (a reader wants the latest state)."""
+        deadline = time.monotonic() + timeout
+        with self._wake:
+            while (self._dirty or self._full or self._running) and time.monotonic() < deadline:
+                self._wake.wait(0.01)
 
     def mark(self, path: str) -> None:
         """An event touched ``path`` (absolute)."""
@@ -115,7 +131,12 @@ class Watcher:
             if batch is None:
                 return
             paths, full = batch
-            self._run(None if full else paths)
+            try:
+                self._run(None if full else paths)
+            finally:
+                with self._wake:
+                    self._running = False
+                    self._wake.notify_all()
 
     def _next_batch(self) -> tuple[set[str], bool] | None:
         with self._wake:
@@ -127,6 +148,7 @@ class Watcher:
                 if pending and quiet >= self.settle:
                     batch = (self._dirty, self._full)
                     self._dirty, self._full = set(), False
+                    self._running = True
                     return batch
                 if self.polling and not pending:
                     self._wake.wait(POLL_FALLBACK_SECONDS)
@@ -142,7 +164,7 @@ class Watcher:
         started = time.perf_counter()
         try:
             with self.lock:
-                summary = engine.index(self.options, paths=paths)
+                summary = engine.index(self.options, paths=paths, pool=self.pool)
         except CodelensError as exc:
             self.log(f"codelens: watch: {exc}")
             return
