@@ -370,7 +370,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
         reply = client.call(root, "scan", {
             "configs": configs, "paths": scope, "output": fmt,
-            "use_prefilter": not args.no_prefilter, "use_cache": not args.no_cache})
+            "use_prefilter": not args.no_prefilter, "use_cache": not args.no_cache,
+            "output_file": str(Path(args.output).resolve()) if args.output else None})
         text, count, stats = reply["output"], reply["findings"], reply["stats"]
     else:
         report = scan(ScanOptions(root, db_path, [Path(c) for c in configs], scope,
@@ -382,7 +383,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         text = json.dumps(render[fmt](report)) if fmt in render else output.as_text(report)
         count, stats = len(report.findings), report.stats
     if args.output:
-        Path(args.output).write_text(text + "\n")
+        if text:  # (a daemon has written it already)
+            Path(args.output).write_text(text + "\n")
     else:
         print(text)
     if args.stats:

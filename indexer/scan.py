@@ -188,9 +188,16 @@ class _Scan:
 
     def _files_in_scope(self) -> dict[int, _File]:
         scope = [s.rstrip("/") for s in self.options.scope]
-        rows = self.connection.execute(
-            "SELECT id, path, sha256, language, ast_id FROM files WHERE ast_id IS NOT NULL")
-        return {row[0]: _File(*row) for row in rows if _in_scope(row[1], scope)}
+        select = "SELECT id, path, sha256, language, ast_id FROM files WHERE ast_id IS NOT NULL"
+        if "" in scope:
+            return {row[0]: _File(*row) for row in self.connection.execute(select)}
+        found: dict[int, _File] = {}
+        for prefix in scope:  # a few paths: a range of the path index ('0' follows '/')
+            for row in self.connection.execute(
+                    select + " AND (path = ? OR (path >= ? AND path < ?))",
+                    (prefix, prefix + "/", prefix + "0")):
+                found[row[0]] = _File(*row)
+        return found
 
     def _candidates(self, files: dict[int, _File]) -> dict[int, list[int]]:
         """rule index -> candidate file ids, through the prefilter unless it is off."""
@@ -321,10 +328,6 @@ class _Scan:
                 " VALUES (?, ?, ?, ?, ?)",
                 [(h, sha, MATCH_ENGINE_VERSION, json.dumps(m).encode() if m else b"", now)
                  for (h, sha), m in rows.items()])
-
-
-def _in_scope(path: str, scope: list[str]) -> bool:
-    return any(not s or path == s or path.startswith(s + "/") for s in scope)
 
 
 MAX_LINES = 10  # source lines kept per finding, as semgrep's --max-lines-per-finding default

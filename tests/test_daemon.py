@@ -202,8 +202,10 @@ def test_buffer_scan_matches_unsaved_content(project: Path) -> None:
     results = json.loads(reply["output"])["results"]
     assert [(r["path"], r["start"]["line"], r["extra"]["message"]) for r in results] == [
         ("src/a.py", 4, "eval of typed")]
-    stored = client.call(project, "query", {"sql": "SELECT count(*) FROM files"})
-    assert stored["rows"] == [[2]]
+    count = {"sql": "SELECT count(*) FROM files"}
+    wait_until(lambda: client.call(project, "query", count)["rows"] == [[2]])  # first index
+    stored = client.call(project, "query", {"sql": "SELECT name FROM symbols"})
+    assert stored["rows"] == [["alpha"]]  # the stored index has the file on disk, not the buffer
     assert "eval(x)" in (project / "src" / "a.py").read_text()  # the file was not touched
 
 

@@ -29,6 +29,7 @@ def open_db(path: Path, readonly: bool = False) -> apsw.Connection:
         connection.set_busy_timeout(BUSY_TIMEOUT_MS)
         if readonly:
             connection.execute("PRAGMA query_only = ON")
+            connection.execute("PRAGMA cache_size = -1024")  # 1 MiB: readers come and go
             check_readable(connection, path)
         else:
             connection.execute("PRAGMA journal_mode = WAL")
