@@ -78,6 +78,25 @@ def db_rows(root: Path, sql: str, bindings: tuple[Any, ...] = ()) -> list[tuple[
         connection.close()
 
 
+EVAL_RULE = """rules:
+  - id: no-eval
+    languages: [python]
+    message: eval of $X
+    severity: ERROR
+    pattern: eval($X)
+"""
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll ``check`` until it holds; fail the test if it never does within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.02)
+    assert check(), f"still false after {timeout:g} s"
+
+
 def run_codelens(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
                  **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """The CLI in a real subprocess."""

@@ -11,23 +11,16 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from indexer.service import client, protocol
-from tests.conftest import REPO, CliResult, write_tree
+from tests.conftest import EVAL_RULE, REPO, CliResult, wait_until, write_tree
 
 Cli = Callable[..., CliResult]
-RULE = """rules:
-  - id: no-eval
-    languages: [python]
-    message: eval of $X
-    severity: ERROR
-    pattern: eval($X)
-"""
+RULE = EVAL_RULE
 
 
 @pytest.fixture(autouse=True)
@@ -46,15 +39,6 @@ def private_homes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def project(tmp_path: Path) -> Path:
     return write_tree(tmp_path / "project", {"src/a.py": "def alpha():\n    return eval(x)\n",
                                              "rules.yaml": RULE})
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    assert check()
 
 
 def gone(pid: int) -> bool:

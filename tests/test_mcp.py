@@ -11,16 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from indexer.service import client
-from tests.conftest import REPO, write_tree
-from tests.test_daemon import private_homes, wait_until  # noqa: F401 - fixture reused
-
-RULE = """rules:
-  - id: no-eval
-    languages: [python]
-    message: eval of $X
-    severity: ERROR
-    pattern: eval($X)
-"""
+from tests.conftest import EVAL_RULE as RULE
+from tests.conftest import REPO, wait_until, write_tree
+from tests.test_daemon import private_homes  # noqa: F401 - the fixture, reused
 
 
 def payload(result: Any) -> Any:

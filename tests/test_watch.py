@@ -12,7 +12,7 @@ import pytest
 from indexer import engine
 from indexer.service.watcher import Watcher
 from indexer.settings import IndexOptions
-from tests.conftest import db_rows
+from tests.conftest import db_rows, wait_until
 
 Lines = list[str]
 
@@ -36,24 +36,15 @@ def paths(root: Path) -> set[str]:
     return {p for (p,) in db_rows(root, "SELECT path FROM files")}
 
 
-def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    assert check()
-
-
 def test_create_edit_delete(watched: tuple[Path, Lines]) -> None:
     root, lines = watched
     (root / "src" / "new.py").write_text("def beta(): pass\n")
-    eventually(lambda: "src/new.py" in paths(root))
+    wait_until(lambda: "src/new.py" in paths(root))
     (root / "src" / "new.py").write_text("def gamma(): pass\n")
-    eventually(lambda: db_rows(root, "SELECT name FROM symbols WHERE path = 'src/new.py'")
+    wait_until(lambda: db_rows(root, "SELECT name FROM symbols WHERE path = 'src/new.py'")
                == [("gamma",)])
     (root / "src" / "new.py").unlink()
-    eventually(lambda: "src/new.py" not in paths(root))
+    wait_until(lambda: "src/new.py" not in paths(root))
     changes = db_rows(root, "SELECT change FROM changes WHERE path = 'src/new.py'"
                             " ORDER BY generation")
     assert [c for (c,) in changes] == ["added", "modified", "deleted"]
@@ -63,15 +54,15 @@ def test_create_edit_delete(watched: tuple[Path, Lines]) -> None:
 def test_rename_and_directory_move(watched: tuple[Path, Lines]) -> None:
     root, _ = watched
     (root / "src" / "a.py").rename(root / "src" / "renamed.py")
-    eventually(lambda: {"src/renamed.py"} <= paths(root) and "src/a.py" not in paths(root))
+    wait_until(lambda: {"src/renamed.py"} <= paths(root) and "src/a.py" not in paths(root))
     (root / "src" / "pkg").rename(root / "moved")
-    eventually(lambda: "moved/m.py" in paths(root) and "src/pkg/m.py" not in paths(root))
+    wait_until(lambda: "moved/m.py" in paths(root) and "src/pkg/m.py" not in paths(root))
     outside = root.parent / "elsewhere"
     outside.mkdir()
     (root / "moved").rename(outside / "moved")  # out of the tree: deleted
-    eventually(lambda: "moved/m.py" not in paths(root))
+    wait_until(lambda: "moved/m.py" not in paths(root))
     (outside / "moved").rename(root / "back")  # into the tree: added
-    eventually(lambda: "back/m.py" in paths(root))
+    wait_until(lambda: "back/m.py" in paths(root))
 
 
 def test_editor_atomic_save(watched: tuple[Path, Lines]) -> None:
@@ -79,7 +70,7 @@ def test_editor_atomic_save(watched: tuple[Path, Lines]) -> None:
     temporary = root / "src" / ".a.py.swp"
     temporary.write_text("def saved(): pass\n")
     os.replace(temporary, root / "src" / "a.py")
-    eventually(lambda: db_rows(root, "SELECT name FROM symbols WHERE path = 'src/a.py'")
+    wait_until(lambda: db_rows(root, "SELECT name FROM symbols WHERE path = 'src/a.py'")
                == [("saved",)])
     assert "src/.a.py.swp" not in paths(root)
 
@@ -88,9 +79,9 @@ def test_gitignore_change_reevaluates_the_tree(watched: tuple[Path, Lines]) -> N
     root, _ = watched
     assert "build/out.py" not in paths(root)
     (root / ".gitignore").write_text("# nothing ignored now\n")
-    eventually(lambda: "build/out.py" in paths(root))
+    wait_until(lambda: "build/out.py" in paths(root))
     (root / ".gitignore").write_text("src/\n")
-    eventually(lambda: not any(p.startswith("src/") for p in paths(root)))
+    wait_until(lambda: not any(p.startswith("src/") for p in paths(root)))
 
 
 def test_a_burst_is_one_generation(watched: tuple[Path, Lines]) -> None:
@@ -98,6 +89,6 @@ def test_a_burst_is_one_generation(watched: tuple[Path, Lines]) -> None:
     before = db_rows(root, "SELECT max(generation) FROM generations")[0][0]
     for i in range(20):
         (root / "src" / f"burst{i}.py").write_text(f"v = {i}\n")
-    eventually(lambda: sum(p.startswith("src/burst") for p in paths(root)) == 20)
+    wait_until(lambda: sum(p.startswith("src/burst") for p in paths(root)) == 20)
     after = db_rows(root, "SELECT max(generation) FROM generations")[0][0]
     assert after - before <= 3  # batched, not one generation per file

@@ -185,38 +185,29 @@ def _bind(name: str, node: int, target: Target, bindings: Bindings) -> Bindings 
 
 def _match_list(patterns: tuple[PNode, ...] | list[PNode], nodes: list[int], target: Target,
                 bindings: Bindings) -> Bindings | None:
-    """Children against children; an ellipsis takes any run of nodes (none included)."""
-    if not patterns:
-        return bindings if not nodes else None
-    head, rest = patterns[0], patterns[1:]
-    if head.ellipsis:
-        if not rest:
-            return bindings
-        for skip in range(len(nodes) + 1):
-            found = _match_list(rest, nodes[skip:], target, bindings)
-            if found is not None:
-                return found
-        return None
-    if not nodes:
-        return None
-    matched = _match(head, nodes[0], target, bindings)
-    if matched is None:
-        return None
-    return _match_list(rest, nodes[1:], target, matched)
+    """Children against children, all of them; an ellipsis takes any run (none included)."""
+    found = _align(list(patterns), nodes, target, bindings, whole=True)
+    return None if found is None else found[0]
 
 
 def _match_prefix(patterns: list[PNode], nodes: list[int], target: Target,
                   bindings: Bindings) -> tuple[Bindings, int] | None:
-    """Like _match_list but the run may end before the nodes do; also returns how many
-    nodes it used."""
+    """A run of statements that may end before the nodes do; also how many nodes it used."""
+    return _align(patterns, nodes, target, bindings, whole=False)
+
+
+def _align(patterns: list[PNode], nodes: list[int], target: Target, bindings: Bindings,
+           whole: bool) -> tuple[Bindings, int] | None:
+    """Match ``patterns`` against the start of ``nodes`` (all of them when ``whole``);
+    the bindings and the number of nodes used, or None."""
     if not patterns:
-        return bindings, 0
+        return None if whole and nodes else (bindings, 0)
     head, rest = patterns[0], patterns[1:]
     if head.ellipsis:
         if not rest:
-            return bindings, 0
+            return bindings, len(nodes) if whole else 0
         for skip in range(len(nodes) + 1):
-            found = _match_prefix(rest, nodes[skip:], target, bindings)
+            found = _align(rest, nodes[skip:], target, bindings, whole)
             if found is not None:
                 return found[0], found[1] + skip
         return None
@@ -225,5 +216,5 @@ def _match_prefix(patterns: list[PNode], nodes: list[int], target: Target,
     matched = _match(head, nodes[0], target, bindings)
     if matched is None:
         return None
-    found = _match_prefix(rest, nodes[1:], target, matched)
+    found = _align(rest, nodes[1:], target, matched, whole)
     return None if found is None else (found[0], found[1] + 1)

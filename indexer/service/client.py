@@ -32,7 +32,7 @@ def running(root: Path) -> dict[str, Any] | None:
 
 
 def _answers(entry: dict[str, Any]) -> bool:
-    if not _alive(int(entry.get("pid", 0))):
+    if not protocol.alive(int(entry.get("pid", 0))):
         return False
     try:
         protocol.call(Path(entry["socket"]), "ping", timeout=5)
@@ -44,7 +44,7 @@ def _answers(entry: dict[str, Any]) -> bool:
 def _forget(entry_file: Path, entry: dict[str, Any]) -> None:
     """A crashed daemon's leftovers: its registry entry, and its socket if nobody serves it."""
     entry_file.unlink(missing_ok=True)
-    if not _alive(int(entry.get("pid", 0))):
+    if not protocol.alive(int(entry.get("pid", 0))):
         Path(entry.get("socket", "/nonexistent")).unlink(missing_ok=True)
 
 
@@ -90,9 +90,9 @@ def stop(root: Path, wait: float = 10.0) -> bool:
     except DaemonError:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + wait
-    while _alive(pid) and time.monotonic() < deadline:
+    while protocol.alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
+    if protocol.alive(pid):
         os.kill(pid, signal.SIGKILL)
     return True
 
@@ -118,19 +118,3 @@ def call(root: Path, method: str, params: dict[str, Any] | None = None) -> Any:
     if entry is None:
         raise DaemonError(f"no daemon is running for {root}", "start one: codelens daemon start")
     return protocol.call(Path(entry["socket"]), method, params)
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is not alive
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True

@@ -177,7 +177,7 @@ class Daemon:
     def _reason_to_stop(self) -> str:
         if time.monotonic() - self.last_request > self.idle_timeout:
             return f"idle for {self.idle_timeout:g} s"
-        if self.ppid is not None and not _alive(self.ppid):
+        if self.ppid is not None and not protocol.alive(self.ppid):
             return f"parent process {self.ppid} exited"
         try:
             if self.socket_path.stat().st_ino != self._socket_inode:
@@ -304,16 +304,6 @@ def _error(ident: Any, code: int, message: str, data: Any = None) -> dict[str, A
 
 def _jsonable(value: Any) -> Any:
     return value.hex() if isinstance(value, bytes) else value
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def main(argv: list[str] | None = None) -> int:
