@@ -187,8 +187,9 @@ def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str],
     from indexer.parse.pool import make_parser
 
     options = run.options
-    pool = shared or make_parser(options.jobs, options.max_file_size, options.parse_timeout,
-                                 options.recycle_files, options.rss_limit_mb)
+    jobs, marker = _small_run_in_process(options, len(candidates))
+    pool = shared or make_parser(jobs, options.max_file_size, options.parse_timeout,
+                                 options.recycle_files, options.rss_limit_mb, marker)
     pool.stats = PoolStats()  # this run's figures, also for a pool that outlives it
     try:
         for result in pool.run(_plan(run, candidates)):
@@ -204,6 +205,24 @@ def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str],
         if shared is None:
             pool.close()
     return pool.stats
+
+
+SMALL_RUN = 8  # files: parsing them here costs less than starting a worker (~150 ms)
+
+
+def _small_run_in_process(options: IndexOptions, files: int) -> tuple[int, Any]:
+    """(jobs, marker) for this run. A few files are parsed in-process; a marker names the file
+    being parsed, so if this process dies on it, the next run sees the marker and uses workers
+    again: the file that kills a parser is then isolated and recorded as failed."""
+    from pathlib import Path
+
+    marker = Path(str(options.db_path) + ".parsing")
+    if marker.exists():
+        marker.unlink()  # the last in-process run died: isolate this one
+        return max(options.jobs, 2), None
+    if options.jobs > 1 and files <= SMALL_RUN:
+        return 1, marker
+    return options.jobs, None if options.jobs > 1 else marker
 
 
 def _plan(run: _Run, candidates: list[_Candidate]) -> Iterator[ParseTask]:

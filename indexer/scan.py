@@ -371,22 +371,27 @@ def _point(position: list[int]) -> dict[str, int]:
 
 
 def _store_findings(connection: Any, scope: list[str], findings: list[Finding]) -> None:
+    """Make the findings table hold ``findings`` for the scope, rewriting only the paths whose
+    findings changed (a re-scan after one edit rewrites one path, not thousands of rows)."""
     generation = connection.execute(
         "SELECT coalesce(max(generation), 0) FROM generations").fetchall()[0][0]
+    columns = "rule_id, path, start_line, start_col, end_line, end_col, message, severity"
+    stored: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for prefix in (s.rstrip("/") for s in scope):
+        where, bindings = ("1", ()) if not prefix else (
+            "path = ? OR (path >= ? AND path < ?)", (prefix, prefix + "/", prefix + "0"))
+        for row in connection.execute(f"SELECT {columns} FROM findings WHERE {where}", bindings):
+            stored[row[1]].append(tuple(row))
+    wanted: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for f in findings:
+        wanted[f.path].append((f.rule_id, f.path, f.start[0], f.start[1], f.end[0], f.end[1],
+                               f.message, f.severity))
+    changed = [p for p in stored.keys() | wanted.keys()
+               if sorted(stored.get(p, ())) != sorted(wanted.get(p, ()))]
+    if not changed:
+        return
     with connection:
-        for prefix in scope:
-            prefix = prefix.rstrip("/")
-            if prefix:
-                connection.execute("DELETE FROM findings WHERE path = ? OR path LIKE ? ESCAPE '\\'",
-                                   (prefix, _like_prefix(prefix)))
-            else:
-                connection.execute("DELETE FROM findings")
+        connection.executemany("DELETE FROM findings WHERE path = ?", [(p,) for p in changed])
         connection.executemany(
-            "INSERT INTO findings (rule_id, path, start_line, start_col, end_line, end_col,"
-            " message, severity, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(f.rule_id, f.path, f.start[0], f.start[1], f.end[0], f.end[1], f.message,
-              f.severity, generation) for f in findings])
-
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+            f"INSERT INTO findings ({columns}, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row, generation) for p in changed for row in wanted.get(p, ())])

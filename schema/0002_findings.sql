@@ -1,7 +1,7 @@
 -- codelens index schema, version 2: scan findings and the scan results cache.
 
 -- What the last `codelens scan` of each path reported, for other tools to read with SQL.
--- A scan replaces the findings of the paths it covered.
+-- A scan makes the findings of the paths it covered exactly what it found.
 CREATE TABLE findings (
     id          INTEGER PRIMARY KEY,
     rule_id     TEXT    NOT NULL,
@@ -12,7 +12,8 @@ CREATE TABLE findings (
     end_col     INTEGER NOT NULL,
     message     TEXT    NOT NULL,
     severity    TEXT    NOT NULL,        -- ERROR | WARNING | INFO
-    generation  INTEGER NOT NULL         -- index generation the scan ran against
+    generation  INTEGER NOT NULL         -- index generation when this path's findings last
+                                         -- changed
 );
 CREATE INDEX findings_path ON findings(path);
 CREATE INDEX findings_rule ON findings(rule_id);

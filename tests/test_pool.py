@@ -76,3 +76,19 @@ def test_in_process_parse_timeout(tree: Callable[..., Path], cli: Cli) -> None:
                          "--max-file-size", str(10 << 20))
     assert statuses(root)["huge.py"] == ("failed", "parse timed out after 0.001 s")
     assert statuses(root)["ok.py"] == ("ok", None) and summary["files"]["failed"] == 1
+
+
+def test_small_runs_parse_in_process_unless_the_last_one_died(tree: Callable[..., Path],
+                                                              cli: Cli) -> None:
+    root = tree(GOOD)
+    assert index_json(cli, root, "--jobs", "2")["pool"]["workers"] == 2  # 20 files: workers
+    (root / "mod00.py").write_text("def changed(): pass\n")
+    small = index_json(cli, root, "--jobs", "2")
+    assert small["files"]["parsed"] == 1 and small["pool"]["workers"] == 0  # in-process
+    marker = root / ".codelens" / "index.db.parsing"
+    assert not marker.exists()  # removed when the run completed
+    marker.write_text(str(root / "mod01.py"))  # as a process that died mid-parse leaves it
+    (root / "mod01.py").write_text("def again(): pass\n")
+    isolated = index_json(cli, root, "--jobs", "2")
+    assert isolated["files"]["parsed"] == 1 and isolated["pool"]["workers"] >= 1
+    assert not marker.exists()

@@ -229,3 +229,17 @@ def test_prefilter_never_changes_findings(tmp_path_factory: pytest.TempPathFacto
         sorted((r["check_id"], r["path"], r["start"]["offset"]) for r in rep["results"])
         for rep in reports)
     assert with_prefilter == without
+
+
+def test_findings_table_follows_edits_and_keeps_other_rows(tree: Callable[..., Path],
+                                                           cli: Cli) -> None:
+    root = project(tree)
+    scan_json(cli, root)
+    before = dict(db_rows(root, "SELECT id, path FROM findings WHERE path = 'src/b.js'"))
+    (root / "src" / "a.py").write_text("import subprocess\nprint('fixed')\n")
+    scan_json(cli, root)
+    assert db_rows(root, "SELECT count(*) FROM findings WHERE path = 'src/a.py'") == [(0,)]
+    assert dict(db_rows(root, "SELECT id, path FROM findings WHERE path = 'src/b.js'")) == before
+    (root / "src" / "b.js").unlink()
+    scan_json(cli, root)
+    assert db_rows(root, "SELECT count(*) FROM findings") == [(0,)]

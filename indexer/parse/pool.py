@@ -38,15 +38,20 @@ class Parser(Protocol):
 class InProcessParser:
     """``--jobs 1``: parse in this process, in order; the timeout cancels tree-sitter itself."""
 
-    def __init__(self, max_size: int, timeout: float) -> None:
+    def __init__(self, max_size: int, timeout: float, marker: Path | None = None) -> None:
         self.stats = PoolStats()
         self._parsers = parse_worker.Parsers()
         self._max_size = max_size
         self._timeout = timeout
+        self._marker = marker  # names the file being parsed, until the run completes
 
     def run(self, tasks: Iterable[ParseTask]) -> Iterator[ParseResult]:
         for task in tasks:
+            if self._marker is not None:
+                self._marker.write_text(task.abspath)
             yield parse_worker.parse_file(task, self._parsers, self._max_size, self._timeout)
+        if self._marker is not None:
+            self._marker.unlink(missing_ok=True)
 
     def close(self) -> None:
         pass
@@ -278,8 +283,9 @@ class WorkerPool:
 
 
 def make_parser(jobs: int, max_size: int, timeout: float, recycle_files: int,
-                rss_limit_mb: int) -> Parser:
-    """``jobs == 1`` parses in-process; more starts a pool of that many workers."""
+                rss_limit_mb: int, marker: Path | None = None) -> Parser:
+    """``jobs == 1`` parses in-process (``marker``, if given, names the file being parsed
+    while it is); more starts a pool of that many workers."""
     if jobs <= 1:
-        return InProcessParser(max_size, timeout)
+        return InProcessParser(max_size, timeout, marker)
     return WorkerPool(jobs, max_size, timeout, recycle_files, rss_limit_mb)
