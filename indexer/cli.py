@@ -380,7 +380,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                   use_cache=not args.no_cache))
         # compact JSON, as semgrep writes it: indenting makes json use its slow encoder
         render = {"sarif": output.as_sarif, "json": output.as_json}
-        text = json.dumps(render[fmt](report)) if fmt in render else output.as_text(report)
+        text = output.dumps(render[fmt](report)) if fmt in render else output.as_text(report)
         count, stats = len(report.findings), report.stats
     if args.output:
         if text:  # (a daemon has written it already)

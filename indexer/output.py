@@ -9,6 +9,13 @@ from indexer import __version__
 SARIF_LEVEL = {"ERROR": "error", "WARNING": "warning", "INFO": "note"}
 
 
+def dumps(document: Any) -> str:
+    """Compact JSON text of a report, as semgrep writes it (orjson: ~5x json's speed)."""
+    import orjson
+
+    return orjson.dumps(document).decode()
+
+
 def as_json(report: Any) -> dict[str, Any]:
     return {
         "version": __version__,

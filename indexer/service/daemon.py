@@ -272,7 +272,7 @@ class Daemon:
         if buffers:
             report = scan_buffers(self.root, rule_paths, buffers)
             formatters = {"json": formats.as_json, "sarif": formats.as_sarif}
-            text = (json.dumps(formatters[output](report)) if output in formatters
+            text = (formats.dumps(formatters[output](report)) if output in formatters
                     else formats.as_text(report))
             return {"output": text, "findings": len(report.findings), "stats": report.stats}
         self.watcher.flush()  # what was saved before the request is what gets scanned

@@ -101,7 +101,7 @@ def _merge(kept: _Kept, report: Any, changed: set[str], generation: int) -> _Kep
     for path, found in fresh.items():
         findings[path] = found
         results = formats.as_json(_Only(found))["results"]
-        fragments[path] = [json.dumps(r) for r in results]
+        fragments[path] = [formats.dumps(r) for r in results]
     file_errors = [e for e in kept.errors
                    if e.get("path") not in changed and e["type"] != "RuleError"]
     return _Kept(generation, kept.rules_stamp, findings, fragments,
@@ -136,5 +136,5 @@ def render(kept: _Kept, stats: dict[str, Any], fmt: str) -> tuple[str, int]:
     findings = [f for path in sorted(kept.findings) for f in kept.findings[path]]
     report = KeptReport(findings, kept.errors, stats, kept.rules)
     if fmt == "sarif":
-        return json.dumps(formats.as_sarif(report)), count
+        return formats.dumps(formats.as_sarif(report)), count
     return formats.as_text(report), count
