@@ -102,6 +102,7 @@ def test_signal_commits_what_is_done_and_exits_130(tmp_path: Path, sig: int) -> 
     assert "interrupted:" in err and "run `codelens index` again" in err
     done = committed_files(db)
     assert 0 < done < FILES
+    assert not (db.parent / "index.db.parsing").exists()  # a graceful stop is no crash
     rerun = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(root), "--json"],
                            cwd=REPO, capture_output=True, text=True, timeout=300)
     assert json.loads(rerun.stdout)["files"]["added"] == FILES - done

@@ -54,7 +54,9 @@ class InProcessParser:
             self._marker.unlink(missing_ok=True)
 
     def close(self) -> None:
-        pass
+        # reached on success and on Ctrl-C alike; only a process that died keeps the marker
+        if self._marker is not None:
+            self._marker.unlink(missing_ok=True)
 
 
 class _Worker:
