@@ -235,3 +235,33 @@ def test_text_summary_and_missing_root(tree: Callable[..., Path], cli: Cli) -> N
     assert result.code == 0 and "1 files seen: 1 added" in result.out
     missing = cli("index", root / "nope")
     assert missing.code == 2 and "is not a directory" in missing.err
+
+
+def test_progress_bar_on_a_terminal_only(tree: Callable[..., Path], tmp_path: Path) -> None:
+    import pty
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    root = tree({f"m{i}.py": f"x = {i}\n" for i in range(30)})
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "indexer.cli", "index", str(root),
+                                "--jobs", "1"], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=follower, env={**os.environ, "COLUMNS": "100"})
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    out, _ = process.communicate(timeout=60)
+    os.close(leader)
+    assert process.returncode == 0
+    assert b"files/s" in shown and b"indexing" in shown  # the bar, on the terminal
+    assert b"files/s" not in out and b"30 files seen" in out  # the summary, on stdout
+    quiet = run_codelens("index", root, "--json")  # stderr not a terminal: no bar
+    assert "files/s" not in quiet.stderr
