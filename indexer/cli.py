@@ -378,10 +378,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                   _index_options(args, root, db_path),
                                   use_prefilter=not args.no_prefilter,
                                   use_cache=not args.no_cache))
-        # compact JSON, as semgrep writes it: indenting makes json use its slow encoder
-        render = {"sarif": output.as_sarif, "json": output.as_json}
-        text = output.dumps(render[fmt](report)) if fmt in render else output.as_text(report)
-        count, stats = len(report.findings), report.stats
+        text = output.render(report, fmt)
+        count, stats = report.total, report.stats
     if args.output:
         if text:  # (a daemon has written it already)
             Path(args.output).write_text(text + "\n")

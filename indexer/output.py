@@ -16,18 +16,29 @@ def dumps(document: Any) -> str:
     return orjson.dumps(document).decode()
 
 
+def results_of(findings: Any) -> list[dict[str, Any]]:
+    """semgrep-format result objects of findings."""
+    return [{
+        "check_id": f.rule_id, "path": f.path,
+        "start": _point(f.start), "end": _point(f.end),
+        "extra": {"message": f.message, "severity": f.severity, "lines": f.lines,
+                  "metavars": f.metavars},
+    } for f in findings]
+
+
+def json_text(report: Any) -> str:
+    """The semgrep-compatible JSON report, assembled from the per-path result arrays as they
+    are stored (a kept report of thousands of findings is joined, not re-encoded)."""
+    results = ",".join(text[1:-1] for text in report.results if text != "[]")
+    tail = dumps({"errors": report.errors, "stats": report.stats})[1:]
+    return f'{{"version":{dumps(__version__)},"results":[{results}],{tail}'
+
+
 def as_json(report: Any) -> dict[str, Any]:
-    return {
-        "version": __version__,
-        "results": [{
-            "check_id": f.rule_id, "path": f.path,
-            "start": _point(f.start), "end": _point(f.end),
-            "extra": {"message": f.message, "severity": f.severity, "lines": f.lines,
-                      "metavars": f.metavars},
-        } for f in report.findings],
-        "errors": report.errors,
-        "stats": report.stats,
-    }
+    import json
+
+    document: dict[str, Any] = json.loads(json_text(report))
+    return document
 
 
 def _point(position: tuple[int, int, int]) -> dict[str, int]:
@@ -62,6 +73,15 @@ def as_sarif(report: Any) -> dict[str, Any]:
     }
 
 
+def render(report: Any, fmt: str) -> str:
+    """The report as ``json`` (semgrep-compatible), ``sarif`` or ``text``."""
+    if fmt == "json":
+        return json_text(report)
+    if fmt == "sarif":
+        return dumps(as_sarif(report))
+    return as_text(report)
+
+
 def as_text(report: Any) -> str:
     lines = []
     for f in report.findings:
@@ -73,8 +93,8 @@ def as_text(report: Any) -> str:
         lines.append(f"{e['level']}: {where}: {e['message']}")
     stats = report.stats
     prefilter = stats["prefilter"]
-    lines.append(f"{len(report.findings)} finding(s), {stats['rules']} rule(s); prefilter skipped "
-                 f"{prefilter['skipped']} of {prefilter['total_files']} file checks in "
-                 f"{prefilter['time_ms']} ms; cache {stats['cache']['hits']} hits, "
-                 f"{stats['cache']['misses']} misses; {stats['elapsed_ms'] / 1000:.2f} s")
+    lines.append(f"{report.total} finding(s), {stats['rules']} rule(s); prefilter skipped "
+                 f"{prefilter.get('skipped', 0)} of {prefilter.get('total_files', 0)} file "
+                 f"checks in {prefilter.get('time_ms', 0)} ms; cache {stats['cache']['hits']} "
+                 f"hits, {stats['cache']['misses']} misses; {stats['elapsed_ms'] / 1000:.2f} s")
     return "\n".join(lines)

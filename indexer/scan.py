@@ -42,11 +42,30 @@ class Finding(NamedTuple):
     metavars: dict[str, dict[str, Any]]
 
 
+class RuleInfo(NamedTuple):
+    id: str
+    message: str
+    severity: str
+
+
 class ScanReport(NamedTuple):
-    findings: list[Finding]
+    results: list[str]  # per path, the JSON array of its semgrep-format results, path order
+    total: int  # findings
     errors: list[dict[str, Any]]
     stats: dict[str, Any]
-    rules: list[Any]  # the rules that ran
+    rules: list[RuleInfo]  # the rules that ran
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The results as Finding objects (for text and SARIF; JSON uses ``results``)."""
+        return [Finding(r["check_id"], r["path"], _triple(r["start"]), _triple(r["end"]),
+                        r["extra"]["message"], r["extra"]["severity"], r["extra"]["lines"],
+                        r["extra"]["metavars"])
+                for text in self.results for r in json.loads(text)]
+
+
+def _triple(point: dict[str, int]) -> tuple[int, int, int]:
+    return point["line"], point["col"], point["offset"]
 
 
 class _File(NamedTuple):
@@ -58,7 +77,9 @@ class _File(NamedTuple):
 
 
 def scan(options: ScanOptions) -> ScanReport:
-    """Raises UsageError when no rule could run, DatabaseError for an unusable index."""
+    """Scan, re-matching only the paths changed since the kept report of the same rules and
+    scope (all of them the first time, or when a rule file changed, or without the cache).
+    Raises UsageError when no rule could run, DatabaseError for an unusable index."""
     from indexer.match.rules import load_rules
     from indexer.store.connection import open_db, writer_lock
 
@@ -75,20 +96,109 @@ def scan(options: ScanOptions) -> ScanReport:
         raise UsageError("no rule could run: " + "; ".join(
             f"{e['path']}: {e['message']}" for e in errors[:5]) if errors else "no rules found",
             "check the --config paths and the rule syntax")
+    infos = [RuleInfo(r.id, r.message, r.severity) for r in rules]
     with writer_lock(options.db_path):
         connection = open_db(options.db_path)
         try:
-            run = _Scan(connection, options, rules)
-            findings = run.execute()
-            errors += run.errors
-            _store_findings(connection, options.scope, findings)
+            kept = _KeptReports(connection, options, infos, errors)
+            scope, incremental = kept.scope_to_match()
+            run = _Scan(connection, options._replace(scope=scope), rules)
+            if scope:
+                findings = run.execute()
+                _store_findings(connection, scope, findings)
+                kept.replace(scope, findings)
+            kept.save()
+            results, count = kept.results()
         finally:
             connection.close()
     stats = {"prefilter": run.prefilter_stats, "cache": {"hits": run.hits, "misses": run.misses},
              "rules": len(rules), "files_matched": run.files_matched,
+             "incremental": incremental, "paths_matched": len(scope) if incremental else None,
              "index": index_summary["files"] if index_summary else None,
              "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
-    return ScanReport(findings, errors, stats, rules)
+    return ScanReport(results, count, errors + run.errors, stats, infos)
+
+
+class _KeptReports:
+    """The stored report of one (rule files, scope, options): what a re-scan starts from."""
+
+    def __init__(self, connection: Any, options: ScanOptions, rules: list[RuleInfo],
+                 errors: list[dict[str, Any]]) -> None:
+        self.connection = connection
+        self.options = options
+        self.rules = rules
+        self.errors = errors
+        self.key = _report_key(options)
+        self.stamp = json.dumps(_rules_stamp(options.configs))
+        self.generation = connection.execute(
+            "SELECT coalesce(max(generation), 0) FROM generations").fetchall()[0][0]
+
+    def scope_to_match(self) -> tuple[list[str], bool]:
+        """(paths to match, whether that is an incremental update of a kept report)."""
+        rows = self.connection.execute(
+            "SELECT rules_stamp, generation FROM scan_reports WHERE key = ?", (self.key,))
+        state = next(iter(rows), None)
+        if not self.options.use_cache or state is None or state[0] != self.stamp:
+            with self.connection:
+                self.connection.execute("DELETE FROM scan_results WHERE key = ?", (self.key,))
+            return list(self.options.scope), False
+        changed = {p for (p,) in self.connection.execute(
+            "SELECT DISTINCT path FROM change_log WHERE generation > ?", (state[1],))}
+        prefixes = [s.rstrip("/") for s in self.options.scope]
+        return sorted(p for p in changed if any(
+            not s or p == s or p.startswith(s + "/") for s in prefixes)), True
+
+    def replace(self, scope: list[str], findings: list[Finding]) -> None:
+        from indexer import output
+
+        by_path: dict[str, list[Finding]] = defaultdict(list)
+        for finding in findings:
+            by_path[finding.path].append(finding)
+        with self.connection:
+            for prefix in scope:
+                self.connection.execute(
+                    "DELETE FROM scan_results WHERE key = ? AND (path = ? OR"
+                    " (path >= ? AND path < ?))", (self.key, prefix, prefix + "/", prefix + "0"))
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO scan_results (key, path, results) VALUES (?, ?, ?)",
+                [(self.key, path, output.dumps(output.results_of(found)))
+                 for path, found in by_path.items()])
+
+    def save(self) -> None:
+        rule_errors = [e for e in self.errors if e["type"] == "RuleError"]
+        with self.connection:
+            self.connection.execute(
+                "INSERT OR REPLACE INTO scan_reports (key, rules_stamp, generation, errors, rules)"
+                " VALUES (?, ?, ?, ?, ?)", (self.key, self.stamp, self.generation,
+                                            json.dumps(rule_errors), json.dumps(self.rules)))
+
+    def results(self) -> tuple[list[str], int]:
+        texts = [text for (text,) in self.connection.execute(
+            "SELECT results FROM scan_results WHERE key = ? ORDER BY path", (self.key,))]
+        count = sum(text.count('"check_id"') for text in texts)
+        return texts, count
+
+
+def _report_key(options: ScanOptions) -> str:
+    import hashlib
+
+    shape = json.dumps([sorted(str(c.resolve()) for c in options.configs),
+                        sorted(options.scope), options.use_prefilter, MATCH_ENGINE_VERSION])
+    return hashlib.sha256(shape.encode()).hexdigest()[:32]
+
+
+def _rules_stamp(configs: list[Path]) -> list[Any]:
+    from indexer.match.rules import rule_files
+
+    stamp: list[Any] = []
+    for config in configs:
+        for path in rule_files(config) if config.exists() else [config]:
+            try:
+                info = path.stat()
+                stamp.append([str(path.resolve()), info.st_size, info.st_mtime_ns])
+            except OSError:
+                stamp.append([str(path), None, None])
+    return stamp
 
 
 def scan_buffers(root: Path, configs: list[Path], buffers: dict[str, str]) -> ScanReport:
@@ -124,7 +234,20 @@ def scan_buffers(root: Path, configs: list[Path], buffers: dict[str, str]) -> Sc
                            "skipped": 0, "time_ms": 0.0}, "cache": {"hits": 0, "misses": 0},
              "rules": len(rules), "buffers": len(buffers),
              "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
-    return ScanReport(findings, errors, stats, rules)
+    return report_of(findings, errors, stats, [RuleInfo(r.id, r.message, r.severity)
+                                               for r in rules])
+
+
+def report_of(findings: list[Finding], errors: list[dict[str, Any]], stats: dict[str, Any],
+              rules: list[RuleInfo]) -> ScanReport:
+    """A report from findings held in memory."""
+    from indexer import output
+
+    by_path: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_path[finding.path].append(finding)
+    results = [output.dumps(output.results_of(by_path[path])) for path in sorted(by_path)]
+    return ScanReport(results, len(findings), errors, stats, rules)
 
 
 def _compilable(rules: list[Any]) -> tuple[list[Any], list[Any]]:
@@ -170,7 +293,9 @@ class _Scan:
         self.rules = rules
         self.errors: list[dict[str, Any]] = []
         self.hits = self.misses = self.files_matched = 0
-        self.prefilter_stats: dict[str, Any] = {}
+        self.prefilter_stats: dict[str, Any] = {
+            "enabled": options.use_prefilter, "total_files": 0, "passed": 0, "skipped": 0,
+            "skipped_ratio_with_literals": None, "time_ms": 0.0}
         self.files: dict[int, _File] = {}
 
     def execute(self) -> list[Finding]:

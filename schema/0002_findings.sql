@@ -29,3 +29,19 @@ CREATE TABLE scan_cache (
     created_at INTEGER NOT NULL,         -- unix seconds; `codelens cache clear` evicts by it
     PRIMARY KEY (rule_hash, sha256, engine)
 ) WITHOUT ROWID;
+
+-- Kept scan reports: a re-scan re-matches only the paths changed since the generation its
+-- report reflects (change_log says which) and reads the rest from here.
+CREATE TABLE scan_reports (
+    key         TEXT PRIMARY KEY,        -- hash of the rule files, scope and options
+    rules_stamp TEXT NOT NULL,           -- JSON: path, size and mtime of every rule file
+    generation  INTEGER NOT NULL,        -- index generation the stored results reflect
+    errors      TEXT NOT NULL,           -- JSON: the rule errors of the report
+    rules       TEXT NOT NULL            -- JSON: [[id, message, severity], ...]
+) WITHOUT ROWID;
+CREATE TABLE scan_results (
+    key     TEXT NOT NULL,
+    path    TEXT NOT NULL,
+    results TEXT NOT NULL,               -- JSON array of semgrep-format results for the path
+    PRIMARY KEY (key, path)
+) WITHOUT ROWID;

@@ -204,7 +204,7 @@ def test_daemon_scans_follow_edits_incrementally(project: Path) -> None:
 
     wait_until(lambda: scan()[0] == {("src/a.py", 2)})
     first, stats = scan()
-    assert stats["incremental"] and stats["changed_paths"] == 0  # nothing changed: kept
+    assert stats["incremental"] and stats["paths_matched"] == 0  # nothing changed: kept
     (project / "src" / "b.py").write_text("y = 1\nz = eval(y)\n")
     wait_until(lambda: scan()[0] == {("src/a.py", 2), ("src/b.py", 2)})
     found, stats = scan()

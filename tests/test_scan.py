@@ -171,8 +171,14 @@ def test_cache_hits_and_invalidation(tree: Callable[..., Path], cli: Cli) -> Non
     root = project(tree)
     first = scan_json(cli, root)["stats"]["cache"]
     assert first["hits"] == 0 and first["misses"] > 0
-    second = scan_json(cli, root)["stats"]["cache"]
-    assert second == {"hits": first["misses"], "misses": 0}
+    second = scan_json(cli, root)["stats"]
+    # nothing changed: the kept report answers, nothing is matched or even looked up
+    assert second["incremental"] and second["paths_matched"] == 0
+    assert second["cache"] == {"hits": 0, "misses": 0}
+    # another scope has no kept report, but every (rule, content) pair is in the cache
+    one = cli("scan", root / "src" / "a.py", "--config", root / "rules.yaml", "--root", root,
+              "--json").json()["stats"]
+    assert one["cache"] == {"hits": 3, "misses": 0} and not one["incremental"]
     (root / "src" / "a.py").write_text(PY + "y = eval(more)\n")  # one file changed
     third = scan_json(cli, root)
     assert third["stats"]["cache"]["misses"] == 3  # a.py, for each of the three rules
@@ -241,5 +247,6 @@ def test_findings_table_follows_edits_and_keeps_other_rows(tree: Callable[..., P
     assert db_rows(root, "SELECT count(*) FROM findings WHERE path = 'src/a.py'") == [(0,)]
     assert dict(db_rows(root, "SELECT id, path FROM findings WHERE path = 'src/b.js'")) == before
     (root / "src" / "b.js").unlink()
-    scan_json(cli, root)
+    report = scan_json(cli, root)
+    assert report["results"] == [] and report["stats"]["incremental"]
     assert db_rows(root, "SELECT count(*) FROM findings") == [(0,)]

@@ -78,9 +78,6 @@ class Daemon:
         options = self.options
         self.pool = make_parser(options.jobs, options.max_file_size, options.parse_timeout,
                                 options.recycle_files, options.rss_limit_mb)
-        from indexer.service.scans import ScanMemo
-
-        self.scans = ScanMemo(self.root, self.db_path)
         listener = self._listen()
         watcher = self.watcher = Watcher(self.options, self.settle, self.write_lock,
                                          log=self._log, pool=self.pool)
@@ -265,30 +262,22 @@ class Daemon:
                  use_prefilter: bool = True, use_cache: bool = True,
                  output_file: str | None = None) -> dict[str, Any]:
         from indexer import output as formats
-        from indexer.scan import scan_buffers
-        from indexer.service.scans import render
+        from indexer.scan import ScanOptions, scan, scan_buffers
 
         rule_paths = [Path(c) for c in configs]
         if buffers:
             report = scan_buffers(self.root, rule_paths, buffers)
-            formatters = {"json": formats.as_json, "sarif": formats.as_sarif}
-            text = (formats.dumps(formatters[output](report)) if output in formatters
-                    else formats.as_text(report))
-            return {"output": text, "findings": len(report.findings), "stats": report.stats}
-        self.watcher.flush()  # what was saved before the request is what gets scanned
-        with self.write_lock:
-            kept, stats, _ = self.scans.scan(rule_paths, paths or [""], use_prefilter,
-                                             use_cache)
-        text, count = render(kept, stats, output)
-        if count == 0 and not kept.rules:
-            from indexer.errors import UsageError
-
-            raise UsageError("no rule could run: " + "; ".join(
-                f"{e['path']}: {e['message']}" for e in kept.errors[:5]))
+        else:
+            self.watcher.flush()  # what was saved before the request is what gets scanned
+            options = ScanOptions(self.root, self.db_path, rule_paths, paths or [""], None,
+                                  use_prefilter, use_cache)
+            with self.write_lock:  # the watcher keeps the index current: no walk here
+                report = scan(options)
+        text = formats.render(report, output)
         if output_file:  # the same user's file: no need to ship megabytes through the socket
             Path(output_file).write_text(text + "\n")
             text = ""
-        return {"output": text, "findings": count, "stats": stats}
+        return {"output": text, "findings": report.total, "stats": report.stats}
 
     def rpc_shutdown(self) -> dict[str, Any]:
         self.stopping.set()
