@@ -18,14 +18,19 @@ PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 START_TIMEOUT = 30.0
 
 
+_VERIFIED: dict[str, dict[str, Any]] = {}  # roots whose daemon answered a ping here
+
+
 def running(root: Path) -> dict[str, Any] | None:
     """The registry entry of a live daemon for ``root``, or None (stale entries are removed)."""
     entry_file = protocol.registry_file(root)
+    _VERIFIED.pop(str(root), None)
     try:
         entry = json.loads(entry_file.read_text())
     except (FileNotFoundError, ValueError):
         return None
     if _answers(entry):
+        _VERIFIED[str(root)] = entry
         return entry
     _forget(entry_file, entry)
     return None
@@ -114,7 +119,9 @@ def all_running() -> list[dict[str, Any]]:
 
 
 def call(root: Path, method: str, params: dict[str, Any] | None = None) -> Any:
-    entry = running(root)
+    """A request to the root's daemon (one this process already saw answer is not pinged
+    again: its socket path is fixed per root, so a dead one fails to connect all the same)."""
+    entry = _VERIFIED.get(str(root)) or running(root)
     if entry is None:
         raise DaemonError(f"no daemon is running for {root}", "start one: codelens daemon start")
     return protocol.call(Path(entry["socket"]), method, params)
