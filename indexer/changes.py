@@ -44,14 +44,3 @@ def diff(previous: Mapping[str, tuple[int, int, int]],
             changes.unchanged.append(walked.path)
     changes.deleted = sorted(set(previous) - seen)
     return changes
-
-
-def sha256_of(abspath: str) -> str | None:
-    """Hex SHA-256 of a file's bytes, or None when it cannot be read (gone, unreadable)."""
-    import hashlib
-
-    try:
-        with open(abspath, "rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError:
-        return None

@@ -49,34 +49,6 @@ class FlatAst:
     def __len__(self) -> int:
         return len(self.kinds)
 
-    def type_name(self, index: int) -> str:
-        return self.types[self.kinds[index]][0]
-
-    def is_named(self, index: int) -> bool:
-        return self.types[self.kinds[index]][1]
-
-    def parents(self) -> list[int]:
-        """Parent index of every node (-1 for the root), computed with an explicit stack."""
-        parents = [-1] * len(self.kinds)
-        stack: list[int] = []
-        for i, depth in enumerate(self.depths):
-            del stack[depth:]
-            if stack:
-                parents[i] = stack[-1]
-            stack.append(i)
-        return parents
-
-    def subtree_ends(self) -> list[int]:
-        """For each node, the index one past the last node of its subtree."""
-        n = len(self.depths)
-        ends = [n] * n
-        stack: list[int] = []
-        for i, depth in enumerate(self.depths):
-            while stack and self.depths[stack[-1]] >= depth:
-                ends[stack.pop()] = i
-            stack.append(i)
-        return ends
-
 
 def encode(language: str, parser_version: str, types: dict[int, tuple[str, bool]],
            kinds: list[int], starts: list[int], ends: list[int], depth_deltas: list[int]) -> bytes:

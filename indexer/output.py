@@ -34,13 +34,6 @@ def json_text(report: Any) -> str:
     return f'{{"version":{dumps(__version__)},"results":[{results}],{tail}'
 
 
-def as_json(report: Any) -> dict[str, Any]:
-    import json
-
-    document: dict[str, Any] = json.loads(json_text(report))
-    return document
-
-
 def _point(position: tuple[int, int, int]) -> dict[str, int]:
     return {"line": position[0], "col": position[1], "offset": position[2]}
 

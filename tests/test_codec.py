@@ -65,11 +65,12 @@ def test_real_tree_matches_tree_sitter() -> None:
     parser, _, grammar = parsers.get("python")
     flat = codec.decode(codec.encode("python", grammar.version,
                                      *worker.flatten(parser.parse(source), grammar.language)))
-    ours = [(flat.type_name(i), flat.starts[i], flat.ends[i]) for i in range(len(flat))]
+    ours = [(flat.types[flat.kinds[i]][0], flat.starts[i], flat.ends[i]) for i in range(len(flat))]
     assert ours == _tree_sitter_preorder(source)
-    parents = flat.parents()
+    parents = parents_of(flat.depths)
     assert parents[0] == -1 and all(0 <= p < i for i, p in enumerate(parents) if i)
-    assert flat.subtree_ends()[0] == len(flat)
+    assert all(flat.starts[p] <= flat.starts[i] and flat.ends[i] <= flat.ends[p]
+               for i, p in enumerate(parents) if i)  # every node inside its parent
 
 
 def test_hundred_thousand_deep_nesting_round_trips() -> None:
@@ -80,9 +81,19 @@ def test_hundred_thousand_deep_nesting_round_trips() -> None:
     flat = codec.decode(codec.encode("python", grammar.version,
                                      *worker.flatten(parser.parse(source), grammar.language)))
     assert max(flat.depths) > depth
-    parents = flat.parents()  # iterative: no recursion limit
-    assert parents[-1] >= 0
-    assert flat.subtree_ends()[0] == len(flat)
+    parents = parents_of(flat.depths)
+    assert parents[-1] >= 0 and flat.depths[0] == 0
+
+
+def parents_of(depths: list[int]) -> list[int]:
+    """Each node's parent index from preorder depths (-1 for the root), with a stack."""
+    parents, stack = [-1] * len(depths), []
+    for i, depth in enumerate(depths):
+        del stack[depth:]
+        if stack:
+            parents[i] = stack[-1]
+        stack.append(i)
+    return parents
 
 
 @pytest.mark.parametrize("blob", [b"", b"not a blob", b"\x78\x01garbage"])
