@@ -28,6 +28,7 @@ from indexer.errors import CodelensError
 from indexer.service import protocol
 
 DEFAULT_IDLE_TIMEOUT = 300.0
+RECENT_SCANS = 4  # (rules, scope, options) the daemon keeps current between requests
 CLIENT_THREADS = 4  # on 2 cores more threads only add stacks and malloc arenas
 HEARTBEAT_SECONDS = 1.0
 LIVENESS_TIMEOUT = float(os.environ.get("CODELENS_LIVENESS_TIMEOUT", "30"))
@@ -50,6 +51,7 @@ class Daemon:
         self.socket_path = protocol.socket_path(self.root)
         self.heartbeat = self.socket_path.with_suffix(".beat")
         self.requests = 0
+        self.recent_scans: list[Any] = []
         self._trimmed_at = 0
         self.started_at = time.time()
         # a bounded set of request threads: each thread costs a stack and a malloc arena
@@ -80,7 +82,8 @@ class Daemon:
                                 options.recycle_files, options.rss_limit_mb)
         listener = self._listen()
         watcher = self.watcher = Watcher(self.options, self.settle, self.write_lock,
-                                         log=self._log, pool=self.pool)
+                                         log=self._log, pool=self.pool,
+                                         after_batch=self._refresh_scans)
         watcher.start()  # events from now on are kept; the first index covers the rest
         first = threading.Thread(target=self._first_index, args=(engine,), daemon=True)
         first.start()
@@ -273,11 +276,33 @@ class Daemon:
                                   use_prefilter, use_cache)
             with self.write_lock:  # the watcher keeps the index current: no walk here
                 report = scan(options)
+            self._remember(options)
         text = formats.render(report, output)
         if output_file:  # the same user's file: no need to ship megabytes through the socket
             Path(output_file).write_text(text + "\n")
             text = ""
         return {"output": text, "findings": report.total, "stats": report.stats}
+
+    def _remember(self, options: Any) -> None:
+        """Keep the last few scans asked for, to refresh after each batch of edits."""
+        with self.write_lock:
+            self.recent_scans = [options] + [o for o in self.recent_scans if o != options]
+            del self.recent_scans[RECENT_SCANS:]
+
+    def _refresh_scans(self, summary: dict[str, Any]) -> None:
+        """After a batch, bring the kept reports of recent scans up to date, so that the next
+        request only reads its report (a request flushes the watcher, which waits for this)."""
+        from indexer.scan import scan
+
+        files = summary["files"]
+        if not files["added"] + files["modified"] + files["deleted"]:
+            return
+        for options in list(self.recent_scans):
+            try:
+                with self.write_lock:
+                    scan(options)
+            except CodelensError as exc:
+                self._log(f"codelens: daemon: refreshing a scan failed: {exc}")
 
     def rpc_shutdown(self) -> dict[str, Any]:
         self.stopping.set()

@@ -30,9 +30,11 @@ class Watcher:
 
     def __init__(self, options: IndexOptions, settle: float = DEFAULT_SETTLE,
                  lock: threading.Lock | None = None,
-                 log: Callable[[str], None] | None = None, pool: Any = None) -> None:
+                 log: Callable[[str], None] | None = None, pool: Any = None,
+                 after_batch: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.options = options
         self.pool = pool  # warm parse workers to reuse across batches (a daemon's)
+        self.after_batch = after_batch  # runs before the batch counts as done (see flush)
         self.settle = settle
         self.lock = lock or threading.Lock()  # shared with anything else that writes
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
@@ -170,6 +172,8 @@ class Watcher:
             return
         self.batches += 1
         self.last_summary = summary
+        if self.after_batch is not None:
+            self.after_batch(summary)
         files = summary["files"]
         changed = files["added"] + files["modified"] + files["deleted"]
         if changed or paths is None:
