@@ -51,6 +51,7 @@ class Daemon:
         self.socket_path = protocol.socket_path(self.root)
         self.heartbeat = self.socket_path.with_suffix(".beat")
         self.requests = 0
+        self.ready = threading.Event()  # set once the first index has run
         self.recent_scans: list[Any] = []
         self._trimmed_at = 0
         self.started_at = time.time()
@@ -107,6 +108,8 @@ class Daemon:
                 engine.index(self.options, pool=self.pool)
         except CodelensError as exc:
             self._log(f"codelens: daemon: first index failed: {exc}")
+        finally:
+            self.ready.set()  # requests waited for this: the database exists from here on
 
     def _listen(self) -> socket.socket:
         if self.socket_path.exists() or self.socket_path.is_symlink():
@@ -227,6 +230,8 @@ class Daemon:
         if not isinstance(params, dict):
             return _error(ident, protocol.INVALID_PARAMS, "params must be an object")
         self.requests += method != "ping"  # work served, not liveness checks
+        if method not in ("ping", "shutdown"):
+            self.ready.wait()  # never answer from a database the first index is still creating
         try:
             result = handler(**params)
         except TypeError as exc:
