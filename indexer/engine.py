@@ -15,7 +15,7 @@ from indexer import languages
 from indexer.errors import Interrupted
 from indexer.model import FileStamp, ParseResult, ParseTask, PoolStats, WalkedFile
 from indexer.settings import BINARY_SNIFF_BYTES, IndexOptions
-from indexer.walk import WalkReport, walk, walk_paths
+from indexer.walk import WalkReport, walk, walk_paths, within
 
 Progress = Callable[[int, int], None]  # (done, total) of the files that need work
 PARSED_STATUSES = ("ok", "syntax_error")
@@ -82,7 +82,7 @@ def index(options: IndexOptions, progress: Progress | None = None,
             if paths is None:
                 walked = walk(options.root, report)
             else:
-                stamps = {p: s for p, s in stamps.items() if _under(p, paths)}
+                stamps = {p: s for p, s in stamps.items() if within(p, paths)}
                 walked = walk_paths(options.root, paths, report)
             diff = change_detection.diff(stamps, walked)
             candidates = _candidates(connection, diff, options, recheck)
@@ -94,18 +94,6 @@ def index(options: IndexOptions, progress: Progress | None = None,
             return summary
         finally:
             connection.close()
-
-
-def _under(path: str, paths: set[str]) -> bool:
-    """Whether ``path`` is one of ``paths`` or inside one of them."""
-    if path in paths:
-        return True
-    parent = path.rpartition("/")[0]
-    while parent:
-        if parent in paths:
-            return True
-        parent = parent.rpartition("/")[0]
-    return False
 
 
 def _options_hash(options: IndexOptions, present: set[str]) -> str:

@@ -58,6 +58,3 @@ class Interrupted(CodelensError):
     exit_code = 130
     title = "interrupted"
 
-
-EXIT_CODES = {cls.__name__: cls.exit_code for cls in
-              (CodelensError, UsageError, DatabaseError, QueryError, LockedError, Interrupted)}

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from indexer.errors import UsageError
+from indexer.store.reader import current_generation
 
 # bump when matching changes what it finds: cached results of older engines are ignored
 MATCH_ENGINE_VERSION = "3"  # 2: lines and bound text clipped; 3: long lines clipped too
@@ -105,7 +106,7 @@ def scan(options: ScanOptions) -> ScanReport:
             run = _Scan(connection, options._replace(scope=scope), rules)
             if scope:
                 findings = run.execute()
-                _store_findings(connection, scope, findings)
+                _store_findings(connection, scope, findings, kept.generation)
                 kept.replace(scope, findings)
             kept.save()
             results, count = kept.results()
@@ -130,8 +131,7 @@ class _KeptReports:
         self.errors = errors
         self.key = _report_key(options)
         self.stamp = json.dumps(_rules_stamp(options.configs))
-        self.generation = connection.execute(
-            "SELECT coalesce(max(generation), 0) FROM generations").fetchall()[0][0]
+        self.generation = current_generation(connection)
 
     def scope_to_match(self) -> tuple[list[str], bool]:
         """(paths to match, whether that is an incremental update of a kept report)."""
@@ -144,9 +144,10 @@ class _KeptReports:
             return list(self.options.scope), False
         changed = {p for (p,) in self.connection.execute(
             "SELECT DISTINCT path FROM change_log WHERE generation > ?", (state[1],))}
-        prefixes = [s.rstrip("/") for s in self.options.scope]
-        return sorted(p for p in changed if any(
-            not s or p == s or p.startswith(s + "/") for s in prefixes)), True
+        from indexer.walk import within
+
+        scope = {s.rstrip("/") for s in self.options.scope}
+        return sorted(p for p in changed if within(p, scope)), True
 
     def replace(self, scope: list[str], findings: list[Finding]) -> None:
         from indexer import output
@@ -156,9 +157,9 @@ class _KeptReports:
             by_path[finding.path].append(finding)
         with self.connection:
             for prefix in scope:
-                self.connection.execute(
-                    "DELETE FROM scan_results WHERE key = ? AND (path = ? OR"
-                    " (path >= ? AND path < ?))", (self.key, prefix, prefix + "/", prefix + "0"))
+                clause, bindings = _scope_clause(prefix)
+                self.connection.execute(f"DELETE FROM scan_results WHERE key = ? AND ({clause})",
+                                        (self.key, *bindings))
             self.connection.executemany(
                 "INSERT OR REPLACE INTO scan_results (key, path, results) VALUES (?, ?, ?)",
                 [(self.key, path, output.dumps(output.results_of(found)))
@@ -177,6 +178,14 @@ class _KeptReports:
             "SELECT results FROM scan_results WHERE key = ? ORDER BY path", (self.key,))]
         count = sum(text.count('"check_id"') for text in texts)
         return texts, count
+
+
+def _scope_clause(prefix: str) -> tuple[str, tuple[str, ...]]:
+    """SQL for "path is ``prefix`` or inside it" ("" is everything), as a range of the path
+    index: every path under ``a/`` sorts between ``a/`` and ``a0`` ('0' follows '/')."""
+    if not prefix:
+        return "1", ()
+    return "path = ? OR (path >= ? AND path < ?)", (prefix, prefix + "/", prefix + "0")
 
 
 def _report_key(options: ScanOptions) -> str:
@@ -317,10 +326,9 @@ class _Scan:
         if "" in scope:
             return {row[0]: _File(*row) for row in self.connection.execute(select)}
         found: dict[int, _File] = {}
-        for prefix in scope:  # a few paths: a range of the path index ('0' follows '/')
-            for row in self.connection.execute(
-                    select + " AND (path = ? OR (path >= ? AND path < ?))",
-                    (prefix, prefix + "/", prefix + "0")):
+        for prefix in scope:  # a few paths: a range of the path index
+            clause, bindings = _scope_clause(prefix)
+            for row in self.connection.execute(f"{select} AND ({clause})", bindings):
                 found[row[0]] = _File(*row)
         return found
 
@@ -495,16 +503,14 @@ def _point(position: list[int]) -> dict[str, int]:
     return {"line": position[0], "col": position[1], "offset": position[2]}
 
 
-def _store_findings(connection: Any, scope: list[str], findings: list[Finding]) -> None:
+def _store_findings(connection: Any, scope: list[str], findings: list[Finding],
+                    generation: int) -> None:
     """Make the findings table hold ``findings`` for the scope, rewriting only the paths whose
     findings changed (a re-scan after one edit rewrites one path, not thousands of rows)."""
-    generation = connection.execute(
-        "SELECT coalesce(max(generation), 0) FROM generations").fetchall()[0][0]
     columns = "rule_id, path, start_line, start_col, end_line, end_col, message, severity"
     stored: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for prefix in (s.rstrip("/") for s in scope):
-        where, bindings = ("1", ()) if not prefix else (
-            "path = ? OR (path >= ? AND path < ?)", (prefix, prefix + "/", prefix + "0"))
+        where, bindings = _scope_clause(prefix)
         for row in connection.execute(f"SELECT {columns} FROM findings WHERE {where}", bindings):
             stored[row[1]].append(tuple(row))
     wanted: dict[str, list[tuple[Any, ...]]] = defaultdict(list)

@@ -100,16 +100,19 @@ def walk_paths(root: Path, paths: set[str], report: WalkReport | None = None) ->
     return _walk_from(top, stack, found, report)
 
 
+def within(path: str, folders: set[str]) -> bool:
+    """Whether relative ``path`` is one of ``folders`` or inside one ("" is the whole tree)."""
+    while True:
+        if path in folders:
+            return True
+        if not path:
+            return False
+        path = path.rpartition("/")[0]
+
+
 def _outermost(paths: set[str]) -> list[str]:
     """The paths not inside another of them (a folder's walk already covers its files)."""
-    kept = []
-    for rel in sorted(paths):
-        parent = rel.rpartition("/")[0]
-        while parent and parent not in paths:
-            parent = parent.rpartition("/")[0]
-        if not parent:
-            kept.append(rel)
-    return kept
+    return [rel for rel in sorted(paths) if not within(rel.rpartition("/")[0], paths - {""})]
 
 
 def _entry(directory: str, name: str) -> list[os.DirEntry[str]]:

@@ -78,7 +78,7 @@ def status_facts(connection: apsw.Connection, db_path: Path) -> dict[str, Any]:
     return {
         "db": str(db_path),
         "db_bytes": db_bytes,
-        "generation": one("SELECT coalesce(max(generation), 0) FROM generations"),
+        "generation": current_generation(connection),
         "files": one("SELECT count(*) FROM files"),
         "by_language": by_language,
         "by_status": by_status,
