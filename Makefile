@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean compile
+.PHONY: run test lint bench clean compile native
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
+# The C walker (indexer/_native.c), built against the installed py-tree-sitter's own core
+# sources (from its sdist); a no-op when it is up to date.
+native: $(STAMP)
+	$(BIN)/python tools/build_native.py
+
 # Byte-compile codelens: start-up is most of a no-op run, and with PYTHONDONTWRITEBYTECODE
 # set (as on these machines) Python would compile every module on every run.
-compile: $(STAMP)
+compile: native
 	$(BIN)/python -m compileall -q indexer
 
 run: compile
@@ -24,7 +29,7 @@ run: compile
 	$(BIN)/codelens status .
 	$(BIN)/codelens query "SELECT kind, count(*) AS n FROM symbols GROUP BY kind ORDER BY n DESC" --root .
 
-test: $(STAMP)
+test: native
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -36,4 +41,4 @@ bench: compile
 	$(BIN)/python tools/bench.py
 
 clean:
-	rm -rf $(VENV) .codelens tools/.bench
+	rm -rf $(VENV) .codelens tools/.bench tools/.native indexer/_native.*.so*

@@ -311,6 +311,7 @@ def cmd_status(args: argparse.Namespace) -> int:
           f"{facts['tokens']} distinct tokens")
     print("  by language: " + ", ".join(f"{k} {v}" for k, v in facts["by_language"].items()))
     print("  by status:   " + ", ".join(f"{k} {v}" for k, v in facts["by_status"].items()))
+    print(f"  native walker: {facts['native_walker']}")
     for failure in facts["failures"]:
         print(f"  failed: {failure['path']}: {failure['error']}")
     run = facts["last_run"]

@@ -53,14 +53,24 @@ class FlatAst:
 def encode(language: str, parser_version: str, types: dict[int, tuple[str, bool]],
            kinds: list[int], starts: list[int], ends: list[int], depth_deltas: list[int]) -> bytes:
     """Pack preorder node arrays into a blob (depths given as deltas, as the walk makes them)."""
-    start_deltas = list(map(sub, starts, chain((0,), starts)))
-    lengths = list(map(sub, ends, starts))
-    header = {"v": FORMAT_VERSION, "lang": language, "parser": parser_version,
-              "types": {k: list(v) for k, v in types.items()}}
     import msgpack
 
-    return zlib.compress(msgpack.packb([header, kinds, start_deltas, lengths, depth_deltas],
-                                       use_bin_type=True), ZLIB_LEVEL)
+    start_deltas = list(map(sub, starts, chain((0,), starts)))
+    lengths = list(map(sub, ends, starts))
+    arrays = b"".join(map(msgpack.packb, (kinds, start_deltas, lengths, depth_deltas)))
+    return encode_packed(language, parser_version, types, arrays)
+
+
+def encode_packed(language: str, parser_version: str, types: dict[int, tuple[str, bool]],
+                  arrays: bytes) -> bytes:
+    """A blob from the four node arrays already packed as msgpack, one after the other (what
+    the native walker returns)."""
+    import msgpack
+
+    header = {"v": FORMAT_VERSION, "lang": language, "parser": parser_version,
+              "types": types}  # (name, named) tuples pack as msgpack arrays
+    return zlib.compress(b"\x95" + msgpack.packb(header, use_bin_type=True) + arrays,
+                         ZLIB_LEVEL)
 
 
 def depth_deltas(depths: list[int]) -> list[int]:

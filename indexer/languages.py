@@ -99,13 +99,13 @@ def parser_version(name: str) -> str:
     """
     official = _official_module(name)
     module = official[0] if official else "tree_sitter_languages"
-    grammar = f"{module.replace('_', '-')}=={_installed_version(module)}"
-    return f"{grammar}/ts{_installed_version('tree_sitter')}/fmt{FORMAT_VERSION}" \
+    grammar = f"{module.replace('_', '-')}=={installed_version(module)}"
+    return f"{grammar}/ts{installed_version('tree_sitter')}/fmt{FORMAT_VERSION}" \
            f"/tok{TOKENIZER_VERSION}"
 
 
 @functools.cache
-def _installed_version(module: str) -> str:
+def installed_version(module: str) -> str:
     """Version of the distribution that installs ``module``, read from the name of its
     ``*.dist-info`` folder (importing importlib.metadata costs the no-op path ~35 ms)."""
     spec = importlib.util.find_spec(module)

@@ -26,11 +26,15 @@ class WalkedFile(NamedTuple):
 
 
 class ParseTask(NamedTuple):
-    """One file for a parse worker: parse ``abspath`` as ``language``."""
+    """One file for a parse worker: parse ``abspath`` as ``language``. An in-process parse
+    also gets the bytes the indexer already read and hashed, so it need not read them again
+    (workers read files themselves: bytes are not worth a trip through a pipe)."""
 
     task_id: int
     abspath: str
     language: str
+    source: bytes | None = None
+    sha256: str = ""
 
 
 class ParseResult:

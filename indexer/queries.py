@@ -42,14 +42,17 @@ def run_query(db_path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]
 
 
 def status(db_path: Path) -> dict[str, Any]:
+    from indexer.parse.worker import native_walker
     from indexer.store.connection import open_db
     from indexer.store.reader import status_facts
 
     connection = open_db(db_path, readonly=True)
     try:
-        return status_facts(connection, db_path)
+        facts = status_facts(connection, db_path)
     finally:
         connection.close()
+    facts["native_walker"] = native_walker()[1]  # how this process parses: on, or off and why
+    return facts
 
 
 def cache_stats(db_path: Path) -> dict[str, Any]:

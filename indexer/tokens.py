@@ -7,7 +7,10 @@ than MIN_LEN or longer than MAX_LEN are not stored; the prefilter never requires
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+from collections.abc import Callable
 
 MIN_LEN = 2
 MAX_LEN = 64
@@ -19,8 +22,25 @@ _WORD = re.compile(rb"[A-Za-z_\x80-\xff][A-Za-z0-9_\x80-\xff]+")
 
 def extract_tokens(source: bytes) -> list[str]:
     """The distinct storable tokens of ``source``, in no set order."""
+    return _extractor()(source, MAX_LEN)
+
+
+def python_extract_tokens(source: bytes, max_len: int = MAX_LEN) -> list[str]:
     words = set(_WORD.findall(source))
-    return [w.decode("utf-8", "replace") for w in words if len(w) <= MAX_LEN]
+    return [w.decode("utf-8", "replace") for w in words if len(w) <= max_len]
+
+
+@functools.cache
+def _extractor() -> Callable[[bytes, int], list[str]]:
+    """The C scan of indexer._native when it is built (the same words, ~3x faster)."""
+    if os.environ.get("CODELENS_NATIVE") != "0":
+        try:
+            from indexer import _native  # type: ignore[attr-defined]
+        except ImportError:
+            pass
+        else:
+            return _native.extract_tokens  # type: ignore[no-any-return]
+    return python_extract_tokens
 
 
 def storable(token: str) -> bool:

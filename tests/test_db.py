@@ -106,6 +106,8 @@ def test_status_and_cache(tree: Callable[..., Path], cli: Cli) -> None:
     assert status["last_run"]["summary"]["files"]["added"] == 3 and status["db_bytes"] > 0
     text = cli("status", root)
     assert text.code == 0 and "generation 1" in text.out and "python 2" in text.out
+    assert status["native_walker"].startswith("on (tree-sitter ")
+    assert f"native walker: {status['native_walker']}" in text.out
 
     (root / "b.py").write_text("def h(): pass\n")  # the old AST is now unused
     index_json(cli, root)

@@ -8,29 +8,54 @@ Tree-sitter and the grammars are imported once per process, on first use.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import signal
 import struct
 import sys
 import time
-from typing import IO, Any
+from collections.abc import Iterable
+from typing import IO, Any, NamedTuple
 
 from indexer import codec, languages
 from indexer.model import ParseResult, ParseTask
+from indexer.parse import tags as tags_plan
 from indexer.settings import BINARY_SNIFF_BYTES, DEFAULT_MAX_FILE_SIZE
 from indexer.tokens import extract_tokens
 
 FRAME = struct.Struct(">I")
 FAULT_ENV = "CODELENS_TEST_FAULT"  # test-only: "crash:NAME", "hang:NAME", "crash-once:NAME:MARKER"
+NO_TIMEOUT = 1e9  # seconds: the native parse always takes a deadline
+NATIVE_ENV = "CODELENS_NATIVE"  # "0": use the Python walk even where the C walker is built
+
+
+def native_walker() -> tuple[Any, str]:
+    """(the indexer._native module or None, why). Its tree functions read py-tree-sitter's
+    Tree object, so it is used only when built against the very release that is installed."""
+    if os.environ.get(NATIVE_ENV) == "0":
+        return None, f"off ({NATIVE_ENV}=0)"
+    try:
+        from indexer import _native  # type: ignore[attr-defined]
+    except ImportError:
+        return None, "off (not built: run `make` or `python tools/build_native.py`)"
+    installed = languages.installed_version("tree_sitter")
+    if _native.TREE_SITTER_VERSION != installed:
+        return None, (f"off (built for tree-sitter {_native.TREE_SITTER_VERSION}, "
+                      f"{installed} is installed: rebuild it)")
+    return _native, f"on (tree-sitter {installed})"
 
 
 class Parsers:
-    """Per-process cache of a tree-sitter Parser and tags Query per language."""
+    """Per-process cache of a tree-sitter Parser, tags Query and native tags plan per
+    language."""
 
     def __init__(self) -> None:
         self._parsers: dict[str, Any] = {}
         self._tags: dict[str, Any] = {}
+        self._plans: dict[str, NativeTags | None] = {}
+        self._native_parsers: dict[str, tuple[Any, Any, Any]] = {}
+        self.native = native_walker()[0]
 
     def parser(self, language: str) -> Any:
         """Just the parser (no tags query), for parsing rule patterns."""
@@ -45,6 +70,38 @@ class Parsers:
         if language not in self._tags:
             self._tags[language] = _compile_tags(grammar)
         return self.parser(language), self._tags[language], grammar
+
+    def parse(self, language: str, source: bytes, timeout: float | None) -> Any:
+        """A tree_sitter.Tree of ``source``; raises ValueError when the timeout cancels it."""
+        if self.native is None:
+            return _parse(self.parser(language), source, timeout)
+        if language not in self._native_parsers:
+            import tree_sitter
+
+            grammar = languages.load_grammar(language)
+            self._native_parsers[language] = (self.native.new_parser(grammar.language),
+                                              grammar.language, tree_sitter.Tree)
+        parser, grammar_language, tree_type = self._native_parsers[language]
+        tree = self.native.parse(parser, source, NO_TIMEOUT if timeout is None else timeout,
+                                 grammar_language, tree_type)
+        if tree is None:
+            raise ValueError("parse timed out")
+        return tree
+
+    def plan(self, language: str) -> NativeTags | None:
+        """The language's definition patterns for the native walker, if it models them all."""
+        if language not in self._plans:
+            grammar = languages.load_grammar(language)
+            compiled = (tags_plan.compile_definitions(grammar.language, grammar.tags_query)
+                        if self.native is not None and grammar.tags_query else None)
+            self._plans[language] = None if compiled is None else NativeTags(
+                self.native.compile_tags(compiled.specs), compiled)
+        return self._plans[language]
+
+
+class NativeTags(NamedTuple):
+    capsule: Any  # indexer._native.compile_tags(compiled.specs)
+    compiled: tags_plan.Compiled
 
 
 def _compile_tags(grammar: languages.Grammar) -> Any:
@@ -89,14 +146,19 @@ def read_source(abspath: str, max_size: int) -> tuple[bytes | None, ParseResult]
 
 def parse_file(task: ParseTask, parsers: Parsers, max_size: int = DEFAULT_MAX_FILE_SIZE,
                timeout: float | None = None) -> ParseResult:
-    """Read, hash and parse one file. Never raises for a bad file: the result says why."""
-    source, result = read_source(task.abspath, max_size)
+    """Read, hash and parse one file (or the bytes the task carries). Never raises for a bad
+    file: the result says why."""
+    if task.source is not None and len(task.source) <= max_size:
+        source: bytes | None = task.source
+        result = ParseResult(task_id=0, sha256=task.sha256, size=len(task.source))
+    else:
+        source, result = read_source(task.abspath, max_size)
     result.task_id = task.task_id
     if source is None:
         return result
     try:
-        parser, tags, grammar = parsers.get(task.language)
-        tree = _parse(parser, source, timeout)
+        _parser, tags, grammar = parsers.get(task.language)
+        tree = parsers.parse(task.language, source, timeout)
     except languages.GrammarUnavailable as exc:
         result.status, result.error = "failed", str(exc)
         return result
@@ -104,23 +166,37 @@ def parse_file(task: ParseTask, parsers: Parsers, max_size: int = DEFAULT_MAX_FI
         result.status, result.error = "failed", f"parse timed out after {timeout:g} s"
         return result
     root = tree.root_node
-    types, kinds, starts, ends, depths = flatten(tree, grammar.language)
     result.parser_version = grammar.version
-    result.blob = codec.encode(task.language, grammar.version, types, kinds, starts, ends, depths)
-    result.node_count = len(kinds)
+    plan = parsers.plan(task.language) if tags is not None else None
+    if parsers.native is not None:
+        arrays, result.node_count, present, found = parsers.native.pack_tree(
+            tree, plan.capsule if plan is not None else None)
+        result.blob = codec.encode_packed(task.language, grammar.version,
+                                          kind_names(grammar.language, present), arrays)
+    else:
+        types, kinds, starts, ends, depths = flatten(tree, grammar.language)
+        result.blob = codec.encode(task.language, grammar.version, types, kinds, starts, ends,
+                                   depths)
+        result.node_count = len(kinds)
     result.tokens = extract_tokens(source)
-    result.symbols = definitions(tags, root) if tags is not None else []
+    if plan is not None:
+        result.symbols = native_definitions(plan.compiled, found, source)
+    else:
+        result.symbols = definitions(tags, root) if tags is not None else []
     if root.has_error:
         result.status, result.error = "syntax_error", _first_error(root)
     return result
 
 
 def _parse(parser: Any, source: bytes, timeout: float | None) -> Any:
+    """The Python path: py-tree-sitter stops a parse only through a read callback's
+    progress callback."""
     if timeout is None:
         return parser.parse(source)
     deadline = time.monotonic() + timeout
+    view = memoryview(source)  # hand tree-sitter the rest of the file, without copies
     try:
-        tree = parser.parse(lambda offset, _point: source[offset:offset + 65536],
+        tree = parser.parse(lambda offset, _point: view[offset:],
                             progress_callback=lambda *_: time.monotonic() > deadline)
     except ValueError:
         parser.reset()  # a halted parse would otherwise resume on the next file
@@ -157,14 +233,38 @@ def flatten(tree: Any, language: Any) -> tuple[dict[int, tuple[str, bool]], list
         step = 0
         while not next_sibling():
             if not parent():
-                types = {k: (language.node_kind_for_id(k) or "", language.node_kind_is_named(k))
-                         for k in set(kinds)}
-                return types, kinds, starts, ends, depths
+                return kind_names(language, sorted(set(kinds))), kinds, starts, ends, depths
             step -= 1
 
 
+def kind_names(language: Any, kinds: Iterable[int]) -> dict[int, tuple[str, bool]]:
+    """The blob's type table: (name, named) of each kind id that occurs."""
+    table = _kind_table(language)
+    return {k: table[k] for k in kinds}
+
+
+@functools.lru_cache(maxsize=64)
+def _kind_table(language: Any) -> _KindTable:
+    return _KindTable(language)
+
+
+class _KindTable(dict[int, tuple[str, bool]]):
+    """(name, named) by kind id, looked up in the grammar once per id (ERROR is 65535)."""
+
+    def __init__(self, language: Any) -> None:
+        super().__init__()
+        self.language = language
+
+    def __missing__(self, kind: int) -> tuple[str, bool]:
+        entry = (self.language.node_kind_for_id(kind) or "",
+                 self.language.node_kind_is_named(kind))
+        self[kind] = entry
+        return entry
+
+
 def definitions(tags: Any, root: Any) -> list[tuple[str, str, int, int]]:
-    """(name, kind, start_line, end_line) of each definition the tags query finds (1-based)."""
+    """(name, kind, start_line, end_line) of each definition the tags query finds (1-based),
+    sorted."""
     found = []
     for _pattern, captures in tags.matches(root):
         names = captures.get("name")
@@ -175,7 +275,23 @@ def definitions(tags: Any, root: Any) -> list[tuple[str, str, int, int]]:
                 node = nodes[0]
                 name = names[0].text.decode("utf-8", "replace")
                 found.append((name, capture[11:], node.start_point[0] + 1, node.end_point[0] + 1))
-    return found
+    return sorted(found, key=_symbol_order)
+
+
+def native_definitions(compiled: tags_plan.Compiled, found: list[tuple[int, int, int, int, int]],
+                       source: bytes) -> list[tuple[str, str, int, int]]:
+    """What ``definitions`` gives, from the native walker's matches of the same patterns."""
+    symbols = []
+    kinds, checks = compiled.kinds, compiled.checks
+    for pattern, name_start, name_end, first_row, last_row in found:
+        name = source[name_start:name_end].decode("utf-8", "replace")
+        if all(check(name) for check in checks[pattern]):
+            symbols.append((name, kinds[pattern], first_row + 1, last_row + 1))
+    return sorted(symbols, key=_symbol_order)
+
+
+def _symbol_order(symbol: tuple[str, str, int, int]) -> tuple[int, int, str, str]:
+    return symbol[2], symbol[3], symbol[1], symbol[0]
 
 
 def _first_error(root: Any) -> str:

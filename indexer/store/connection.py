@@ -34,6 +34,9 @@ def open_db(path: Path, readonly: bool = False) -> apsw.Connection:
         else:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
+            # statement journals (upserts inside a batch) in memory, not in temporary files:
+            # they were ~2% of a cold index
+            connection.execute("PRAGMA temp_store = MEMORY")
             from indexer.store.migrate import migrate
 
             migrate(connection, path)

@@ -1,0 +1,655 @@
+/* codelens native walker: a py-tree-sitter Tree -> the four msgpack node arrays of an AST blob.
+ *
+ * The per-node loop of indexing (visit every node, read its kind and byte range, delta-encode,
+ * pack) is the main cost of a cold index when it runs in Python (~45% of the parse time on
+ * the benchmark corpus). Here it runs in C over TSTreeCursor, with the GIL released.
+ *
+ * It is built by tools/build_native.py against the tree-sitter core sources of the exact
+ * py-tree-sitter release that is installed (its sdist ships them), because it reads that
+ * binding's Tree object and walks the tree with the same core code. indexer/parse/native.py
+ * refuses to use it when the versions differ, and codelens falls back to its Python walk.
+ *
+ * Output (see indexer/codec.py): msgpack(kinds) msgpack(start deltas) msgpack(lengths)
+ * msgpack(depth deltas), each a msgpack array of integers encoded exactly as msgpack-python
+ * encodes them, so a blob is byte-for-byte what the Python path makes.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "tree_sitter/api.h"
+
+#ifndef CODELENS_TS_VERSION
+#error "CODELENS_TS_VERSION must name the py-tree-sitter release these sources come from"
+#endif
+
+/* py-tree-sitter's Tree object (tree_sitter/binding/types.h of that release) */
+typedef struct {
+    PyObject_HEAD
+    TSTree *tree;
+    PyObject *source;
+    PyObject *language;
+} BindingTree;
+
+typedef struct {
+    unsigned char *data;
+    size_t len;
+    size_t cap;
+} Buf;
+
+static int buf_reserve(Buf *buf, size_t extra) {
+    if (buf->len + extra <= buf->cap) return 0;
+    size_t cap = buf->cap ? buf->cap : 4096;
+    while (cap < buf->len + extra) cap *= 2;
+    unsigned char *data = realloc(buf->data, cap);
+    if (!data) return -1;
+    buf->data = data;
+    buf->cap = cap;
+    return 0;
+}
+
+/* msgpack-python's encoding of an int: the shortest form, unsigned types for >= 0 */
+static inline size_t pack_int(unsigned char *out, int64_t v) {
+    if (v >= 0) {
+        uint64_t u = (uint64_t)v;
+        if (u < 128) { out[0] = (unsigned char)u; return 1; }
+        if (u < 256) { out[0] = 0xcc; out[1] = (unsigned char)u; return 2; }
+        if (u < 65536) {
+            out[0] = 0xcd; out[1] = (unsigned char)(u >> 8); out[2] = (unsigned char)u;
+            return 3;
+        }
+        if (u < 4294967296ULL) {
+            out[0] = 0xce;
+            for (int i = 0; i < 4; i++) out[1 + i] = (unsigned char)(u >> (24 - 8 * i));
+            return 5;
+        }
+        out[0] = 0xcf;
+        for (int i = 0; i < 8; i++) out[1 + i] = (unsigned char)(u >> (56 - 8 * i));
+        return 9;
+    }
+    if (v >= -32) { out[0] = (unsigned char)(0xe0 | (v + 32)); return 1; }
+    if (v >= -128) { out[0] = 0xd0; out[1] = (unsigned char)(int8_t)v; return 2; }
+    if (v >= -32768) {
+        uint16_t u = (uint16_t)(int16_t)v;
+        out[0] = 0xd1; out[1] = (unsigned char)(u >> 8); out[2] = (unsigned char)u;
+        return 3;
+    }
+    if (v >= INT32_MIN) {
+        uint32_t u = (uint32_t)(int32_t)v;
+        out[0] = 0xd2;
+        for (int i = 0; i < 4; i++) out[1 + i] = (unsigned char)(u >> (24 - 8 * i));
+        return 5;
+    }
+    uint64_t u = (uint64_t)v;
+    out[0] = 0xd3;
+    for (int i = 0; i < 8; i++) out[1 + i] = (unsigned char)(u >> (56 - 8 * i));
+    return 9;
+}
+
+static inline int put(Buf *buf, int64_t v) {
+    if (buf->len + 9 > buf->cap && buf_reserve(buf, 9) < 0) return -1;
+    buf->len += pack_int(buf->data + buf->len, v);
+    return 0;
+}
+
+static size_t pack_array_header(unsigned char *out, size_t count) {
+    if (count < 16) { out[0] = (unsigned char)(0x90 | count); return 1; }
+    if (count < 65536) {
+        out[0] = 0xdc; out[1] = (unsigned char)(count >> 8); out[2] = (unsigned char)count;
+        return 3;
+    }
+    out[0] = 0xdd;
+    for (int i = 0; i < 4; i++) out[1 + i] = (unsigned char)(count >> (24 - 8 * i));
+    return 5;
+}
+
+
+/* ---- definitions: simple tags.scm patterns matched during the walk ----
+ * indexer/parse/tags.py compiles a grammar's definition patterns into node specs
+ * (type, capture, field, children); compile_tags() turns them into PNode trees. A pattern
+ * matches at a node whose type is its root type; each child spec must match some child
+ * (under its field, if it has one), and the captures of a full match give one definition.
+ * The matcher recurses over the pattern, whose depth is a few levels, never over the tree. */
+
+enum { ANY = -1, ANY_NAMED = -2, CAPTURE_NAME = 1, CAPTURE_DEFINITION = 2 };
+
+typedef struct PNode {
+    int32_t type;
+    uint8_t capture;
+    uint16_t field;
+    uint32_t child_count;
+    struct PNode *children;
+} PNode;
+
+typedef struct {
+    uint32_t pattern_count;
+    PNode *roots;
+    uint8_t is_root[65536];  /* 1 where some pattern's root type is this symbol */
+    int any_root;
+} Plan;
+
+static void pnode_free(PNode *node) {
+    for (uint32_t i = 0; i < node->child_count; i++) pnode_free(&node->children[i]);
+    free(node->children);
+}
+
+static void plan_free(PyObject *capsule) {
+    Plan *plan = PyCapsule_GetPointer(capsule, "codelens.tags_plan");
+    if (!plan) return;
+    for (uint32_t i = 0; i < plan->pattern_count; i++) pnode_free(&plan->roots[i]);
+    free(plan->roots);
+    free(plan);
+}
+
+static int pnode_read(PyObject *spec, PNode *out, int depth) {
+    PyObject *children;
+    int type, capture, field;
+    if (depth > 32) {
+        PyErr_SetString(PyExc_ValueError, "tags pattern nested too deep");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(spec, "iiiO!", &type, &capture, &field, &PyTuple_Type, &children))
+        return -1;
+    out->type = type;
+    out->capture = (uint8_t)capture;
+    out->field = (uint16_t)field;
+    out->child_count = (uint32_t)PyTuple_GET_SIZE(children);
+    out->children = out->child_count ? calloc(out->child_count, sizeof(PNode)) : NULL;
+    if (out->child_count && !out->children) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (uint32_t i = 0; i < out->child_count; i++) {
+        if (pnode_read(PyTuple_GET_ITEM(children, i), &out->children[i], depth + 1) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(compile_tags_doc,
+"compile_tags(specs: tuple) -> capsule\n\n"
+"A matcher for the definition patterns indexer/parse/tags.py compiled, for pack_tree().");
+
+static PyObject *compile_tags(PyObject *module, PyObject *specs) {
+    (void)module;
+    if (!PyTuple_Check(specs)) {
+        PyErr_SetString(PyExc_TypeError, "compile_tags() takes a tuple of specs");
+        return NULL;
+    }
+    Plan *plan = calloc(1, sizeof(Plan));
+    if (!plan) return PyErr_NoMemory();
+    plan->pattern_count = (uint32_t)PyTuple_GET_SIZE(specs);
+    plan->roots = calloc(plan->pattern_count ? plan->pattern_count : 1, sizeof(PNode));
+    if (!plan->roots) {
+        free(plan);
+        return PyErr_NoMemory();
+    }
+    PyObject *capsule = PyCapsule_New(plan, "codelens.tags_plan", plan_free);
+    if (!capsule) {
+        free(plan->roots);
+        free(plan);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < plan->pattern_count; i++) {
+        if (pnode_read(PyTuple_GET_ITEM(specs, i), &plan->roots[i], 0) < 0) {
+            Py_DECREF(capsule);
+            return NULL;
+        }
+        int32_t type = plan->roots[i].type;
+        if (type < 0) plan->any_root = 1;
+        else if (type < 65536) plan->is_root[type] = 1;
+    }
+    return capsule;
+}
+
+typedef struct {
+    uint32_t name_start, name_end, row_start, row_end;
+    int has_name, has_definition;
+} Binding;
+
+typedef struct Continuation {
+    TSNode node;
+    const PNode *spec;
+    uint32_t next_child;
+    const struct Continuation *then;
+} Continuation;
+
+typedef struct {
+    uint32_t *data;  /* 5 per match: pattern, name start, name end, first row, last row */
+    size_t len, cap;
+    uint32_t pattern;
+    int failed;
+} Matches;
+
+static void emit(Matches *out, const Binding *b) {
+    if (!b->has_name || !b->has_definition) return;
+    if (out->len + 5 > out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 320;
+        uint32_t *data = realloc(out->data, cap * sizeof(uint32_t));
+        if (!data) {
+            out->failed = 1;
+            return;
+        }
+        out->data = data;
+        out->cap = cap;
+    }
+    uint32_t *at = out->data + out->len;
+    at[0] = out->pattern;
+    at[1] = b->name_start;
+    at[2] = b->name_end;
+    at[3] = b->row_start;
+    at[4] = b->row_end;
+    out->len += 5;
+}
+
+static void match_node(TSNode node, const PNode *spec, Binding b, const Continuation *then,
+                       Matches *out);
+
+/* The remaining child specs of then->spec, then whatever follows it. */
+static void match_rest(Binding b, const Continuation *then, Matches *out) {
+    if (!then) {
+        emit(out, &b);
+        return;
+    }
+    if (then->next_child == then->spec->child_count) {
+        match_rest(b, then->then, out);
+        return;
+    }
+    const PNode *child_spec = &then->spec->children[then->next_child];
+    Continuation after = {then->node, then->spec, then->next_child + 1, then->then};
+    TSTreeCursor cursor = ts_tree_cursor_new(then->node);
+    if (ts_tree_cursor_goto_first_child(&cursor)) {
+        do {
+            if (child_spec->field && ts_tree_cursor_current_field_id(&cursor) != child_spec->field)
+                continue;
+            match_node(ts_tree_cursor_current_node(&cursor), child_spec, b, &after, out);
+        } while (ts_tree_cursor_goto_next_sibling(&cursor));
+    }
+    ts_tree_cursor_delete(&cursor);
+}
+
+static void match_node(TSNode node, const PNode *spec, Binding b, const Continuation *then,
+                       Matches *out) {
+    if (spec->type >= 0 && ts_node_symbol(node) != (TSSymbol)spec->type) return;
+    if (spec->type == ANY_NAMED && !ts_node_is_named(node)) return;
+    if (spec->capture == CAPTURE_NAME) {
+        b.name_start = ts_node_start_byte(node);
+        b.name_end = ts_node_end_byte(node);
+        b.has_name = 1;
+    } else if (spec->capture == CAPTURE_DEFINITION) {
+        b.row_start = ts_node_start_point(node).row;
+        b.row_end = ts_node_end_point(node).row;
+        b.has_definition = 1;
+    }
+    Continuation here = {node, spec, 0, then};
+    match_rest(b, &here, out);
+}
+
+static void match_definitions(const Plan *plan, TSNode node, TSSymbol kind, Matches *out) {
+    for (uint32_t i = 0; i < plan->pattern_count; i++) {
+        int32_t type = plan->roots[i].type;
+        if (type >= 0 && type != (int32_t)kind) continue;
+        Binding empty = {0};
+        out->pattern = i;
+        match_node(node, &plan->roots[i], empty, NULL, out);
+    }
+}
+
+/* Preorder walk of the whole tree, as indexer/parse/worker.py's Python walk does it. */
+static int walk(TSTree *tree, Buf arrays[4], uint8_t *seen, size_t *count,
+                const Plan *plan, Matches *matches) {
+    TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree));
+    int64_t previous_start = 0, step = 0;
+    size_t n = 0;
+    int failed = 0;
+    for (;;) {
+        TSNode node = ts_tree_cursor_current_node(&cursor);
+        TSSymbol kind = ts_node_symbol(node);
+        int64_t start = ts_node_start_byte(node), end = ts_node_end_byte(node);
+        if (put(&arrays[0], kind) || put(&arrays[1], start - previous_start) ||
+            put(&arrays[2], end - start) || put(&arrays[3], step)) {
+            failed = 1;
+            break;
+        }
+        seen[kind >> 3] |= (uint8_t)(1u << (kind & 7));
+        if (plan && (plan->any_root || plan->is_root[kind])) {
+            match_definitions(plan, node, kind, matches);
+            if (matches->failed) {
+                failed = 1;
+                break;
+            }
+        }
+        previous_start = start;
+        n++;
+        if (ts_tree_cursor_goto_first_child(&cursor)) {
+            step = 1;
+            continue;
+        }
+        step = 0;
+        while (!ts_tree_cursor_goto_next_sibling(&cursor)) {
+            if (!ts_tree_cursor_goto_parent(&cursor)) goto done;
+            step -= 1;
+        }
+    }
+done:
+    ts_tree_cursor_delete(&cursor);
+    *count = n;
+    return failed ? -1 : 0;
+}
+
+PyDoc_STRVAR(pack_tree_doc,
+"pack_tree(tree, plan=None) -> (arrays: bytes, node_count: int, kinds: list[int], matches)\n\n"
+"The four msgpack node arrays of a tree_sitter.Tree (kinds, start deltas, lengths, depth\n"
+"deltas, in preorder), the distinct kind ids that occur, and with a plan from\n"
+"compile_tags() its definitions: a list of (pattern, name start byte, name end byte,\n"
+"first row, last row), in preorder of the node each pattern starts at.");
+
+static PyObject *pack_tree(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *arg, *plan_obj = Py_None;
+    if (!PyArg_ParseTuple(args, "O|O", &arg, &plan_obj)) return NULL;
+    if (strcmp(Py_TYPE(arg)->tp_name, "tree_sitter.Tree") != 0) {
+        PyErr_Format(PyExc_TypeError, "pack_tree() takes a tree_sitter.Tree, not %.100s",
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    const Plan *plan = NULL;
+    if (plan_obj != Py_None) {
+        plan = PyCapsule_GetPointer(plan_obj, "codelens.tags_plan");
+        if (!plan) return NULL;
+    }
+    TSTree *tree = ((BindingTree *)arg)->tree;
+    Buf arrays[4] = {{0}};
+    Matches matches = {0};
+    uint8_t *seen = calloc(65536 / 8, 1);
+    size_t count = 0;
+    int failed = seen == NULL;
+    if (!failed) {
+        Py_BEGIN_ALLOW_THREADS  /* the caller holds the Tree and the plan through the walk */
+        failed = walk(tree, arrays, seen, &count, plan, &matches);
+        Py_END_ALLOW_THREADS
+    }
+    PyObject *result = NULL, *packed = NULL, *kinds = NULL, *found = NULL;
+    if (failed) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    size_t total = 0;
+    for (int i = 0; i < 4; i++) total += 5 + arrays[i].len;
+    packed = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    if (!packed) goto out;
+    unsigned char *start = (unsigned char *)PyBytes_AS_STRING(packed), *at = start;
+    for (int i = 0; i < 4; i++) {
+        at += pack_array_header(at, count);
+        if (arrays[i].len) memcpy(at, arrays[i].data, arrays[i].len);
+        at += arrays[i].len;
+    }
+    if (_PyBytes_Resize(&packed, (Py_ssize_t)(at - start)) < 0) goto out;
+    kinds = PyList_New(0);
+    if (!kinds) goto out;
+    for (uint32_t k = 0; k < 65536; k++) {
+        if (!(seen[k >> 3] & (1u << (k & 7)))) continue;
+        PyObject *value = PyLong_FromUnsignedLong(k);
+        if (!value || PyList_Append(kinds, value) < 0) {
+            Py_XDECREF(value);
+            goto out;
+        }
+        Py_DECREF(value);
+    }
+    found = PyList_New((Py_ssize_t)(matches.len / 5));
+    if (!found) goto out;
+    for (size_t i = 0; i < matches.len / 5; i++) {
+        const uint32_t *m = matches.data + 5 * i;
+        PyObject *item = Py_BuildValue("(IIIII)", m[0], m[1], m[2], m[3], m[4]);
+        if (!item) goto out;
+        PyList_SET_ITEM(found, (Py_ssize_t)i, item);
+    }
+    result = Py_BuildValue("(OnOO)", packed, (Py_ssize_t)count, kinds, found);
+out:
+    Py_XDECREF(packed);
+    Py_XDECREF(kinds);
+    Py_XDECREF(found);
+    for (int i = 0; i < 4; i++) free(arrays[i].data);
+    free(matches.data);
+    free(seen);
+    return result;
+}
+
+/* ---- parsing: tree-sitter's own bytes parse, with a deadline checked in C ----
+ * py-tree-sitter only honours a progress callback (the only way to stop a parse in
+ * tree-sitter >= 0.25) when it reads the source through a Python read callback, which costs
+ * ~10% of the parse and leaves the tree without its bytes. Here the parser reads the bytes
+ * directly, checks the clock in C, runs without the GIL, and returns a tree_sitter.Tree. */
+
+typedef struct {
+    PyObject_HEAD
+    TSLanguage *language;
+} BindingLanguage;
+
+static void parser_free(PyObject *capsule) {
+    TSParser *parser = PyCapsule_GetPointer(capsule, "codelens.parser");
+    if (parser) ts_parser_delete(parser);
+}
+
+PyDoc_STRVAR(new_parser_doc,
+"new_parser(language: tree_sitter.Language) -> capsule\n\n"
+"A tree-sitter parser for language, for parse().");
+
+static PyObject *new_parser(PyObject *module, PyObject *language) {
+    (void)module;
+    if (strcmp(Py_TYPE(language)->tp_name, "tree_sitter.Language") != 0) {
+        PyErr_Format(PyExc_TypeError, "new_parser() takes a tree_sitter.Language, not %.100s",
+                     Py_TYPE(language)->tp_name);
+        return NULL;
+    }
+    TSParser *parser = ts_parser_new();
+    if (!parser) return PyErr_NoMemory();
+    if (!ts_parser_set_language(parser, ((BindingLanguage *)language)->language)) {
+        ts_parser_delete(parser);
+        PyErr_SetString(PyExc_ValueError, "this grammar's ABI version is not supported");
+        return NULL;
+    }
+    PyObject *capsule = PyCapsule_New(parser, "codelens.parser", parser_free);
+    if (!capsule) ts_parser_delete(parser);
+    return capsule;
+}
+
+typedef struct {
+    const char *text;
+    uint32_t length;
+} Source;
+
+static const char *read_source(void *payload, uint32_t offset, TSPoint point,
+                               uint32_t *bytes_read) {
+    (void)point;
+    const Source *source = payload;
+    if (offset >= source->length) {
+        *bytes_read = 0;
+        return "";
+    }
+    *bytes_read = source->length - offset;
+    return source->text + offset;
+}
+
+static double monotonic_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static bool past_deadline(TSParseState *state) {
+    return monotonic_seconds() > *(const double *)state->payload;
+}
+
+PyDoc_STRVAR(parse_doc,
+"parse(parser, source: bytes, timeout: float, language, tree_type) -> tree_sitter.Tree | None\n\n"
+"Parse source with a parser from new_parser() for at most timeout seconds (None when the\n"
+"deadline passed). language is the tree_sitter.Language the parser was made for and\n"
+"tree_type is tree_sitter.Tree: the tree is one of those, holding source.");
+
+static PyObject *parse(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *capsule, *source_obj, *language, *tree_type_obj;
+    double timeout;
+    if (!PyArg_ParseTuple(args, "OSdOO!", &capsule, &source_obj, &timeout, &language,
+                          &PyType_Type, &tree_type_obj))
+        return NULL;
+    PyTypeObject *tree_type = (PyTypeObject *)tree_type_obj;
+    if (strcmp(tree_type->tp_name, "tree_sitter.Tree") != 0 ||
+        strcmp(Py_TYPE(language)->tp_name, "tree_sitter.Language") != 0) {
+        PyErr_SetString(PyExc_TypeError, "parse() needs a tree_sitter.Language and Tree type");
+        return NULL;
+    }
+    TSParser *parser = PyCapsule_GetPointer(capsule, "codelens.parser");
+    if (!parser) return NULL;
+    if (PyBytes_GET_SIZE(source_obj) > (Py_ssize_t)UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "source over 4 GiB");
+        return NULL;
+    }
+    Source source = {PyBytes_AS_STRING(source_obj), (uint32_t)PyBytes_GET_SIZE(source_obj)};
+    TSInput input = {&source, read_source, TSInputEncodingUTF8, NULL};
+    double deadline = monotonic_seconds() + timeout;
+    TSParseOptions options = {&deadline, past_deadline};
+    TSTree *tree;
+    Py_BEGIN_ALLOW_THREADS  /* the caller holds source, parser and language */
+    tree = ts_parser_parse_with_options(parser, NULL, input, options);
+    if (!tree) ts_parser_reset(parser);  /* a halted parse would resume on the next call */
+    Py_END_ALLOW_THREADS
+    if (!tree) Py_RETURN_NONE;
+    BindingTree *bound = (BindingTree *)tree_type->tp_alloc(tree_type, 0);
+    if (!bound) {
+        ts_tree_delete(tree);
+        return NULL;
+    }
+    bound->tree = tree;
+    Py_INCREF(source_obj);
+    bound->source = source_obj;
+    Py_INCREF(language);
+    bound->language = language;
+    return (PyObject *)bound;
+}
+
+/* ---- tokens: what indexer/tokens.py's extract_tokens does with a regex and a set ---- */
+
+static inline int word_start(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c >= 0x80;
+}
+
+static inline int word_char(unsigned char c) {
+    return word_start(c) || (c >= '0' && c <= '9');
+}
+
+typedef struct {
+    uint32_t start;
+    uint32_t len;
+} Span;
+
+PyDoc_STRVAR(extract_tokens_doc,
+"extract_tokens(source: bytes, max_len: int) -> list[str]\n\n"
+"The distinct words of source (regex [A-Za-z_\\x80-\\xff][A-Za-z0-9_\\x80-\\xff]+, at most\n"
+"max_len bytes), decoded as UTF-8 with replacement, in no set order.");
+
+static PyObject *extract_tokens(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer view;
+    Py_ssize_t max_len;
+    if (!PyArg_ParseTuple(args, "y*n", &view, &max_len)) return NULL;
+    const unsigned char *text = view.buf;
+    size_t n = (size_t)view.len, count = 0, cap = 0, slots = 0;
+    Span *spans = NULL;
+    uint32_t *table = NULL;  /* index + 1 into spans, 0 = empty */
+    PyObject *result = NULL;
+    int failed = n > UINT32_MAX;
+    if (!failed) {
+        Py_BEGIN_ALLOW_THREADS  /* the buffer view keeps source alive */
+        for (size_t i = 0; i < n && !failed;) {
+            if (!word_start(text[i])) { i++; continue; }
+            size_t j = i + 1;
+            while (j < n && word_char(text[j])) j++;
+            if (j - i >= 2 && j - i <= (size_t)max_len) {
+                if (count == cap) {
+                    cap = cap ? cap * 2 : 256;
+                    Span *grown = realloc(spans, cap * sizeof(Span));
+                    if (!grown) { failed = 1; break; }
+                    spans = grown;
+                }
+                spans[count].start = (uint32_t)i;
+                spans[count].len = (uint32_t)(j - i);
+                count++;
+            }
+            i = j;
+        }
+        /* keep the first of each distinct word: an open-addressing set over the spans */
+        slots = 64;
+        while (slots < count * 2) slots *= 2;
+        if (!failed && !(table = calloc(slots, sizeof(uint32_t)))) failed = 1;
+        size_t kept = 0;
+        for (size_t k = 0; k < count && !failed; k++) {
+            const unsigned char *word = text + spans[k].start;
+            uint32_t hash = 2166136261u;
+            for (uint32_t b = 0; b < spans[k].len; b++) hash = (hash ^ word[b]) * 16777619u;
+            size_t slot = hash & (slots - 1);
+            for (;;) {
+                uint32_t entry = table[slot];
+                if (entry == 0) {
+                    spans[kept] = spans[k];
+                    table[slot] = (uint32_t)++kept;
+                    break;
+                }
+                Span other = spans[entry - 1];
+                if (other.len == spans[k].len && !memcmp(text + other.start, word, other.len))
+                    break;
+                slot = (slot + 1) & (slots - 1);
+            }
+        }
+        count = kept;
+        Py_END_ALLOW_THREADS
+    }
+    if (failed) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    result = PyList_New((Py_ssize_t)count);
+    if (!result) goto out;
+    for (size_t k = 0; k < count; k++) {
+        PyObject *word = PyUnicode_DecodeUTF8((const char *)text + spans[k].start,
+                                              (Py_ssize_t)spans[k].len, "replace");
+        if (!word) {
+            Py_CLEAR(result);
+            goto out;
+        }
+        PyList_SET_ITEM(result, (Py_ssize_t)k, word);
+    }
+out:
+    free(spans);
+    free(table);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"pack_tree", pack_tree, METH_VARARGS, pack_tree_doc},
+    {"compile_tags", compile_tags, METH_O, compile_tags_doc},
+    {"new_parser", new_parser, METH_O, new_parser_doc},
+    {"parse", parse, METH_VARARGS, parse_doc},
+    {"extract_tokens", extract_tokens, METH_VARARGS, extract_tokens_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "indexer._native",
+    "C helpers for codelens, built against one py-tree-sitter release.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    PyObject *module = PyModule_Create(&module_def);
+    if (module && PyModule_AddStringConstant(module, "TREE_SITTER_VERSION",
+                                             CODELENS_TS_VERSION) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
