@@ -547,9 +547,9 @@ typedef struct {
 } Span;
 
 PyDoc_STRVAR(extract_tokens_doc,
-"extract_tokens(source: bytes, max_len: int) -> list[str]\n\n"
+"extract_tokens(source: bytes, max_len: int) -> bytes\n\n"
 "The distinct words of source (regex [A-Za-z_\\x80-\\xff][A-Za-z0-9_\\x80-\\xff]+, at most\n"
-"max_len bytes), decoded as UTF-8 with replacement, in no set order.");
+"max_len bytes), as they are in source, joined by newlines, in no set order.");
 
 static PyObject *extract_tokens(PyObject *module, PyObject *args) {
     (void)module;
@@ -611,16 +611,15 @@ static PyObject *extract_tokens(PyObject *module, PyObject *args) {
         PyErr_NoMemory();
         goto out;
     }
-    result = PyList_New((Py_ssize_t)count);
+    size_t total = 0;
+    for (size_t k = 0; k < count; k++) total += spans[k].len + 1;
+    result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(total ? total - 1 : 0));
     if (!result) goto out;
+    char *at = PyBytes_AS_STRING(result);
     for (size_t k = 0; k < count; k++) {
-        PyObject *word = PyUnicode_DecodeUTF8((const char *)text + spans[k].start,
-                                              (Py_ssize_t)spans[k].len, "replace");
-        if (!word) {
-            Py_CLEAR(result);
-            goto out;
-        }
-        PyList_SET_ITEM(result, (Py_ssize_t)k, word);
+        if (k) *at++ = '\n';
+        memcpy(at, text + spans[k].start, spans[k].len);
+        at += spans[k].len;
     }
 out:
     free(spans);

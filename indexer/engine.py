@@ -161,7 +161,15 @@ def _apply(connection: Any, options: IndexOptions, candidates: list[_Candidate],
 
     writer = IndexWriter(connection)
     run = _Run(options, writer, counts, progress, len(candidates) + len(deleted))
-    stats = _run_parsers(run, candidates, deleted, pool)
+    try:
+        stats = _run_parsers(run, candidates, deleted, pool)
+    finally:
+        if writer.background:  # a failure left a batch committing: let it end first
+            writer.background = False
+            with contextlib.suppress(Exception):
+                writer.join()
+        if writer.reads is not None:
+            writer.reads.close()
     return writer.generation, stats
 
 
@@ -199,6 +207,11 @@ def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str],
     pool.stats = PoolStats()  # this run's figures, also for a pool that outlives it
     if getattr(pool, "takes_content", False):
         run.keep_content = options.max_file_size
+    else:  # workers parse: commit on a thread, so they never wait for one
+        from indexer.store.connection import open_db
+
+        run.writer.background = True
+        run.writer.reads = open_db(options.db_path, readonly=True)
     try:
         for result in pool.run(_plan(run, candidates)):
             _finish(run, result)

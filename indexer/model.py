@@ -44,14 +44,14 @@ class ParseResult:
                  "error", "size", "parser_version")
 
     def __init__(self, task_id: int, sha256: str = "", blob: bytes = b"",
-                 tokens: list[str] | None = None,
+                 tokens: bytes = b"",
                  symbols: list[tuple[str, str, int, int]] | None = None, node_count: int = 0,
                  status: str = "ok", error: str = "", size: int = 0,
                  parser_version: str = "") -> None:
         self.task_id = task_id
         self.sha256 = sha256
         self.blob = blob
-        self.tokens = tokens if tokens is not None else []
+        self.tokens = tokens  # tokens.extract_tokens: distinct, newline-separated
         self.symbols = symbols if symbols is not None else []  # name, kind, start/end line
         self.node_count = node_count
         self.status = status  # ok | syntax_error | failed | vanished | binary | too_large

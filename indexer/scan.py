@@ -230,7 +230,7 @@ def scan_buffers(root: Path, configs: list[Path], buffers: dict[str, str]) -> Sc
         if language is None or not wanted:
             continue
         source = text.encode("utf-8")
-        parser, _tags, grammar = parsers.get(language)
+        parser, grammar = parsers.parser(language), languages.load_grammar(language)
         types, kinds, starts, ends, deltas = flatten(parser.parse(source), grammar.language)
         tree = codec.FlatAst(language, grammar.version, kinds, starts, ends,
                              codec.absolute_depths(deltas), types)

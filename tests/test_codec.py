@@ -62,7 +62,7 @@ def _tree_sitter_preorder(source: bytes) -> list[tuple[str, int, int]]:
 def test_real_tree_matches_tree_sitter() -> None:
     source = b"def f(a, b=2):\n    return [x * a for x in b if x]  # note\n\nclass C(f): pass\n"
     parsers = worker.Parsers()
-    parser, _, grammar = parsers.get("python")
+    parser, grammar = parsers.parser("python"), languages.load_grammar("python")
     flat = codec.decode(codec.encode("python", grammar.version,
                                      *worker.flatten(parser.parse(source), grammar.language)))
     ours = [(flat.types[flat.kinds[i]][0], flat.starts[i], flat.ends[i]) for i in range(len(flat))]
@@ -77,7 +77,7 @@ def test_hundred_thousand_deep_nesting_round_trips() -> None:
     depth = 100_000
     source = b"x = " + b"(" * depth + b"1" + b")" * depth + b"\n"
     parsers = worker.Parsers()
-    parser, _, grammar = parsers.get("python")
+    parser, grammar = parsers.parser("python"), languages.load_grammar("python")
     flat = codec.decode(codec.encode("python", grammar.version,
                                      *worker.flatten(parser.parse(source), grammar.language)))
     assert max(flat.depths) > depth

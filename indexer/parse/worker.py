@@ -26,6 +26,7 @@ from indexer.tokens import extract_tokens
 
 FRAME = struct.Struct(">I")
 FAULT_ENV = "CODELENS_TEST_FAULT"  # test-only: "crash:NAME", "hang:NAME", "crash-once:NAME:MARKER"
+RSS_EVERY_S = 0.1  # how fresh the RSS a worker reports is (the pool recycles on it)
 NO_TIMEOUT = 1e9  # seconds: the native parse always takes a deadline
 NATIVE_ENV = "CODELENS_NATIVE"  # "0": use the Python walk even where the C walker is built
 
@@ -65,11 +66,12 @@ class Parsers:
             self._parsers[language] = tree_sitter.Parser(languages.load_grammar(language).language)
         return self._parsers[language]
 
-    def get(self, language: str) -> tuple[Any, Any, languages.Grammar]:
-        grammar = languages.load_grammar(language)
+    def tags(self, language: str) -> Any:
+        """A QueryCursor over the tags query's definition patterns, or None without one
+        (compiling one costs tens of ms: only languages the native matcher cannot take)."""
         if language not in self._tags:
-            self._tags[language] = _compile_tags(grammar)
-        return self.parser(language), self._tags[language], grammar
+            self._tags[language] = _compile_tags(languages.load_grammar(language))
+        return self._tags[language]
 
     def parse(self, language: str, source: bytes, timeout: float | None) -> Any:
         """A tree_sitter.Tree of ``source``; raises ValueError when the timeout cancels it."""
@@ -157,7 +159,7 @@ def parse_file(task: ParseTask, parsers: Parsers, max_size: int = DEFAULT_MAX_FI
     if source is None:
         return result
     try:
-        _parser, tags, grammar = parsers.get(task.language)
+        grammar = languages.load_grammar(task.language)
         tree = parsers.parse(task.language, source, timeout)
     except languages.GrammarUnavailable as exc:
         result.status, result.error = "failed", str(exc)
@@ -167,7 +169,8 @@ def parse_file(task: ParseTask, parsers: Parsers, max_size: int = DEFAULT_MAX_FI
         return result
     root = tree.root_node
     result.parser_version = grammar.version
-    plan = parsers.plan(task.language) if tags is not None else None
+    plan = parsers.plan(task.language)
+    tags = parsers.tags(task.language) if plan is None else None
     if parsers.native is not None:
         arrays, result.node_count, present, found = parsers.native.pack_tree(
             tree, plan.capsule if plan is not None else None)
@@ -373,19 +376,26 @@ def serve(stdin: IO[bytes], stdout: IO[bytes], max_size: int) -> None:
     """Answer task batches until stdin closes."""
     parsers = Parsers()
     finished = time.perf_counter()  # end of the previous file's work, result written
+    rss_kb, rss_read = 0, 0.0
     while (request := read_frame(stdin)) is not None:
         for task_id, abspath, language in request["tasks"]:
             _maybe_fault(abspath)
             started = time.perf_counter()
             result = parse_file(ParseTask(task_id, abspath, language), parsers, max_size)
-            write_frame(stdout, result_to_wire(result, _rss_kb(), started - finished,
-                                               time.perf_counter() - started))
+            done = time.perf_counter()
+            if done - rss_read > RSS_EVERY_S:  # /proc costs ~5% of a small file's work
+                rss_kb, rss_read = _rss_kb(), done
+            write_frame(stdout, result_to_wire(result, rss_kb, started - finished,
+                                               done - started))
             finished = time.perf_counter()
 
 
 def main() -> None:
     max_size = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_MAX_FILE_SIZE
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    niceness = int(os.environ.get("CODELENS_WORKER_NICE", "5"))
+    if niceness:
+        os.nice(niceness)
     try:
         serve(sys.stdin.buffer, sys.stdout.buffer, max_size)
     except (BrokenPipeError, KeyboardInterrupt):
