@@ -16,7 +16,7 @@ from indexer import languages
 from indexer.errors import Interrupted
 from indexer.model import FileStamp, ParseResult, ParseTask, PoolStats, WalkedFile
 from indexer.settings import BINARY_SNIFF_BYTES, IndexOptions
-from indexer.walk import WalkReport, walk, walk_paths, within
+from indexer.walk import WalkReport, tree_digest, walk, walk_paths, within
 
 Progress = Callable[[int, int], None]  # (done, total) of the files that need work
 PARSED_STATUSES = ("ok", "syntax_error")
@@ -78,8 +78,17 @@ def index(options: IndexOptions, progress: Progress | None = None,
         connection = open_db(options.db_path)
         try:
             options_hash = _options_hash(options, stored_languages(connection))
-            recheck = options_hash != last_options_hash(connection) and paths is None
+            last_hash, state = last_options_hash(connection)
+            recheck = options_hash != last_hash and paths is None
             report = WalkReport()
+            if paths is None:
+                # one pass of stat calls over the tree, before the walk: if nothing changed
+                # since the last complete run, that is the whole run (see schema/0003)
+                pruned = state["pruned"] if state else []
+                before = tree_digest(options.root, pruned)
+                if before is not None and not recheck and state and state["digest"] == before:
+                    return _unchanged(connection, options, started_at, clock, counts, state,
+                                      options_hash)
             stamps = load_stamps(connection)
             if paths is None:
                 walked = walk(options.root, report)
@@ -93,10 +102,47 @@ def index(options: IndexOptions, progress: Progress | None = None,
                 generation, pool_stats = _apply(connection, options, candidates,
                                                 diff.deleted, counts, progress, pool)
             summary = _summary(options, generation, counts, pool_stats, clock, report)
-            record_run(connection, started_at, options_hash, summary)
+            walk_state = None
+            if paths is None and not report.problems:
+                # the digest taken before the walk describes what this run indexed, unless
+                # something changed since: then the next run's digest differs, and it walks
+                now_pruned = sorted(report.pruned)
+                digest = before if now_pruned == sorted(pruned) else _repruned_digest(
+                    options.root, pruned, before, now_pruned)
+                walk_state = {"digest": digest, "pruned": now_pruned,
+                              "links_skipped": report.links_skipped}
+            # what the next run will compare with: the languages present may have changed
+            options_hash = _options_hash(options, stored_languages(connection))
+            record_run(connection, started_at, options_hash, summary, walk_state)
             return summary
         finally:
             connection.close()
+
+
+def _repruned_digest(root: Any, pruned: list[str], before: str | None,
+                     now_pruned: list[str]) -> str | None:
+    """The digest with the folders this run's ignore rules pruned (a first run, or changed
+    ignore files), when it is sure to describe what the run indexed: the old pruning saw
+    all the new one sees, and its digest, taken again after this one, has not changed."""
+    if before is None or not all(within(folder, set(now_pruned)) for folder in pruned):
+        return None
+    digest = tree_digest(root, now_pruned)
+    return digest if tree_digest(root, pruned) == before else None
+
+
+def _unchanged(connection: Any, options: IndexOptions, started_at: str, clock: float,
+               counts: IndexCounts, state: dict[str, Any], options_hash: str) -> dict[str, Any]:
+    """The run when the tree's digest is the last complete run's: nothing to do."""
+    from indexer.store.reader import current_generation, file_count
+    from indexer.store.runs import record_run
+
+    report = WalkReport()
+    report.links_skipped = state.get("links_skipped", 0)
+    counts.seen = counts.unchanged = file_count(connection)
+    summary = _summary(options, current_generation(connection), counts, PoolStats(), clock,
+                       report, tree_unchanged=True)
+    record_run(connection, started_at, options_hash, summary, state)
+    return summary
 
 
 @contextlib.contextmanager
@@ -421,7 +467,7 @@ def _percentiles(samples: list[float]) -> dict[str, float] | None:
 
 
 def _summary(options: IndexOptions, generation: int, counts: IndexCounts, stats: Any,
-             clock: float, report: WalkReport) -> dict[str, Any]:
+             clock: float, report: WalkReport, tree_unchanged: bool = False) -> dict[str, Any]:
     return {
         "root": str(options.root),
         "db": str(options.db_path),
@@ -433,7 +479,9 @@ def _summary(options: IndexOptions, generation: int, counts: IndexCounts, stats:
         "pool": {"workers": stats.workers, "respawns": stats.respawns,
                  "timeouts": stats.timeouts, "recycles": stats.recycles},
         "walk": {"problems": [{"path": p, "error": e} for p, e in report.problems],
-                 "links_skipped": report.links_skipped},
+                 "links_skipped": report.links_skipped,
+                 # answered by the tree's digest alone: no walk, nothing could have changed
+                 "tree_unchanged": tree_unchanged},
         "memory": {"parent_peak_mb": round(_peak_rss_kb() / 1024, 1),
                    "worker_peak_mb": round(stats.worker_peak_kb / 1024, 1)},
         "pool_overhead_ms": _percentiles(stats.overhead_ms),

@@ -9,7 +9,6 @@ into the current runtime through a PyCapsule.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import importlib
 import importlib.util
@@ -149,7 +148,9 @@ def _read_tags(package_dir: Path) -> str | None:
 
 
 @functools.cache
-def _bundle_library() -> ctypes.CDLL:
+def _bundle_library() -> Any:
+    import ctypes  # here, not at the top: the no-op path never loads a grammar
+
     try:
         import tree_sitter_languages
     except ImportError as exc:  # absent on Python >= 3.13: only official packages there
@@ -162,11 +163,15 @@ def _bundle_pointer(name: str) -> int:
         function = getattr(_bundle_library(), f"tree_sitter_{name}")
     except AttributeError as exc:
         raise GrammarUnavailable(f"no grammar for {name!r} in tree-sitter-languages") from exc
+    import ctypes
+
     function.restype = ctypes.c_void_p
     return int(function())
 
 
 def _capsule(pointer: int) -> object:
+    import ctypes
+
     new = ctypes.pythonapi.PyCapsule_New
     new.restype = ctypes.py_object
     new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from indexer.model import FileStamp, WalkedFile
 
@@ -23,11 +23,44 @@ IGNORE_FILES = (".gitignore", ".codelensignore")
 class WalkReport:
     """What a walk could not look at, as (relative path, reason), for the summary."""
 
-    __slots__ = ("problems", "links_skipped")
+    __slots__ = ("problems", "links_skipped", "pruned")
 
     def __init__(self) -> None:
         self.problems: list[tuple[str, str]] = []
         self.links_skipped = 0
+        self.pruned: list[str] = []  # folders the ignore rules kept the walk out of
+
+
+def tree_digest(root: Path, pruned: list[str]) -> str | None:
+    """What stat says of everything under ``root`` outside ``.git``, ``.codelens`` and the
+    ``pruned`` folders, and of ``.git/info/exclude``, in one string: equal strings mean the
+    walk would find the same files with the same stamps (and the same ignore files). None
+    when something could not be read, or without the native module."""
+    native = _native()
+    if native is None:
+        return None
+    top = str(root.resolve())
+    found = native.tree_digest(top, NEVER_WALKED, frozenset(pruned))
+    if found is None:
+        return None
+    try:
+        info = os.stat(os.path.join(top, ".git", "info", "exclude"))
+        exclude = f"{info.st_size}.{info.st_mtime_ns}.{info.st_ino}"
+    except FileNotFoundError:
+        exclude = "-"
+    except OSError:
+        return None
+    return f"{found[0]}:{found[1]}:{exclude}"
+
+
+def _native() -> Any:
+    if os.environ.get("CODELENS_NATIVE") == "0":
+        return None
+    try:
+        from indexer import _native  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return _native
 
 
 class _Rules(NamedTuple):
@@ -156,7 +189,10 @@ def _walk_from(top: str, stack: list[tuple[str, str, list[_Rules]]], found: list
             rel = prefix + entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name in NEVER_WALKED or (rules and _ignored(rules, rel + "/")):
+                    if entry.name in NEVER_WALKED:
+                        continue
+                    if rules and _ignored(rules, rel + "/"):
+                        report.pruned.append(rel)
                         continue
                     stack.append((entry.path, rel + "/", rules))
                 elif entry.is_file(follow_symlinks=False):

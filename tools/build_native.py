@@ -68,7 +68,8 @@ def build(force: bool = False) -> Path:
                "-fvisibility=hidden", "-Wall", "-Wextra", "-D_DEFAULT_SOURCE",
                f'-DCODELENS_TS_VERSION="{version}"',
                f"-I{sysconfig.get_paths()['include']}", f"-I{lib / 'include'}",
-               f"-I{lib / 'src'}", str(lib / "src" / "lib.c"), str(SOURCE), "-o", str(out)]
+               f"-I{lib / 'src'}", str(lib / "src" / "lib.c"), str(SOURCE), "-o", str(out),
+               "-pthread"]
     subprocess.run(command, check=True)
     stamp.write_text(version)
     return out

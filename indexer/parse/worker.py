@@ -393,9 +393,6 @@ def serve(stdin: IO[bytes], stdout: IO[bytes], max_size: int) -> None:
 def main() -> None:
     max_size = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_MAX_FILE_SIZE
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
-    niceness = int(os.environ.get("CODELENS_WORKER_NICE", "5"))
-    if niceness:
-        os.nice(niceness)
     try:
         serve(sys.stdin.buffer, sys.stdout.buffer, max_size)
     except (BrokenPipeError, KeyboardInterrupt):

@@ -10,7 +10,8 @@ import apsw
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
 # 1: files, asts, tokens/postings, symbols, generations/change_log, runs; views for tools
 # 2: findings, scan_cache
-SCHEMA_VERSION = 2
+# 3: runs.walk_state (the no-op fast path)
+SCHEMA_VERSION = 3
 
 
 def migration_files() -> list[tuple[int, Path]]:
@@ -29,6 +30,8 @@ def migrate(connection: apsw.Connection, db_path: Path) -> int:
     before = scalar_int(connection, "PRAGMA user_version")
     if before > SCHEMA_VERSION:
         raise newer_schema(db_path, before)
+    if before == SCHEMA_VERSION:
+        return before
     for version, path in migration_files():
         if before < version <= SCHEMA_VERSION:
             with connection:  # a savepoint: the migration and its version commit together

@@ -50,10 +50,18 @@ def current_generation(connection: apsw.Connection) -> int:
     return scalar_int(connection, "SELECT coalesce(max(generation), 0) FROM generations")
 
 
-def last_options_hash(connection: apsw.Connection) -> str | None:
-    for (value,) in connection.execute("SELECT options_hash FROM runs ORDER BY id DESC LIMIT 1"):
-        return str(value) if value else None
-    return None
+def last_options_hash(connection: apsw.Connection) -> tuple[str | None, dict[str, Any] | None]:
+    """The options hash and walk state (schema/0003) the last run recorded."""
+    for value, state in connection.execute(
+            "SELECT options_hash, walk_state FROM runs ORDER BY id DESC LIMIT 1"):
+        return (str(value) if value else None), (json.loads(state) if state else None)
+    return None, None
+
+
+def file_count(connection: apsw.Connection) -> int:
+    for (count,) in connection.execute("SELECT count(*) FROM files"):
+        return int(count)
+    return 0
 
 
 def last_run(connection: apsw.Connection) -> dict[str, Any] | None:
