@@ -10,10 +10,7 @@ Workers are recycled after N files or past an RSS ceiling.
 from __future__ import annotations
 
 import os
-import selectors
-import subprocess
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -67,6 +64,9 @@ class _Worker:
     """One worker process and the tasks it has been sent but not answered, in order."""
 
     def __init__(self, max_size: int) -> None:
+        import subprocess  # here: an in-process run (a small edit) never needs them
+        import tempfile
+
         self.stderr = tempfile.TemporaryFile()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
@@ -142,6 +142,8 @@ class _Worker:
 
     def stop(self) -> None:
         """Graceful: close stdin so the worker's loop ends, then reap it."""
+        import subprocess
+
         try:
             self.stdin.close()
         except OSError:
@@ -174,11 +176,15 @@ class WorkerPool:
         self._rss_limit_kb = rss_limit_mb * 1024
         self._workers: list[_Worker] = []
         self._solo: set[int] = set()  # retried files, each sent alone
+        import selectors
+
         self._selector = selectors.DefaultSelector()
 
     def _spawn(self) -> _Worker:
         worker = _Worker(self._max_size)
         self._workers.append(worker)
+        import selectors
+
         self._selector.register(worker.stdout, selectors.EVENT_READ, worker)
         self.stats.workers += 1
         return worker

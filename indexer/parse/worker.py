@@ -47,6 +47,10 @@ def native_walker() -> tuple[Any, str]:
     return _native, f"on (tree-sitter {installed})"
 
 
+class ParseTimeout(Exception):
+    """tree-sitter stopped a parse at its deadline."""
+
+
 class Parsers:
     """Per-process cache of a tree-sitter Parser, tags Query and native tags plan per
     language."""
@@ -63,7 +67,11 @@ class Parsers:
         if language not in self._parsers:
             import tree_sitter
 
-            self._parsers[language] = tree_sitter.Parser(languages.load_grammar(language).language)
+            try:
+                made = tree_sitter.Parser(languages.load_grammar(language).language)
+            except ValueError as exc:  # an ABI version this runtime does not take
+                raise languages.GrammarUnavailable(f"{language}: {exc}") from exc
+            self._parsers[language] = made
         return self._parsers[language]
 
     def tags(self, language: str) -> Any:
@@ -74,20 +82,24 @@ class Parsers:
         return self._tags[language]
 
     def parse(self, language: str, source: bytes, timeout: float | None) -> Any:
-        """A tree_sitter.Tree of ``source``; raises ValueError when the timeout cancels it."""
+        """A tree_sitter.Tree of ``source``; raises ParseTimeout when the timeout cancels it,
+        GrammarUnavailable when the grammar cannot be used."""
         if self.native is None:
             return _parse(self.parser(language), source, timeout)
         if language not in self._native_parsers:
             import tree_sitter
 
             grammar = languages.load_grammar(language)
-            self._native_parsers[language] = (self.native.new_parser(grammar.language),
-                                              grammar.language, tree_sitter.Tree)
+            try:
+                made = self.native.new_parser(grammar.language)
+            except ValueError as exc:  # an ABI version this runtime does not take
+                raise languages.GrammarUnavailable(f"{language}: {exc}") from exc
+            self._native_parsers[language] = (made, grammar.language, tree_sitter.Tree)
         parser, grammar_language, tree_type = self._native_parsers[language]
         tree = self.native.parse(parser, source, NO_TIMEOUT if timeout is None else timeout,
                                  grammar_language, tree_type)
         if tree is None:
-            raise ValueError("parse timed out")
+            raise ParseTimeout
         return tree
 
     def plan(self, language: str) -> NativeTags | None:
@@ -164,7 +176,7 @@ def parse_file(task: ParseTask, parsers: Parsers, max_size: int = DEFAULT_MAX_FI
     except languages.GrammarUnavailable as exc:
         result.status, result.error = "failed", str(exc)
         return result
-    except ValueError:  # tree-sitter cancelled the parse at the deadline
+    except ParseTimeout:  # tree-sitter cancelled the parse at the deadline
         result.status, result.error = "failed", f"parse timed out after {timeout:g} s"
         return result
     root = tree.root_node
@@ -203,7 +215,7 @@ def _parse(parser: Any, source: bytes, timeout: float | None) -> Any:
                             progress_callback=lambda *_: time.monotonic() > deadline)
     except ValueError:
         parser.reset()  # a halted parse would otherwise resume on the next file
-        raise
+        raise ParseTimeout from None
     # A tree read through a callback has no source: text predicates in the tags query would
     # call back into Python for every check (measured 1.9x slower). Re-parsing from bytes with
     # the old tree and no edits reuses every subtree (~6% of a parse) and keeps the source.
