@@ -30,13 +30,15 @@ sys.path.insert(0, str(REPO))
 from tools import bench_rules, corpus  # noqa: E402
 
 OUT = TOOLS / ".bench"
+COLD_ROUNDS = 3
+CODELENS = str(Path(sys.executable).with_name("codelens"))  # the console script users run
 PEERS = OUT / "peers"  # semgrep and ast-grep, installed here, never project dependencies
 
 
 def codelens(*args: str, env: dict[str, str] | None = None) -> tuple[float, dict[str, Any]]:
     """Run the CLI as a user would (a fresh interpreter); (wall seconds, --json summary)."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "indexer.cli", *args, "--json"], cwd=REPO,
+    result = subprocess.run([CODELENS, *args, "--json"], cwd=REPO,
                             capture_output=True, text=True, env={**os.environ, **(env or {})})
     wall = time.perf_counter() - started
     if result.returncode != 0:
@@ -197,7 +199,7 @@ def scan_args(root: Path, rules: Path, db: Path, *extra: str) -> list[str]:
 
 def codelens_scan(root: Path, rules: Path, db: Path, *extra: str) -> tuple[float, dict[str, Any]]:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "indexer.cli", *scan_args(root, rules, db),
+    result = subprocess.run([CODELENS, *scan_args(root, rules, db),
                              "--json", *extra], cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if result.returncode != 0:
@@ -368,7 +370,7 @@ def watch_latency(root: Path, reader: Any, edits: int = 100) -> dict[str, float]
 
 def cli_wall(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "indexer.cli", *argv], cwd=REPO, check=True,
+    subprocess.run([CODELENS, *argv], cwd=REPO, check=True,
                    capture_output=True, env={**os.environ, **env})
     return time.perf_counter() - started
 
@@ -403,13 +405,27 @@ def measure(work: Path) -> dict[str, Any]:
     files = parsed_files(root)
     results: dict[str, Any] = {"corpus": {"root": str(root), "parsed_files": len(files)}}
     print(f"corpus: {root} ({len(files)} files to parse)", flush=True)
-    results["baseline"] = baseline_parse_walk(files)
+    # baseline, cold --jobs 1 and cold --jobs 2 take turns, COLD_ROUNDS times; each figure is
+    # the median of its rounds (one round of each swung by up to 20% on these machines)
+    baselines: list[dict[str, float]] = []
+    colds: dict[int, list[tuple[float, dict[str, Any]]]] = {1: [], 2: []}
+    for round_ in range(COLD_ROUNDS):
+        baselines.append(baseline_parse_walk(files))
+        for jobs in (1, 2):
+            db = work / f"cold{jobs}.db"
+            for stale in work.glob(f"cold{jobs}.db*"):
+                stale.unlink()
+            colds[jobs].append(codelens("index", str(root), "--jobs", str(jobs), "--db", str(db)))
+        print(f"round {round_ + 1}: baseline {baselines[-1]['seconds']:.2f} s, cold --jobs 1 "
+              f"{colds[1][-1][0]:.2f} s, --jobs 2 {colds[2][-1][0]:.2f} s", flush=True)
+    results["baseline"] = {**baselines[0], "seconds": statistics.median(
+        b["seconds"] for b in baselines), "rounds": [b["seconds"] for b in baselines]}
     results["cold"] = {}
-    for jobs in (1, 2):
-        db = work / f"cold{jobs}.db"
-        wall, summary = codelens("index", str(root), "--jobs", str(jobs), "--db", str(db))
-        results["cold"][jobs] = {"wall": wall, "summary": summary}
-        print(f"cold --jobs {jobs}: {wall:.2f} s", flush=True)
+    for jobs, runs in colds.items():
+        wall = statistics.median(w for w, _ in runs)
+        summary = next(s for w, s in runs if w == wall) if len(runs) % 2 else runs[-1][1]
+        results["cold"][jobs] = {"wall": wall, "summary": summary,
+                                 "rounds": [w for w, _ in runs]}
     db = work / "cold2.db"
     noops = [codelens("index", str(root), "--db", str(db)) for _ in range(5)]
     results["noop"] = sorted(wall for wall, _ in noops)
