@@ -107,12 +107,21 @@ def decode(blob: bytes) -> FlatAst:
 
 
 def encode_facts(token_ids: list[int], symbols: list[tuple[str, str, int, int]]) -> bytes:
-    """Pack what a content adds to postings and symbols: sorted token ids as deltas."""
+    """Pack what a content adds to postings and symbols: its distinct token ids, sorted, as
+    deltas."""
     import msgpack
 
-    ordered = sorted(token_ids)
-    deltas = list(map(sub, ordered, chain((0,), ordered)))
-    return zlib.compress(msgpack.packb([deltas, symbols], use_bin_type=True), ZLIB_LEVEL)
+    ordered = sorted(set(token_ids))
+    return encode_facts_packed(msgpack.packb(list(map(sub, ordered, chain((0,), ordered)))),
+                               symbols)
+
+
+def encode_facts_packed(deltas: bytes, symbols: list[tuple[str, str, int, int]]) -> bytes:
+    """``encode_facts`` from the id deltas already packed as msgpack (store/tokenids.py)."""
+    import msgpack
+
+    return zlib.compress(b"\x92" + deltas + msgpack.packb(symbols, use_bin_type=True),
+                         ZLIB_LEVEL)
 
 
 def decode_facts(blob: bytes) -> tuple[list[int], list[list[Any]]]:

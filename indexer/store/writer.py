@@ -18,9 +18,10 @@ import apsw
 
 from indexer import codec
 from indexer.model import FileStamp, ParseResult
+from indexer.store import tokenids
 from indexer.store.reader import current_generation
 from indexer.store.runs import utc_now
-from indexer.tokens import split_tokens, token_text
+from indexer.tokens import token_text
 
 
 class FileRow(NamedTuple):
@@ -69,9 +70,9 @@ class IndexWriter:
         self._last_commit = time.monotonic()
         self._previous = {path: (file_id, ast_id) for path, file_id, ast_id in connection.execute(
             "SELECT path, id, ast_id FROM files")}
-        self._token_ids: dict[bytes, int] = {}  # filled per batch, only with the tokens it needs
+        self._tokens = tokenids.TokenIds()  # filled per batch, only with the tokens it needs
         # ASTs stored by this run: identical files parsed once share them
-        self._stored: dict[tuple[str, str], tuple[int, tuple[list[int], list[Any]]]] = {}
+        self._stored: dict[tuple[str, str], tuple[int, tuple[bytes, list[Any]]]] = {}
         self._pending_asts: dict[tuple[str, str], ParseResult] = {}  # parsed, not committed
 
     def cached_ast(self, sha256: str,
@@ -162,55 +163,56 @@ class IndexWriter:
 
     def _write_batch(self, pending: _Pending, generation: int) -> None:
         now = int(time.time())
-        token_lists = {id(parsed): split_tokens(parsed.tokens)
-                       for _, _, parsed in pending.rows if parsed}
-        self._assign_token_ids(list(token_lists.values()))
+        self._assign_token_ids([parsed.tokens for _, _, parsed in pending.rows if parsed])
         removed, added = array("q"), array("q")  # postings as token_id << 32 | file_id
         forgotten: list[int] = []  # file ids whose symbols go
         symbols: list[list[Any]] = []  # [file_id, name, kind, start_line, end_line]
         for row, ast_id, parsed in pending.rows:
-            facts: tuple[list[int], list[Any]] = ([], [])
+            facts: tuple[bytes, list[Any]] = (b"", [])
             if parsed is not None:
-                ast_id, facts = self._store_ast(row, parsed, token_lists[id(parsed)], now)
+                ast_id, facts = self._store_ast(row, parsed, now)
             elif ast_id is not None:
                 self.connection.execute("UPDATE asts SET last_used = ? WHERE id = ?", (now, ast_id))
                 facts = self._facts(ast_id)
-            removed.extend(self._forget(row.path, generation, forgotten, deleting=False))
+            removed.frombytes(self._forget(row.path, generation, forgotten, deleting=False))
             file_id = self._write_file(row, ast_id, generation)
-            added.extend(_postings(file_id, facts[0]))
+            added.frombytes(tokenids.postings(facts[0], file_id))
             symbols.extend([file_id, *symbol] for symbol in facts[1])
         for path in pending.deleted:
-            removed.extend(self._forget(path, generation, forgotten, deleting=True))
+            removed.frombytes(self._forget(path, generation, forgotten, deleting=True))
         self._apply_postings(removed, added)
         self._apply_symbols(forgotten, symbols)
         self.connection.execute("INSERT INTO generations (generation, committed_at) VALUES (?, ?)",
                                 (generation, utc_now()))
 
-    def _assign_token_ids(self, token_lists: list[list[bytes]]) -> None:
-        """Make sure every token has an id in ``self._token_ids`` (one query for the new ones)."""
-        missing = set().union(*token_lists) - self._token_ids.keys()
-        if not missing:
+    def _assign_token_ids(self, joined: list[bytes]) -> None:
+        """Give every token of these files an id (one query for the ones new to the run)."""
+        new = [token for tokens in joined for token in self._tokens.learn(tokens)]
+        if not new:
             return
-        texts = {token: token_text(token) for token in missing}
-        values = apsw.carray(tuple(set(texts.values())))
+        texts = [token_text(token) for token in new]
+        values = apsw.carray(tuple(set(texts)))
         self.connection.execute("INSERT INTO tokens (text) SELECT value FROM carray(?) WHERE true"
                                 " ON CONFLICT (text) DO NOTHING", (values,))
         ids = dict((text, token_id) for token_id, text in self.connection.execute(
             "SELECT t.id, t.text FROM carray(?) c JOIN tokens t ON t.text = c.value", (values,)))
-        self._token_ids.update((token, ids[text]) for token, text in texts.items())
+        self._tokens.assign(new, [ids[text] for text in texts])
 
-    def _facts(self, ast_id: int) -> tuple[list[int], list[Any]]:
+    def _facts(self, ast_id: int) -> tuple[bytes, list[Any]]:
+        """(token ids as int64 bytes, symbols) of a stored AST."""
         for (blob,) in self.connection.execute("SELECT facts FROM asts WHERE id = ?", (ast_id,)):
-            return codec.decode_facts(blob)
-        return [], []
+            ids, symbols = codec.decode_facts(blob)
+            return tokenids.from_list(ids), symbols
+        return b"", []
 
-    def _store_ast(self, row: FileRow, parsed: ParseResult, tokens: list[bytes],
-                   now: int) -> tuple[int, tuple[list[int], list[Any]]]:
+    def _store_ast(self, row: FileRow, parsed: ParseResult,
+                   now: int) -> tuple[int, tuple[bytes, list[Any]]]:
         """Insert a parse result's AST once per run (identical files share the result)."""
         key = (parsed.sha256, parsed.parser_version)
         if key in self._stored:
             return self._stored[key]
-        token_ids = list(map(self._token_ids.__getitem__, tokens))
+        ids = self._tokens.ids(parsed.tokens)
+        facts = codec.encode_facts_packed(tokenids.deltas(ids), parsed.symbols)
         ast_id = _first_int(self.connection.execute(
             "INSERT INTO asts (sha256, parser_version, language, blob, node_count, parse_error,"
             " facts, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -218,8 +220,8 @@ class IndexWriter:
             " node_count = excluded.node_count, parse_error = excluded.parse_error,"
             " facts = excluded.facts, last_used = excluded.last_used RETURNING id",
             (parsed.sha256, parsed.parser_version, row.language, parsed.blob, parsed.node_count,
-             parsed.error or None, codec.encode_facts(token_ids, parsed.symbols), now, now)))
-        self._stored[key] = ast_id, (token_ids, [list(s) for s in parsed.symbols])
+             parsed.error or None, facts, now, now)))
+        self._stored[key] = ast_id, (ids, [list(s) for s in parsed.symbols])
         return self._stored[key]
 
     def _write_file(self, row: FileRow, ast_id: int | None, generation: int) -> int:
@@ -240,12 +242,12 @@ class IndexWriter:
         return file_id
 
     def _forget(self, path: str, generation: int, forgotten: list[int],
-                deleting: bool) -> array[int]:
+                deleting: bool) -> bytes:
         """Note a file's symbols for removal (and with ``deleting`` drop its row, leaving a
         tombstone); returns its postings for the caller to remove with the batch."""
         previous = self._previous.get(path)
         if previous is None:
-            return array("q")
+            return b""
         file_id, ast_id = previous
         forgotten.append(file_id)
         if deleting:
@@ -254,7 +256,7 @@ class IndexWriter:
             self.connection.execute(
                 "INSERT INTO change_log (generation, path, change) VALUES (?, ?, 'deleted')",
                 (generation, path))
-        return _postings(file_id, self._facts(ast_id)[0]) if ast_id is not None else array("q")
+        return tokenids.postings(self._facts(ast_id)[0], file_id) if ast_id is not None else b""
 
     def _apply_postings(self, removed: array[int], added: array[int]) -> None:
         """Sorted bulk delete then insert: B-tree pages are visited in order, once a batch."""
@@ -262,12 +264,12 @@ class IndexWriter:
             self.connection.execute(
                 "DELETE FROM postings WHERE (token_id, file_id) IN"
                 " (SELECT value >> 32, value & 4294967295 FROM carray(?))",
-                (apsw.carray(array("q", sorted(removed))),))
+                (apsw.carray(_int64s(tokenids.sort_unique(removed.tobytes()))),))
         if added:
             self.connection.execute(
                 "INSERT OR IGNORE INTO postings (token_id, file_id)"
                 " SELECT value >> 32, value & 4294967295 FROM carray(?)",
-                (apsw.carray(array("q", sorted(added))),))
+                (apsw.carray(_int64s(tokenids.sort_unique(added.tobytes()))),))
 
 
     def _apply_symbols(self, forgotten: list[int], symbols: list[list[Any]]) -> None:
@@ -287,5 +289,7 @@ def _first_int(cursor: apsw.Cursor) -> int:
     return value
 
 
-def _postings(file_id: int, token_ids: list[int]) -> array[int]:
-    return array("q", [token_id << 32 | file_id for token_id in token_ids])
+def _int64s(values: bytes) -> array[int]:
+    found = array("q")
+    found.frombytes(values)
+    return found
