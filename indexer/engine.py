@@ -20,6 +20,7 @@ from indexer.walk import WalkReport, tree_digest, walk, walk_paths, within
 
 Progress = Callable[[int, int], None]  # (done, total) of the files that need work
 PARSED_STATUSES = ("ok", "syntax_error")
+PRELOAD_ASTS_AT = 1000  # candidates: from here, read all AST keys once, not one query each
 
 
 class IndexCounts:
@@ -206,6 +207,8 @@ def _apply(connection: Any, options: IndexOptions, candidates: list[_Candidate],
     from indexer.store.writer import IndexWriter
 
     writer = IndexWriter(connection)
+    if len(candidates) >= PRELOAD_ASTS_AT:
+        writer.preload_asts()
     run = _Run(options, writer, counts, progress, len(candidates) + len(deleted))
     try:
         stats = _run_parsers(run, candidates, deleted, pool)

@@ -265,3 +265,20 @@ def test_progress_bar_on_a_terminal_only(tree: Callable[..., Path], tmp_path: Pa
     assert b"files/s" not in out and b"30 files seen" in out  # the summary, on stdout
     quiet = run_codelens("index", root, "--json")  # stderr not a terminal: no bar
     assert "files/s" not in quiet.stderr
+
+
+def test_a_large_run_finds_stored_asts_from_its_preloaded_keys(tree: Callable[..., Path],
+                                                               cli: Cli) -> None:
+    contents = [f"def f{n}():\n    return {n}\n" for n in range(10)]
+    root = tree({f"a/{n}.py": contents[n % 10] for n in range(200)})
+    assert index_json(cli, root, "--jobs", "1")["files"]["parsed"] == 10
+    for n in range(engine.PRELOAD_ASTS_AT):  # enough new files for this run to preload
+        (root / "b").mkdir(exist_ok=True)
+        (root / "b" / f"{n}.py").write_text(contents[n % 10] if n % 2 else f"x = {n}\n")
+    summary = index_json(cli, root, "--jobs", "1")
+    assert summary["files"]["added"] == engine.PRELOAD_ASTS_AT
+    assert summary["files"]["parsed"] == engine.PRELOAD_ASTS_AT // 2  # the x = n files
+    assert summary["cache"]["hits"] == engine.PRELOAD_ASTS_AT // 2
+    rows = db_rows(root, "SELECT count(*), count(DISTINCT ast_id) FROM files WHERE path LIKE 'b/%'"
+                         " AND ast_id IS NOT NULL")
+    assert rows == [(engine.PRELOAD_ASTS_AT, engine.PRELOAD_ASTS_AT // 2 + 5)]  # odd n: 5 kinds
