@@ -269,8 +269,12 @@ def _print_index_summary(summary: dict[str, Any]) -> None:
     print(f"indexed {summary['root']} -> {summary['db']}")
     print(f"  {files['seen']} files seen: {files['added']} added, {files['modified']} modified, "
           f"{files['deleted']} deleted, {files['unchanged']} unchanged")
-    print(f"  {files['parsed']} parsed, {cache['hits']} from the AST cache, "
-          f"{files['failed']} failed, {files['skipped']} skipped (binary, too large, no grammar)")
+    if summary["walk"].get("tree_unchanged"):
+        print("  nothing changed since the last complete run (its tree digest matches)")
+    else:
+        print(f"  {files['parsed']} parsed, {cache['hits']} from the AST cache, "
+              f"{files['failed']} failed, {files['skipped']} skipped "
+              "(binary, too large, no grammar)")
     if pool["workers"]:
         print(f"  pool: {pool['workers']} workers started, {pool['respawns']} respawned, "
               f"{pool['timeouts']} timeouts, {pool['recycles']} recycled")

@@ -51,6 +51,8 @@ def test_an_unchanged_tree_skips_the_walk(tree: Callable[..., Path], cli: Cli) -
     status = cli("status", root, "--json").json()
     assert status["last_run"]["summary"]["walk"]["tree_unchanged"] is True
     assert fast(index_json(cli, root))  # and again
+    text = cli("index", root)
+    assert text.code == 0 and "nothing changed since the last complete run" in text.out
 
 
 CHANGES: dict[str, tuple[Callable[[Path], None], set[str] | None]] = {
