@@ -54,13 +54,9 @@ def tree_digest(root: Path, pruned: list[str]) -> str | None:
 
 
 def _native() -> Any:
-    if os.environ.get("CODELENS_NATIVE") == "0":
-        return None
-    try:
-        from indexer import _native  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return _native
+    from indexer import native
+
+    return native.module()
 
 
 class _Rules(NamedTuple):

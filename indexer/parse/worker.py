@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable
 from typing import IO, Any, NamedTuple
 
-from indexer import codec, languages
+from indexer import codec, languages, native
 from indexer.model import ParseResult, ParseTask
 from indexer.parse import tags as tags_plan
 from indexer.settings import BINARY_SNIFF_BYTES, DEFAULT_MAX_FILE_SIZE
@@ -28,17 +28,15 @@ FRAME = struct.Struct(">I")
 FAULT_ENV = "CODELENS_TEST_FAULT"  # test-only: "crash:NAME", "hang:NAME", "crash-once:NAME:MARKER"
 RSS_EVERY_S = 0.1  # how fresh the RSS a worker reports is (the pool recycles on it)
 NO_TIMEOUT = 1e9  # seconds: the native parse always takes a deadline
-NATIVE_ENV = "CODELENS_NATIVE"  # "0": use the Python walk even where the C walker is built
 
 
 def native_walker() -> tuple[Any, str]:
     """(the indexer._native module or None, why). Its tree functions read py-tree-sitter's
     Tree object, so it is used only when built against the very release that is installed."""
-    if os.environ.get(NATIVE_ENV) == "0":
-        return None, f"off ({NATIVE_ENV}=0)"
-    try:
-        from indexer import _native  # type: ignore[attr-defined]
-    except ImportError:
+    if os.environ.get(native.NATIVE_ENV) == "0":
+        return None, f"off ({native.NATIVE_ENV}=0)"
+    _native = native.module()
+    if _native is None:
         return None, "off (not built: run `make` or `python tools/build_native.py`)"
     installed = languages.installed_version("tree_sitter")
     if _native.TREE_SITTER_VERSION != installed:

@@ -8,23 +8,17 @@ Id arrays are native int64s in bytes (``array('q')``), sorted and distinct.
 
 from __future__ import annotations
 
-import os
 from array import array
 from itertools import chain
 from operator import sub
 from typing import Any
 
+from indexer import native
 from indexer.tokens import split_tokens
 
 
 def _native() -> Any:
-    if os.environ.get("CODELENS_NATIVE") == "0":
-        return None
-    try:
-        from indexer import _native  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return _native
+    return native.module()
 
 
 class TokenIds:
