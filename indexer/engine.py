@@ -220,12 +220,7 @@ def _apply(connection: Any, options: IndexOptions, candidates: list[_Candidate],
     try:
         stats = _run_parsers(run, candidates, deleted, pool)
     finally:
-        if writer.background:  # a failure left a batch committing: let it end first
-            writer.background = False
-            with contextlib.suppress(Exception):
-                writer.join()
-        if writer.reads is not None:
-            writer.reads.close()
+        writer.close()
     return writer.generation, stats
 
 
@@ -266,8 +261,7 @@ def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str],
     else:  # workers parse: commit on a thread, so they never wait for one
         from indexer.store.connection import open_db
 
-        run.writer.background = True
-        run.writer.reads = open_db(options.db_path, readonly=True)
+        run.writer.commit_in_background(open_db(options.db_path, readonly=True))
     try:
         for result in pool.run(_plan(run, candidates)):
             _finish(run, result)

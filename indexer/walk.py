@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from indexer.model import FileStamp, WalkedFile
 
@@ -36,7 +36,9 @@ def tree_digest(root: Path, pruned: list[str]) -> str | None:
     ``pruned`` folders, and of ``.git/info/exclude``, in one string: equal strings mean the
     walk would find the same files with the same stamps (and the same ignore files). None
     when something could not be read, or without the native module."""
-    native = _native()
+    from indexer import native as native_module
+
+    native = native_module.module()
     if native is None:
         return None
     top = str(root.resolve())
@@ -53,10 +55,6 @@ def tree_digest(root: Path, pruned: list[str]) -> str | None:
     return f"{found[0]}:{found[1]}:{exclude}"
 
 
-def _native() -> Any:
-    from indexer import native
-
-    return native.module()
 
 
 class _Rules(NamedTuple):

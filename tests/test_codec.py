@@ -45,7 +45,7 @@ def test_facts_round_trip(token_ids: list[int], symbols: list[tuple[str, str, in
     ids, decoded = codec.decode_facts(codec.encode_facts(token_ids, symbols))
     assert ids == sorted(set(token_ids))
     assert decoded == [list(s) for s in symbols]
-    packed = tokenids.deltas(tokenids.from_list(token_ids))  # the writer's way, in C
+    packed = tokenids.TokenIds().deltas(tokenids.from_list(token_ids))  # the writer's way, in C
     assert codec.encode_facts_packed(packed, symbols) == codec.encode_facts(token_ids, symbols)
 
 

@@ -17,15 +17,11 @@ from indexer import native
 from indexer.tokens import split_tokens
 
 
-def _native() -> Any:
-    return native.module()
-
-
 class TokenIds:
     """Which id each token has; tokens are learnt (new to this map), then assigned ids."""
 
     def __init__(self) -> None:
-        self._native = _native()
+        self._native = native.module()
         self._table: Any = self._native.tokens_new() if self._native else {}
 
     def learn(self, joined: bytes) -> list[bytes]:
@@ -51,31 +47,25 @@ class TokenIds:
             raise KeyError("a token has no id yet")
         return array("q", found).tobytes()
 
+    def postings(self, ids: bytes, file_id: int) -> bytes:
+        """``id << 32 | file_id`` for each id."""
+        if self._native:
+            return self._native.postings(ids, file_id)  # type: ignore[no-any-return]
+        return array("q", [token_id << 32 | file_id for token_id in array("q", ids)]).tobytes()
 
-def postings(ids: bytes, file_id: int) -> bytes:
-    """``id << 32 | file_id`` for each id."""
-    native = _native()
-    if native:
-        return native.postings(ids, file_id)  # type: ignore[no-any-return]
-    return array("q", [token_id << 32 | file_id for token_id in array("q", ids)]).tobytes()
+    def deltas(self, ids: bytes) -> bytes:
+        """msgpack of the differences between consecutive ids (the first from 0)."""
+        if self._native:
+            return self._native.deltas(ids)  # type: ignore[no-any-return]
+        import msgpack
 
+        values = array("q", ids)
+        return msgpack.packb(list(map(sub, values, chain((0,), values))))  # type: ignore[no-any-return]
 
-def deltas(ids: bytes) -> bytes:
-    """msgpack of the differences between consecutive ids (the first from 0)."""
-    native = _native()
-    if native:
-        return native.deltas(ids)  # type: ignore[no-any-return]
-    import msgpack
-
-    values = array("q", ids)
-    return msgpack.packb(list(map(sub, values, chain((0,), values))))  # type: ignore[no-any-return]
-
-
-def sort_unique(values: bytes) -> bytes:
-    native = _native()
-    if native:
-        return native.sort_int64(values)  # type: ignore[no-any-return]
-    return array("q", sorted(set(array("q", values)))).tobytes()
+    def sort_unique(self, values: bytes) -> bytes:
+        if self._native:
+            return self._native.sort_int64(values)  # type: ignore[no-any-return]
+        return array("q", sorted(set(array("q", values)))).tobytes()
 
 
 def from_list(ids: list[int]) -> bytes:

@@ -8,6 +8,7 @@ finds the rest by their stamps. Postings and symbols are inserted set-wise by SQ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -50,11 +51,9 @@ class IndexWriter:
     WAL_PAGES_BETWEEN_CHECKPOINTS = 16384
 
     def __init__(self, connection: apsw.Connection, batch_files: int = 2000,
-                 batch_seconds: float = 2.0, background: bool = False) -> None:
+                 batch_seconds: float = 2.0) -> None:
         self.connection = connection
-        # With parse workers, a batch commits on a thread while this one keeps them fed:
-        # committing in line left both workers idle for each commit (~0.5 s per 2000 files).
-        self.background = background
+        self.background = False  # see commit_in_background
         self._committing: threading.Thread | None = None
         self._commit_error: BaseException | None = None
         self._committing_asts: dict[tuple[str, str], ParseResult] = {}
@@ -92,6 +91,25 @@ class IndexWriter:
                 (sha256, parser_version)):
             return int(ast_id), None, parse_error
         return None
+
+    def commit_in_background(self, reads: apsw.Connection) -> None:
+        """With parse workers, a batch commits on a thread while the caller keeps them fed:
+        committing in line left both workers idle for each commit (~0.5 s per 2000 files).
+        ``reads``, a read-only connection to the same database, serves ``cached_ast``
+        meanwhile (this writer's own connection is busy); ``close`` closes it."""
+        self.background = True
+        self.reads = reads
+
+    def close(self) -> None:
+        """After the run, or a failure in it: let a batch still committing end (its error is
+        the caller's to have seen already), and close the read connection."""
+        if self.background:
+            self.background = False
+            with contextlib.suppress(Exception):
+                self.join()
+        if self.reads is not None:
+            self.reads.close()
+            self.reads = None
 
     def preload_asts(self) -> None:
         """Read every stored AST's key once, for a run with many files to look up: one query
@@ -187,7 +205,7 @@ class IndexWriter:
                 facts = self._facts(ast_id)
             removed.frombytes(self._forget(row.path, generation, forgotten, deleting=False))
             file_id = self._write_file(row, ast_id, generation)
-            added.frombytes(tokenids.postings(facts[0], file_id))
+            added.frombytes(self._tokens.postings(facts[0], file_id))
             symbols.extend([file_id, *symbol] for symbol in facts[1])
         for path in pending.deleted:
             removed.frombytes(self._forget(path, generation, forgotten, deleting=True))
@@ -223,7 +241,7 @@ class IndexWriter:
         if key in self._stored:
             return self._stored[key]
         ids = self._tokens.ids(parsed.tokens)
-        facts = codec.encode_facts_packed(tokenids.deltas(ids), parsed.symbols)
+        facts = codec.encode_facts_packed(self._tokens.deltas(ids), parsed.symbols)
         ast_id = _first_int(self.connection.execute(
             "INSERT INTO asts (sha256, parser_version, language, blob, node_count, parse_error,"
             " facts, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -269,7 +287,7 @@ class IndexWriter:
             self.connection.execute(
                 "INSERT INTO change_log (generation, path, change) VALUES (?, ?, 'deleted')",
                 (generation, path))
-        return tokenids.postings(self._facts(ast_id)[0], file_id) if ast_id is not None else b""
+        return self._tokens.postings(self._facts(ast_id)[0], file_id) if ast_id is not None else b""
 
     def _apply_postings(self, removed: array[int], added: array[int]) -> None:
         """Sorted bulk delete then insert: B-tree pages are visited in order, once a batch."""
@@ -277,12 +295,12 @@ class IndexWriter:
             self.connection.execute(
                 "DELETE FROM postings WHERE (token_id, file_id) IN"
                 " (SELECT value >> 32, value & 4294967295 FROM carray(?))",
-                (apsw.carray(_int64s(tokenids.sort_unique(removed.tobytes()))),))
+                (apsw.carray(_int64s(self._tokens.sort_unique(removed.tobytes()))),))
         if added:
             self.connection.execute(
                 "INSERT OR IGNORE INTO postings (token_id, file_id)"
                 " SELECT value >> 32, value & 4294967295 FROM carray(?)",
-                (apsw.carray(_int64s(tokenids.sort_unique(added.tobytes()))),))
+                (apsw.carray(_int64s(self._tokens.sort_unique(added.tobytes()))),))
 
 
     def _apply_symbols(self, forgotten: list[int], symbols: list[list[Any]]) -> None:
