@@ -106,8 +106,11 @@ class Parsers:
             grammar = languages.load_grammar(language)
             compiled = (tags_plan.compile_definitions(grammar.language, grammar.tags_query)
                         if self.native is not None and grammar.tags_query else None)
-            self._plans[language] = None if compiled is None else NativeTags(
-                self.native.compile_tags(compiled.specs), compiled)
+            try:
+                self._plans[language] = None if compiled is None else NativeTags(
+                    self.native.compile_tags(compiled.specs), compiled)
+            except (ValueError, TypeError):  # beyond the C matcher: the query does it
+                self._plans[language] = None
         return self._plans[language]
 
 
