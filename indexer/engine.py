@@ -75,6 +75,7 @@ def index(options: IndexOptions, progress: Progress | None = None,
 
     started_at, clock = utc_now(), time.perf_counter()
     counts = IndexCounts()
+    early = None  # a pool this run started before its walk
     with writer_lock(options.db_path):
         connection = open_db(options.db_path)
         try:
@@ -95,6 +96,8 @@ def index(options: IndexOptions, progress: Progress | None = None,
                     return _unchanged(connection, options, started_at, clock, counts, state,
                                       options_hash)
             stamps = load_stamps(connection)
+            if paths is None and pool is None and not stamps and before is not None:
+                early = _prestarted_pool(options, before)
             if paths is None:
                 walked = walk(options.root, report)
             else:
@@ -105,7 +108,7 @@ def index(options: IndexOptions, progress: Progress | None = None,
             counts.seen, counts.unchanged = diff.seen, diff.seen - len(candidates)
             with _rare_collections():
                 generation, pool_stats = _apply(connection, options, candidates,
-                                                diff.deleted, counts, progress, pool)
+                                                diff.deleted, counts, progress, pool, early)
             summary = _summary(options, generation, counts, pool_stats, clock, report)
             walk_state = None
             if paths is None and not report.problems:
@@ -124,7 +127,26 @@ def index(options: IndexOptions, progress: Progress | None = None,
             record_run(connection, started_at, options_hash, summary, walk_state)
             return summary
         finally:
+            if early is not None:
+                early.close()
             connection.close()
+
+
+PRESTART_AT = 500  # entries in a tree a cold run starts its workers for before the walk
+
+
+def _prestarted_pool(options: IndexOptions, digest: str) -> Any:
+    """A cold run over a large tree starts its workers before its walk, so that their start-up
+    (~0.1 s) overlaps the walk instead of following it; None otherwise."""
+    entries = int(digest.split(":")[1])
+    if options.jobs <= 1 or entries < PRESTART_AT:
+        return None
+    from indexer.parse.pool import WorkerPool
+
+    pool = WorkerPool(options.jobs, options.max_file_size, options.parse_timeout,
+                      options.recycle_files, options.rss_limit_mb)
+    pool.prestart()
+    return pool
 
 
 def _repruned_digest(root: Any, pruned: list[str], before: str | None,
@@ -205,7 +227,7 @@ def _candidates(connection: Any, diff: change_detection.ChangeSet, options: Inde
 
 def _apply(connection: Any, options: IndexOptions, candidates: list[_Candidate],
            deleted: list[str], counts: IndexCounts, progress: Progress | None,
-           pool: Any) -> tuple[int, Any]:
+           pool: Any, early: Any = None) -> tuple[int, Any]:
     """Settle, parse and commit the candidates and deletions; (generation, pool stats)."""
     from indexer.store.reader import current_generation
 
@@ -218,7 +240,7 @@ def _apply(connection: Any, options: IndexOptions, candidates: list[_Candidate],
         writer.preload_asts()
     run = _Run(options, writer, counts, progress, len(candidates) + len(deleted))
     try:
-        stats = _run_parsers(run, candidates, deleted, pool)
+        stats = _run_parsers(run, candidates, deleted, pool, early)
     finally:
         writer.close()
     return writer.generation, stats
@@ -248,14 +270,21 @@ def _selected(language: str, options: IndexOptions) -> bool:
 
 
 def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str],
-                 shared: Any = None) -> Any:
+                 shared: Any = None, early: Any = None) -> Any:
+    """Parse with ``shared`` (a daemon's pool, kept), ``early`` (started by this run before
+    its walk, closed by it) or a parser made here for this run."""
     from indexer.parse.pool import make_parser
 
     options = run.options
-    jobs, marker = _small_run_in_process(options, len(candidates))
-    pool = shared or make_parser(jobs, options.max_file_size, options.parse_timeout,
-                                 options.recycle_files, options.rss_limit_mb, marker)
-    pool.stats = PoolStats()  # this run's figures, also for a pool that outlives it
+    if shared is not None:
+        pool = shared
+        pool.stats = PoolStats()  # this run's figures, from a pool that outlives it
+    elif early is not None:
+        pool = early
+    else:
+        jobs, marker = _small_run_in_process(options, len(candidates))
+        pool = make_parser(jobs, options.max_file_size, options.parse_timeout,
+                           options.recycle_files, options.rss_limit_mb, marker)
     if getattr(pool, "takes_content", False):
         run.keep_content = options.max_file_size
     else:  # workers parse: commit on a thread, so they never wait for one
@@ -273,7 +302,7 @@ def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str],
         raise Interrupted(f"interrupted: {run.done} of {run.total} files done and committed",
                           "run `codelens index` again to finish the rest") from None
     finally:
-        if shared is None:
+        if shared is None and early is None:
             pool.close()
     return pool.stats
 

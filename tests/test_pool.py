@@ -92,3 +92,19 @@ def test_small_runs_parse_in_process_unless_the_last_one_died(tree: Callable[...
     isolated = index_json(cli, root, "--jobs", "2")
     assert isolated["files"]["parsed"] == 1 and isolated["pool"]["workers"] >= 1
     assert not marker.exists()
+
+
+def test_a_cold_run_over_a_large_tree_starts_its_workers_before_the_walk(
+        tree: Callable[..., Path], cli: Cli) -> None:
+    from indexer import engine
+
+    files: dict[str, str | bytes] = {f"notes/{n}.txt": f"note {n}\n"
+                                     for n in range(engine.PRESTART_AT)}
+    files.update({f"src/m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(5)})
+    root = tree(files)
+    summary = index_json(cli, root, "--jobs", "2")
+    assert summary["pool"]["workers"] == 2  # 5 files alone would have parsed in-process
+    assert summary["files"]["parsed"] == 5 and summary["files"]["added"] == len(files)
+    assert {n for (n,) in db_rows(root, "SELECT name FROM symbols")} == {f"f{n}" for n in range(5)}
+    (root / "src" / "m0.py").write_text("def changed():\n    pass\n")
+    assert index_json(cli, root, "--jobs", "2")["pool"]["workers"] == 0  # not cold: in-process

@@ -180,6 +180,11 @@ class WorkerPool:
 
         self._selector = selectors.DefaultSelector()
 
+    def prestart(self) -> None:
+        """Start every worker now, ahead of the first batch."""
+        while len(self._workers) < self._jobs:
+            self._spawn()
+
     def _spawn(self) -> _Worker:
         worker = _Worker(self._max_size)
         self._workers.append(worker)
