@@ -518,7 +518,15 @@ COMMANDS = {"index": cmd_index, "query": cmd_query, "status": cmd_status, "cache
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    code = main()
+    # Every command has closed its databases, pools and files by now: skip the interpreter's
+    # teardown of every module (~6 ms of a no-op index's ~85 ms).
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away (`codelens query ... | head`)
+        pass
+    os._exit(code)
 
 
 if __name__ == "__main__":
