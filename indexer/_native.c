@@ -925,15 +925,21 @@ static TokenCursor tokens_of(PyObject *joined) {
     return (TokenCursor){start, start + PyBytes_GET_SIZE(joined)};
 }
 
+/* The (table, joined tokens) arguments of tokens_learn and tokens_ids. */
+static TokenTable *table_and_tokens(PyObject *args, PyObject **joined) {
+    PyObject *capsule;
+    if (!PyArg_ParseTuple(args, "OS", &capsule, joined)) return NULL;
+    return token_table(capsule);
+}
+
 PyDoc_STRVAR(tokens_learn_doc,
 "tokens_learn(table, joined: bytes) -> list[bytes]\n\n"
 "The tokens of joined the table has not seen, each once; they await tokens_assign.");
 
 static PyObject *tokens_learn(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *capsule, *joined;
-    if (!PyArg_ParseTuple(args, "OS", &capsule, &joined)) return NULL;
-    TokenTable *table = token_table(capsule);
+    PyObject *joined;
+    TokenTable *table = table_and_tokens(args, &joined);
     if (!table) return NULL;
     PyObject *learnt = PyList_New(0);
     if (!learnt) return NULL;
@@ -1026,9 +1032,8 @@ PyDoc_STRVAR(tokens_ids_doc,
 
 static PyObject *tokens_ids(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *capsule, *joined;
-    if (!PyArg_ParseTuple(args, "OS", &capsule, &joined)) return NULL;
-    TokenTable *table = token_table(capsule);
+    PyObject *joined;
+    TokenTable *table = table_and_tokens(args, &joined);
     if (!table) return NULL;
     size_t most = 1;
     for (Py_ssize_t i = 0; i < PyBytes_GET_SIZE(joined); i++)
