@@ -87,10 +87,11 @@ def index(options: IndexOptions, progress: Progress | None = None,
             options_hash = _options_hash(options, present)
             recheck = options_hash != last_hash and paths is None
             report = WalkReport()
+            before: str | None = None  # the tree digest, for a run over the whole tree
+            pruned: list[str] = state["pruned"] if state else []
             if paths is None:
                 # one pass of stat calls over the tree, before the walk: if nothing changed
                 # since the last complete run, that is the whole run (see schema/0003)
-                pruned = state["pruned"] if state else []
                 before = tree_digest(options.root, pruned)
                 if before is not None and not recheck and state and state["digest"] == before:
                     return _unchanged(connection, options, started_at, clock, counts, state,
@@ -119,9 +120,9 @@ def index(options: IndexOptions, progress: Progress | None = None,
                     options.root, pruned, before, now_pruned)
                 walk_state = {"digest": digest, "pruned": now_pruned,
                               "links_skipped": report.links_skipped}
-            # what the next run will compare with: the languages present may have changed
-            present = stored_languages(connection)
-            options_hash = _options_hash(options, present)
+            if candidates or diff.deleted:  # the languages present may have changed: hash what
+                present = stored_languages(connection)  # the next run will compare with
+                options_hash = _options_hash(options, present)
             if walk_state is not None:
                 walk_state["languages"] = sorted(present)
             record_run(connection, started_at, options_hash, summary, walk_state)
@@ -154,7 +155,8 @@ def _repruned_digest(root: Any, pruned: list[str], before: str | None,
     """The digest with the folders this run's ignore rules pruned (a first run, or changed
     ignore files), when it is sure to describe what the run indexed: the old pruning saw
     all the new one sees, and its digest, taken again after this one, has not changed."""
-    if before is None or not all(within(folder, set(now_pruned)) for folder in pruned):
+    now = set(now_pruned)
+    if before is None or not all(within(folder, now) for folder in pruned):
         return None
     digest = tree_digest(root, now_pruned)
     return digest if tree_digest(root, pruned) == before else None
