@@ -14,6 +14,7 @@ import stat
 from pathlib import Path
 from typing import NamedTuple
 
+from indexer import native
 from indexer.model import FileStamp, WalkedFile
 
 NEVER_WALKED = frozenset({".git", ".codelens"})
@@ -36,13 +37,11 @@ def tree_digest(root: Path, pruned: list[str]) -> str | None:
     ``pruned`` folders, and of ``.git/info/exclude``, in one string: equal strings mean the
     walk would find the same files with the same stamps (and the same ignore files). None
     when something could not be read, or without the native module."""
-    from indexer import native as native_module
-
-    native = native_module.module()
-    if native is None:
+    helpers = native.module()
+    if helpers is None:
         return None
     top = str(root.resolve())
-    found = native.tree_digest(top, NEVER_WALKED, frozenset(pruned))
+    found = helpers.tree_digest(top, NEVER_WALKED, frozenset(pruned))
     if found is None:
         return None
     try:
