@@ -298,9 +298,9 @@ static void match_definitions(const Plan *plan, TSNode node, TSSymbol kind, Matc
     }
 }
 
-/* Preorder walk of the whole tree, as indexer/parse/worker.py's Python walk does it. */
-static int walk(TSTree *tree, Buf arrays[4], uint8_t *seen, size_t *count,
-                const Plan *plan, Matches *matches) {
+/* Preorder walk of the whole tree, as indexer/parse/library.py's Python walk does it. */
+static int walk(TSTree *tree, Buf arrays[5], uint8_t *seen, uint8_t *seen_fields,
+                size_t *count, const Plan *plan, Matches *matches) {
     TSTreeCursor cursor = ts_tree_cursor_new(ts_tree_root_node(tree));
     int64_t previous_start = 0, step = 0;
     size_t n = 0;
@@ -309,12 +309,14 @@ static int walk(TSTree *tree, Buf arrays[4], uint8_t *seen, size_t *count,
         TSNode node = ts_tree_cursor_current_node(&cursor);
         TSSymbol kind = ts_node_symbol(node);
         int64_t start = ts_node_start_byte(node), end = ts_node_end_byte(node);
+        TSFieldId field = ts_tree_cursor_current_field_id(&cursor);
         if (put(&arrays[0], kind) || put(&arrays[1], start - previous_start) ||
-            put(&arrays[2], end - start) || put(&arrays[3], step)) {
+            put(&arrays[2], end - start) || put(&arrays[3], step) || put(&arrays[4], field)) {
             failed = 1;
             break;
         }
         seen[kind >> 3] |= (uint8_t)(1u << (kind & 7));
+        seen_fields[field >> 3] |= (uint8_t)(1u << (field & 7));
         if (plan && (plan->any_root || plan->is_root[kind])) {
             match_definitions(plan, node, kind, matches);
             if (matches->failed) {
@@ -340,10 +342,29 @@ done:
     return failed ? -1 : 0;
 }
 
+/* The ids whose bit is set in a 65536-bit map, ascending. */
+static PyObject *ids_in(const uint8_t *bits) {
+    PyObject *ids = PyList_New(0);
+    if (!ids) return NULL;
+    for (uint32_t k = 0; k < 65536; k++) {
+        if (!(bits[k >> 3] & (1u << (k & 7)))) continue;
+        PyObject *value = PyLong_FromUnsignedLong(k);
+        if (!value || PyList_Append(ids, value) < 0) {
+            Py_XDECREF(value);
+            Py_DECREF(ids);
+            return NULL;
+        }
+        Py_DECREF(value);
+    }
+    return ids;
+}
+
 PyDoc_STRVAR(pack_tree_doc,
-"pack_tree(tree, plan=None) -> (arrays: bytes, node_count: int, kinds: list[int], matches)\n\n"
-"The four msgpack node arrays of a tree_sitter.Tree (kinds, start deltas, lengths, depth\n"
-"deltas, in preorder), the distinct kind ids that occur, and with a plan from\n"
+"pack_tree(tree, plan=None) -> (arrays: bytes, node_count: int, kinds: list[int],\n"
+"                               fields: list[int], matches)\n\n"
+"The five msgpack node arrays of a tree_sitter.Tree (kinds, start deltas, lengths, depth\n"
+"deltas, field ids, in preorder), the distinct kind ids and field ids that occur (field 0,\n"
+"no field, included), and with a plan from\n"
 "compile_tags() its definitions: a list of (pattern, name start byte, name end byte,\n"
 "first row, last row), in preorder of the node each pattern starts at.");
 
@@ -362,43 +383,35 @@ static PyObject *pack_tree(PyObject *module, PyObject *args) {
         if (!plan) return NULL;
     }
     TSTree *tree = ((BindingTree *)arg)->tree;
-    Buf arrays[4] = {{0}};
+    Buf arrays[5] = {{0}};
     Matches matches = {0};
-    uint8_t *seen = calloc(65536 / 8, 1);
+    uint8_t *seen = calloc(65536 / 8, 1), *seen_fields = calloc(65536 / 8, 1);
     size_t count = 0;
-    int failed = seen == NULL;
+    int failed = seen == NULL || seen_fields == NULL;
     if (!failed) {
         Py_BEGIN_ALLOW_THREADS  /* the caller holds the Tree and the plan through the walk */
-        failed = walk(tree, arrays, seen, &count, plan, &matches);
+        failed = walk(tree, arrays, seen, seen_fields, &count, plan, &matches);
         Py_END_ALLOW_THREADS
     }
-    PyObject *result = NULL, *packed = NULL, *kinds = NULL, *found = NULL;
+    PyObject *result = NULL, *packed = NULL, *kinds = NULL, *fields = NULL, *found = NULL;
     if (failed) {
         PyErr_NoMemory();
         goto out;
     }
     size_t total = 0;
-    for (int i = 0; i < 4; i++) total += 5 + arrays[i].len;
+    for (int i = 0; i < 5; i++) total += 5 + arrays[i].len;
     packed = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
     if (!packed) goto out;
     unsigned char *start = (unsigned char *)PyBytes_AS_STRING(packed), *at = start;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         at += pack_array_header(at, count);
         if (arrays[i].len) memcpy(at, arrays[i].data, arrays[i].len);
         at += arrays[i].len;
     }
     if (_PyBytes_Resize(&packed, (Py_ssize_t)(at - start)) < 0) goto out;
-    kinds = PyList_New(0);
-    if (!kinds) goto out;
-    for (uint32_t k = 0; k < 65536; k++) {
-        if (!(seen[k >> 3] & (1u << (k & 7)))) continue;
-        PyObject *value = PyLong_FromUnsignedLong(k);
-        if (!value || PyList_Append(kinds, value) < 0) {
-            Py_XDECREF(value);
-            goto out;
-        }
-        Py_DECREF(value);
-    }
+    kinds = ids_in(seen);
+    fields = ids_in(seen_fields);
+    if (!kinds || !fields) goto out;
     found = PyList_New((Py_ssize_t)(matches.len / 5));
     if (!found) goto out;
     for (size_t i = 0; i < matches.len / 5; i++) {
@@ -407,14 +420,16 @@ static PyObject *pack_tree(PyObject *module, PyObject *args) {
         if (!item) goto out;
         PyList_SET_ITEM(found, (Py_ssize_t)i, item);
     }
-    result = Py_BuildValue("(OnOO)", packed, (Py_ssize_t)count, kinds, found);
+    result = Py_BuildValue("(OnOOO)", packed, (Py_ssize_t)count, kinds, fields, found);
 out:
     Py_XDECREF(packed);
     Py_XDECREF(kinds);
+    Py_XDECREF(fields);
     Py_XDECREF(found);
-    for (int i = 0; i < 4; i++) free(arrays[i].data);
+    for (int i = 0; i < 5; i++) free(arrays[i].data);
     free(matches.data);
     free(seen);
+    free(seen_fields);
     return result;
 }
 

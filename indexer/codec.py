@@ -1,11 +1,14 @@
 """The AST blob format: flat preorder arrays in msgpack, zlib-compressed.
 
-A blob is ``zlib(msgpack([header, kinds, start_deltas, lengths, depth_deltas]))`` where
+A blob is ``zlib(msgpack([header, kinds, start_deltas, lengths, depth_deltas, fields]))``
+where
 
 - ``header`` = ``{"v": FORMAT_VERSION, "lang": str, "parser": str,
-  "types": {kind_id: [name, named]}}`` (``types`` lists only the kinds that occur, so a blob is
-  readable without the grammar);
-- the four arrays have one entry per node in preorder (every node, named or not);
+  "types": {kind_id: [name, named]}, "fields": {field_id: name}}`` (both tables list only
+  what occurs, so a blob is readable without the grammar);
+- the five arrays have one entry per node in preorder (every node, named or not);
+- ``fields[i]`` is the grammar's field id under which node i hangs from its parent (0: none),
+  so that matching reads "the function of a call" instead of guessing it from child order;
 - ``start_deltas[i] = start[i] - start[i-1]`` (``start[-1] = 0``),
   ``lengths[i] = end[i] - start[i]``, ``depth_deltas[i] = depth[i] - depth[i-1]`` (root
   depth 0): small numbers, so msgpack's variable-width integers keep a blob about the size of
@@ -20,10 +23,11 @@ from __future__ import annotations
 import zlib
 from itertools import accumulate, chain
 from operator import add, sub
-from typing import Any
+from typing import Any, NamedTuple
 
 # v1: zlib(msgpack): preorder kinds, delta starts, lengths, delta depths; per-blob type table.
-FORMAT_VERSION = 1
+# v2: + each node's field id under its parent, and the field names table.
+FORMAT_VERSION = 2
 ZLIB_LEVEL = 1
 
 
@@ -34,10 +38,12 @@ class BlobFormatError(ValueError):
 class FlatAst:
     """A decoded tree: parallel preorder arrays plus the names of the kinds that occur."""
 
-    __slots__ = ("language", "parser_version", "kinds", "starts", "ends", "depths", "types")
+    __slots__ = ("language", "parser_version", "kinds", "starts", "ends", "depths", "types",
+                 "fields", "field_names")
 
     def __init__(self, language: str, parser_version: str, kinds: list[int], starts: list[int],
-                 ends: list[int], depths: list[int], types: dict[int, tuple[str, bool]]) -> None:
+                 ends: list[int], depths: list[int], types: dict[int, tuple[str, bool]],
+                 fields: list[int], field_names: dict[int, str]) -> None:
         self.language = language
         self.parser_version = parser_version
         self.kinds = kinds
@@ -45,31 +51,46 @@ class FlatAst:
         self.ends = ends
         self.depths = depths
         self.types = types
+        self.fields = fields
+        self.field_names = field_names
 
     def __len__(self) -> int:
         return len(self.kinds)
 
 
-def encode(language: str, parser_version: str, types: dict[int, tuple[str, bool]],
-           kinds: list[int], starts: list[int], ends: list[int], depth_deltas: list[int]) -> bytes:
-    """Pack preorder node arrays into a blob (depths given as deltas, as the walk makes them)."""
+def encode(language: str, parser_version: str, walked: Walked) -> bytes:
+    """Pack a walk's preorder node arrays into a blob."""
     import msgpack
 
-    start_deltas = list(map(sub, starts, chain((0,), starts)))
-    lengths = list(map(sub, ends, starts))
-    arrays = b"".join(map(msgpack.packb, (kinds, start_deltas, lengths, depth_deltas)))
-    return encode_packed(language, parser_version, types, arrays)
+    start_deltas = list(map(sub, walked.starts, chain((0,), walked.starts)))
+    lengths = list(map(sub, walked.ends, walked.starts))
+    arrays = b"".join(map(msgpack.packb, (walked.kinds, start_deltas, lengths,
+                                          walked.depth_deltas, walked.fields)))
+    return encode_packed(language, parser_version, walked.types, walked.field_names, arrays)
+
+
+class Walked(NamedTuple):
+    """A tree as a preorder walk gives it (parse/library.py), before packing: depths as
+    deltas, the way the walk makes them."""
+
+    types: dict[int, tuple[str, bool]]
+    field_names: dict[int, str]
+    kinds: list[int]
+    starts: list[int]
+    ends: list[int]
+    depth_deltas: list[int]
+    fields: list[int]
 
 
 def encode_packed(language: str, parser_version: str, types: dict[int, tuple[str, bool]],
-                  arrays: bytes) -> bytes:
-    """A blob from the four node arrays already packed as msgpack, one after the other (what
+                  field_names: dict[int, str], arrays: bytes) -> bytes:
+    """A blob from the five node arrays already packed as msgpack, one after the other (what
     the native walker returns)."""
     import msgpack
 
     header = {"v": FORMAT_VERSION, "lang": language, "parser": parser_version,
-              "types": types}  # (name, named) tuples pack as msgpack arrays
-    return zlib.compress(b"\x95" + msgpack.packb(header, use_bin_type=True) + arrays,
+              "types": types, "fields": field_names}  # (name, named) pack as msgpack arrays
+    return zlib.compress(b"\x96" + msgpack.packb(header, use_bin_type=True) + arrays,
                          ZLIB_LEVEL)
 
 
@@ -88,12 +109,13 @@ def decode(blob: bytes) -> FlatAst:
     import msgpack
 
     try:
-        header, kinds, start_deltas, lengths, depth_deltas = msgpack.unpackb(
-            zlib.decompress(blob), raw=False, strict_map_key=False)
+        header, *arrays = msgpack.unpackb(zlib.decompress(blob), raw=False,
+                                          strict_map_key=False)
     except (ValueError, TypeError, zlib.error, msgpack.UnpackException) as exc:
         raise BlobFormatError(f"not an AST blob: {exc}") from exc
     if not isinstance(header, dict) or header.get("v") != FORMAT_VERSION:
         raise BlobFormatError(f"AST blob format {_version_of(header)} is not {FORMAT_VERSION}")
+    kinds, start_deltas, lengths, depth_deltas, fields = arrays
     starts = list(accumulate(start_deltas))
     return FlatAst(
         language=header["lang"],
@@ -103,6 +125,8 @@ def decode(blob: bytes) -> FlatAst:
         ends=list(map(add, starts, lengths)),
         depths=list(accumulate(depth_deltas)),
         types={int(k): (v[0], bool(v[1])) for k, v in header["types"].items()},
+        fields=fields,
+        field_names={int(k): v for k, v in header["fields"].items()},
     )
 
 

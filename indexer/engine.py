@@ -430,10 +430,10 @@ def _finish(run: _Run, result: ParseResult) -> None:
 
 
 def _parse_inline(run: _Run, candidate: _Candidate, language: str) -> ParseResult:
-    from indexer.parse import worker
+    from indexer.parse import library
 
     task = ParseTask(-1, os.path.join(run.options.root, candidate.walked.path), language)
-    return worker.parse_file(task, worker.Parsers(), run.options.max_file_size,
+    return library.parse_file(task, library.Parsers(), run.options.max_file_size,
                              run.options.parse_timeout)
 
 

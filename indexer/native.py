@@ -1,7 +1,7 @@
 """The C helpers of indexer/_native.c, when they are built and not turned off.
 
 Every caller has a Python path that gives the same result; ``CODELENS_NATIVE=0`` makes them all
-take it. Tree functions need more: see ``indexer.parse.worker.native_walker``.
+take it. Tree functions need more: see ``indexer.parse.library.native_walker``.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def run_query(db_path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]
 
 
 def status(db_path: Path) -> dict[str, Any]:
-    from indexer.parse.worker import native_walker
+    from indexer.parse.library import native_walker
     from indexer.store.connection import open_db
     from indexer.store.reader import status_facts
 

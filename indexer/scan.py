@@ -217,7 +217,7 @@ def scan_buffers(root: Path, configs: list[Path], buffers: dict[str, str]) -> Sc
     from indexer.match.evaluate import Evaluator
     from indexer.match.matcher import Target
     from indexer.match.rules import load_rules, target_languages
-    from indexer.parse.worker import Parsers, flatten
+    from indexer.parse.library import Parsers, flatten
 
     clock = time.perf_counter()
     rules, rule_errors = load_rules(configs)
@@ -231,9 +231,10 @@ def scan_buffers(root: Path, configs: list[Path], buffers: dict[str, str]) -> Sc
             continue
         source = text.encode("utf-8")
         parser, grammar = parsers.parser(language), languages.load_grammar(language)
-        types, kinds, starts, ends, deltas = flatten(parser.parse(source), grammar.language)
-        tree = codec.FlatAst(language, grammar.version, kinds, starts, ends,
-                             codec.absolute_depths(deltas), types)
+        walked = flatten(parser.parse(source), grammar.language)
+        tree = codec.FlatAst(language, grammar.version, walked.kinds, walked.starts, walked.ends,
+                             codec.absolute_depths(walked.depth_deltas), walked.types,
+                             walked.fields, walked.field_names)
         target = Target(tree, source)
         for rule in wanted:
             for match in Evaluator(target, language).evaluate(rule.formula):

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indexer import codec, languages
-from indexer.parse import worker
+from indexer.parse import library
 from indexer.store import tokenids
 
 
@@ -32,10 +32,13 @@ def preorder_trees(draw: st.DrawFn) -> tuple[list[int], list[int], list[int], li
 def test_round_trip_is_lossless(tree: tuple[list[int], list[int], list[int], list[int]]) -> None:
     kinds, starts, ends, depths = tree
     types = {k: (f"kind{k}", k % 2 == 0) for k in set(kinds)}
-    decoded = codec.decode(codec.encode("python", "v1", types, kinds, starts, ends,
-                                        codec.depth_deltas(depths)))
+    fields = [k % 3 for k in kinds]  # any small ids, 0 (no field) among them
+    names = {f: f"field{f}" for f in set(fields) if f}
+    decoded = codec.decode(codec.encode("python", "v1", codec.Walked(
+        types, names, kinds, starts, ends, codec.depth_deltas(depths), fields)))
     assert (decoded.kinds, decoded.starts, decoded.ends, decoded.depths) == tree
     assert decoded.types == types
+    assert decoded.fields == fields and decoded.field_names == names
     assert decoded.language == "python" and decoded.parser_version == "v1"
 
 
@@ -49,27 +52,32 @@ def test_facts_round_trip(token_ids: list[int], symbols: list[tuple[str, str, in
     assert codec.encode_facts_packed(packed, symbols) == codec.encode_facts(token_ids, symbols)
 
 
-def _tree_sitter_preorder(source: bytes) -> list[tuple[str, int, int]]:
+def _tree_sitter_preorder(source: bytes) -> list[tuple[str, int, int, str]]:
+    """(kind, start, end, field under the parent) of every node, from tree-sitter's nodes."""
     import tree_sitter
 
     grammar = languages.load_grammar("python")
     tree = tree_sitter.Parser(grammar.language).parse(source)
-    nodes, stack = [], [tree.root_node]
+    nodes, stack = [], [(tree.root_node, "")]
     while stack:
-        node = stack.pop()
-        nodes.append((node.type, node.start_byte, node.end_byte))
-        stack.extend(reversed(node.children))
+        node, field = stack.pop()
+        nodes.append((node.type, node.start_byte, node.end_byte, field))
+        children = [(child, node.field_name_for_child(i) or "")
+                    for i, child in enumerate(node.children)]
+        stack.extend(reversed(children))
     return nodes
 
 
 def test_real_tree_matches_tree_sitter() -> None:
     source = b"def f(a, b=2):\n    return [x * a for x in b if x]  # note\n\nclass C(f): pass\n"
-    parsers = worker.Parsers()
+    parsers = library.Parsers()
     parser, grammar = parsers.parser("python"), languages.load_grammar("python")
     flat = codec.decode(codec.encode("python", grammar.version,
-                                     *worker.flatten(parser.parse(source), grammar.language)))
-    ours = [(flat.types[flat.kinds[i]][0], flat.starts[i], flat.ends[i]) for i in range(len(flat))]
+                                     library.flatten(parser.parse(source), grammar.language)))
+    ours = [(flat.types[flat.kinds[i]][0], flat.starts[i], flat.ends[i],
+             flat.field_names.get(flat.fields[i], "")) for i in range(len(flat))]
     assert ours == _tree_sitter_preorder(source)
+    assert {"name", "parameters", "body", "left"} <= set(flat.field_names.values())
     parents = parents_of(flat.depths)
     assert parents[0] == -1 and all(0 <= p < i for i, p in enumerate(parents) if i)
     assert all(flat.starts[p] <= flat.starts[i] and flat.ends[i] <= flat.ends[p]
@@ -79,10 +87,10 @@ def test_real_tree_matches_tree_sitter() -> None:
 def test_hundred_thousand_deep_nesting_round_trips() -> None:
     depth = 100_000
     source = b"x = " + b"(" * depth + b"1" + b")" * depth + b"\n"
-    parsers = worker.Parsers()
+    parsers = library.Parsers()
     parser, grammar = parsers.parser("python"), languages.load_grammar("python")
     flat = codec.decode(codec.encode("python", grammar.version,
-                                     *worker.flatten(parser.parse(source), grammar.language)))
+                                     library.flatten(parser.parse(source), grammar.language)))
     assert max(flat.depths) > depth
     parents = parents_of(flat.depths)
     assert parents[-1] >= 0 and flat.depths[0] == 0
@@ -110,6 +118,6 @@ def test_other_format_version_is_refused() -> None:
 
     import msgpack
 
-    blob = zlib.compress(msgpack.packb([{"v": codec.FORMAT_VERSION + 1}, [], [], [], []]))
+    blob = zlib.compress(msgpack.packb([{"v": codec.FORMAT_VERSION + 1}, [], [], [], [], []]))
     with pytest.raises(codec.BlobFormatError, match="format"):
         codec.decode(blob)

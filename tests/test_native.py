@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer import languages, tokens
-from indexer.parse import tags, worker
+from indexer.parse import library, tags
 from tests.conftest import REPO, write_tree
 
 SNIPPETS: dict[str, str | bytes] = {
@@ -77,7 +77,7 @@ def index_with(root: Path, db: Path, native: str) -> None:
 
 
 def test_the_native_module_is_built_for_the_installed_tree_sitter() -> None:
-    native, why = worker.native_walker()
+    native, why = library.native_walker()
     assert native is not None, f"native walker {why}"
     assert why == f"on (tree-sitter {languages.installed_version('tree_sitter')})"
 
@@ -140,9 +140,9 @@ def test_tags_patterns_compile_where_they_can_and_fall_back_where_not() -> None:
 
 
 def test_a_native_parse_stops_at_its_deadline(tmp_path: Path) -> None:
-    parsers = worker.Parsers()
+    parsers = library.Parsers()
     source = b"x = " + b"(" * 200_000 + b"1" + b")" * 200_000 + b"\n"
-    with pytest.raises(worker.ParseTimeout):
+    with pytest.raises(library.ParseTimeout):
         parsers.parse("python", source, 0.0005)
     tree = parsers.parse("python", b"a = 1\n", 5.0)  # the parser is usable again
     assert tree.root_node.text == b"a = 1\n" and not tree.root_node.has_error

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from indexer.parse.worker import Parsers
+from indexer.parse.library import Parsers
 from indexer.prefilter.literals import literal_tokens
 
 METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")

@@ -1,1 +1,2 @@
-"""Parsing: the per-file work (worker.py) and the supervisor of worker processes (pool.py)."""
+"""Parsing: the per-file work as a library (library.py), the worker process that serves it
+(worker.py) and the supervisor of worker processes (pool.py)."""

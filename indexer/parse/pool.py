@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from indexer.model import ParseResult, ParseTask, PoolStats
+from indexer.parse import library
 from indexer.parse import worker as parse_worker
 
 BATCH = 32  # tasks in flight per worker: enough to cover the parent committing a batch
@@ -39,7 +40,7 @@ class InProcessParser:
 
     def __init__(self, max_size: int, timeout: float, marker: Path | None = None) -> None:
         self.stats = PoolStats()
-        self._parsers = parse_worker.Parsers()
+        self._parsers = library.Parsers()
         self._max_size = max_size
         self._timeout = timeout
         self._marker = marker  # exists while this process parses, until the run completes
@@ -50,7 +51,7 @@ class InProcessParser:
             if unmarked is not None:  # once per run: rewriting it per file cost ~0.2 ms a file
                 unmarked.write_text(f"in-process parse by pid {os.getpid()}\n")
                 unmarked = None
-            yield parse_worker.parse_file(task, self._parsers, self._max_size, self._timeout)
+            yield library.parse_file(task, self._parsers, self._max_size, self._timeout)
         if self._marker is not None:
             self._marker.unlink(missing_ok=True)
 
