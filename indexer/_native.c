@@ -1239,6 +1239,55 @@ out:
     return result;
 }
 
+/* ---- matching: subtree ends of a decoded tree ---- */
+
+PyDoc_STRVAR(subtree_ends_doc,
+"subtree_ends(depths: list[int]) -> list[int]\n\n"
+"For each node of a preorder walk given by its depths, the index just past its subtree\n"
+"(indexer/match/tree.py has the same in Python).");
+
+static PyObject *subtree_ends(PyObject *module, PyObject *depths) {
+    (void)module;
+    if (!PyList_Check(depths)) {
+        PyErr_SetString(PyExc_TypeError, "subtree_ends() takes a list of depths");
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(depths);
+    Py_ssize_t *stack = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(count ? count : 1));
+    PyObject *ends = PyList_New(count);
+    if (!stack || !ends) {
+        PyMem_Free(stack);
+        Py_XDECREF(ends);
+        return PyErr_NoMemory();
+    }
+    PyObject *total = PyLong_FromSsize_t(count);
+    if (!total) goto fail;
+    for (Py_ssize_t i = 0; i < count; i++) {  /* every slot set before any early return */
+        Py_INCREF(total);
+        PyList_SET_ITEM(ends, i, total);
+    }
+    Py_DECREF(total);
+    Py_ssize_t height = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        long depth = PyLong_AsLong(PyList_GET_ITEM(depths, i));
+        if (depth < 0 && PyErr_Occurred()) goto fail;
+        if (depth < 0) depth = 0;
+        while (height > depth) {
+            PyObject *at = PyLong_FromSsize_t(i);
+            if (!at) goto fail;
+            Py_ssize_t open = stack[--height];
+            Py_SETREF(((PyListObject *)ends)->ob_item[open], at);
+        }
+        stack[height++] = i;
+    }
+    PyMem_Free(stack);
+    return ends;
+fail:
+    PyMem_Free(stack);
+    Py_DECREF(ends);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"pack_tree", pack_tree, METH_VARARGS, pack_tree_doc},
     {"compile_tags", compile_tags, METH_O, compile_tags_doc},
@@ -1253,6 +1302,7 @@ static PyMethodDef methods[] = {
     {"postings", postings, METH_VARARGS, postings_doc},
     {"deltas", deltas, METH_O, deltas_doc},
     {"sort_int64", sort_int64, METH_O, sort_int64_doc},
+    {"subtree_ends", subtree_ends, METH_O, subtree_ends_doc},
     {NULL, NULL, 0, NULL},
 };
 

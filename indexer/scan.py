@@ -213,32 +213,30 @@ def _rules_stamp(configs: list[Path]) -> list[Any]:
 def scan_buffers(root: Path, configs: list[Path], buffers: dict[str, str]) -> ScanReport:
     """Match rules against unsaved contents (relative path -> text) without touching the
     index: each buffer is parsed here and matched as that content."""
-    from indexer import codec, languages
-    from indexer.match.evaluate import Evaluator
-    from indexer.match.matcher import Target
+    from indexer import languages
     from indexer.match.rules import load_rules, target_languages
-    from indexer.parse.library import Parsers, flatten
+    from indexer.match.search import Target
+    from indexer.match.snippet import parse_snippet
 
     clock = time.perf_counter()
     rules, rule_errors = load_rules(configs)
     rules, compile_errors = _compilable(rules)
     errors = [_rule_error(e) for e in rule_errors + compile_errors]
-    parsers, findings = Parsers(), []
+    findings = []
     for path, text in buffers.items():
         language = languages.language_for_path(path)
         wanted = [r for r in rules if language in target_languages(r)]
         if language is None or not wanted:
             continue
-        source = text.encode("utf-8")
-        parser, grammar = parsers.parser(language), languages.load_grammar(language)
-        walked = flatten(parser.parse(source), grammar.language)
-        tree = codec.FlatAst(language, grammar.version, walked.kinds, walked.starts, walked.ends,
-                             codec.absolute_depths(walked.depth_deltas), walked.types,
-                             walked.fields, walked.field_names)
-        target = Target(tree, source)
+        tree = parse_snippet(text, language)
+        if tree is None:
+            continue
+        target = Target(tree)
         for rule in wanted:
-            for match in Evaluator(target, language).evaluate(rule.formula):
-                findings.append(_finding(rule, path, _located(target, match)))
+            matches, problem = match_rule(rule, target)
+            if problem:
+                errors.append(_match_error(rule, path, problem))
+            findings += [_finding(rule, path, _located(target, m)) for m in matches]
     findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
     stats = {"prefilter": {"enabled": False, "total_files": len(buffers), "passed": len(buffers),
                            "skipped": 0, "time_ms": 0.0}, "cache": {"hits": 0, "misses": 0},
@@ -246,6 +244,28 @@ def scan_buffers(root: Path, configs: list[Path], buffers: dict[str, str]) -> Sc
              "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
     return report_of(findings, errors, stats, [RuleInfo(r.id, r.message, r.severity)
                                                for r in rules])
+
+
+def match_rule(rule: Any, target: Any) -> tuple[list[Any], str]:
+    """A rule's matches in one file, and what went wrong if something did (an exception in
+    one rule on one file is reported, never fatal to the scan)."""
+    from indexer.match.evaluate import Evaluation, rule_matches
+    from indexer.match.regexes import RegexTimeout
+
+    run = Evaluation(target, rule.languages, rule.options)
+    try:
+        return rule_matches(rule.formula, run), "; ".join(run.errors)
+    except RecursionError:
+        return [], "the pattern is too deep to match here"
+    except RegexTimeout as exc:
+        return [], str(exc)
+    except Exception as exc:  # noqa: BLE001 - one rule on one file must not end the scan
+        return [], f"internal error while matching: {type(exc).__name__}: {exc}"
+
+
+def _match_error(rule: Any, path: str, problem: str) -> dict[str, Any]:
+    return {"type": "MatchError", "level": "warn", "path": path, "rule_id": rule.id,
+            "message": f"rule {rule.id}: {problem}"}
 
 
 def report_of(findings: list[Finding], errors: list[dict[str, Any]], stats: dict[str, Any],
@@ -263,9 +283,9 @@ def report_of(findings: list[Finding], errors: list[dict[str, Any]], stats: dict
 def _compilable(rules: list[Any]) -> tuple[list[Any], list[Any]]:
     """Rules whose languages are indexed and whose patterns parse; the rest as errors."""
     from indexer import languages
-    from indexer.match.evaluate import pattern_for
-    from indexer.match.pattern import PatternError
-    from indexer.match.rules import RuleError, target_languages
+    from indexer.match.formula import pattern_leaves
+    from indexer.match.pattern import PatternError, compile_pattern
+    from indexer.match.rules import RuleError
 
     known = set(languages.known_languages())
     good, bad = [], []
@@ -275,20 +295,16 @@ def _compilable(rules: list[Any]) -> tuple[list[Any], list[Any]]:
             bad.append(RuleError(rule.source, rule.id, f"unsupported language {unknown[0]!r}"))
             continue
         try:
-            for language in target_languages(rule):
-                for source in _pattern_sources(rule.formula):
-                    pattern_for(source, language)
+            for source, language in pattern_leaves(rule.formula):
+                if language is not None and language not in known:
+                    raise PatternError(f"unsupported language {language!r} in "
+                                       "metavariable-pattern")
+                compile_pattern(source, language or rule.languages[0])
         except (PatternError, languages.GrammarUnavailable) as exc:
             bad.append(RuleError(rule.source, rule.id, str(exc)))
             continue
         good.append(rule)
     return good, bad
-
-
-def _pattern_sources(formula: Any) -> list[str]:
-    if formula.op == "pattern":
-        return [formula.pattern]
-    return [s for child in formula.children for s in _pattern_sources(child)]
 
 
 def _rule_error(error: Any) -> dict[str, Any]:
@@ -341,7 +357,8 @@ class _Scan:
         started = time.perf_counter()
         # for a handful of files matching costs less than asking the postings about them
         use = self.options.use_prefilter and len(files) > SMALL_SCOPE
-        requirements = [required_tokens(r.formula) if use else None for r in self.rules]
+        requirements = [required_tokens(r.formula, _pattern_words(r)) if use else None
+                        for r in self.rules]
         ids = token_ids(self.connection, set().union(*(tokens_of(r) for r in requirements)))
         by_language: dict[str, list[int]] = defaultdict(list)
         for file_id, entry in files.items():
@@ -413,7 +430,8 @@ class _Scan:
         import hashlib
 
         from indexer import codec
-        from indexer.match.matcher import Target
+        from indexer.match.search import Target
+        from indexer.match.tree import Tree
 
         try:
             with open(os.path.join(self.options.root, entry.path), "rb") as handle:
@@ -427,20 +445,16 @@ class _Scan:
         (blob,) = self.connection.execute("SELECT blob FROM asts WHERE id = ?",
                                           (entry.ast_id,)).fetchall()[0]
         try:
-            return Target(codec.decode(blob), source)
+            return Target(Tree(codec.decode(blob), source))
         except codec.BlobFormatError as exc:
             self._file_error(entry, str(exc))
             return None
 
     def _evaluate(self, index: int, entry: _File, target: Any) -> list[Any]:
-        from indexer.match.evaluate import Evaluator
-
         rule = self.rules[index]
-        try:
-            matches = Evaluator(target, entry.language).evaluate(rule.formula)
-        except RecursionError:
-            self._file_error(entry, f"rule {rule.id}: pattern too deep to match here")
-            return []
+        matches, problem = match_rule(rule, target)
+        if problem:
+            self.errors.append(_match_error(rule, entry.path, problem))
         return [_located(target, m) for m in matches]
 
     def _file_error(self, entry: _File, message: str) -> None:
@@ -480,13 +494,38 @@ def _located(target: Any, match: Any) -> list[Any]:
     shown = "\n".join(lines[:MAX_LINES]) + (
         f"\n[{len(lines) - MAX_LINES} more lines]" if len(lines) > MAX_LINES else "")
     shown = _clip(shown, MAX_LINES_CHARS)  # a minified bundle is one line of 500 KB
-    metavars = {name: [position(a), position(b), _clip(source[a:b].decode("utf-8", "replace"))]
-                for name, (a, b) in match.bindings.items()}
+    metavars = {name: _bound(target, value) for name, value in match.env.items()}
     return [start, end, shown, metavars]
+
+
+def _bound(target: Any, value: Any) -> list[Any]:
+    """A binding as cached: its start and end positions and its text."""
+    if isinstance(value, tuple):
+        start, end = (value[0].start, value[-1].end) if value else (0, 0)
+    else:
+        start, end = value.start, value.end
+    if not isinstance(value, tuple) and value.kind in ("Text", "Span"):
+        text = str(value.value)
+    else:
+        text = target.source[start:end].decode("utf-8", "replace")
+    return [target.position(start), target.position(end), _clip(text)]
 
 
 def _clip(text: str, limit: int = MAX_BOUND_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "[...]"
+
+
+def _pattern_words(rule: Any) -> Any:
+    """The words a rule's pattern needs, compiled in the rule's first language."""
+    from indexer.match.pattern import PatternError, compile_pattern
+
+    def words(source: str) -> frozenset[str] | None:
+        try:
+            return compile_pattern(source, rule.languages[0]).tokens
+        except PatternError:
+            return None
+
+    return words
 
 
 def _finding(rule: Any, path: str, cached: list[Any]) -> Finding:

@@ -1,108 +1,332 @@
-"""A rule's formula evaluated on one file: ranges with metavariable bindings.
-
-``patterns`` keeps the ranges of its first positive operand that lie inside a range of every
-other positive operand (bindings must agree and are merged); ``pattern-inside`` likewise;
-``pattern-not`` drops ranges it matches exactly, ``pattern-not-inside`` ranges inside one of
-its ranges; ``metavariable-regex`` keeps ranges whose binding matches (``re.match``, as in
-semgrep); ``pattern-either`` is the union.
-"""
+"""A rule evaluated on one file: its formula's leaves found, its conditions applied, its
+final matches with their bindings (what formula.py combines, this module supplies)."""
 
 from __future__ import annotations
 
-import functools
-import re
+from typing import Any, NamedTuple
 
-from indexer.match.matcher import Bindings, Match, Target, find
-from indexer.match.pattern import Pattern, compile_pattern
-from indexer.match.rules import Formula
+from indexer.match import formula as F
+from indexer.match import regexes
+from indexer.match.compare import evaluate_comparison
+from indexer.match.equiv import same_binding
+from indexer.match.node import LITERALS, Node, make
+from indexer.match.pattern import Pattern, PatternError, compile_pattern
+from indexer.match.search import Target, find
 
-POSITIVE = ("pattern", "either", "all", "inside")
+DEFAULT_OPTIONS = {"constant_propagation": True, "symbolic_propagation": False,
+                   "ac_matching": True, "commutative_boolop": False, "vardef_assign": True,
+                   "implicit_ellipsis": True}
 
 
-class Evaluator:
-    """Evaluates formulas on one target, compiling each pattern once per language."""
+class Found(NamedTuple):
+    """One match of a rule: a byte range and what its metavariables bound."""
 
-    def __init__(self, target: Target, language: str) -> None:
+    start: int
+    end: int
+    env: dict[str, Any]
+
+
+class Evaluation:
+    """One rule on one target."""
+
+    def __init__(self, target: Target, rule_languages: tuple[str, ...],
+                 options: dict[str, Any] | None = None) -> None:
         self.target = target
-        self.language = language
+        self.rule_languages = rule_languages
+        self.options = {**DEFAULT_OPTIONS, **(options or {})}
+        self.errors: list[str] = []
 
-    def evaluate(self, formula: Formula) -> list[Match]:
-        op = formula.op
-        if op == "pattern":
-            return find(pattern_for(formula.pattern, self.language), self.target)
-        if op == "either":
-            return _unique(m for child in formula.children for m in self.evaluate(child))
-        if op == "all":
-            return self._all(formula.children)
-        raise ValueError(f"operator {op!r} outside `patterns`")
+    # ---- leaves
 
-    def _all(self, children: tuple[Formula, ...]) -> list[Match]:
-        positives = [c for c in children if c.op in POSITIVE]
-        first = next(c for c in positives if c.op != "inside") if any(
-            c.op != "inside" for c in positives) else positives[0]
-        ranges = self.evaluate(first.children[0] if first.op == "inside" else first)
-        for child in children:
-            if child is first or not ranges:
+    def compiled(self, source: str, language: str | None = None) -> Pattern:
+        """The pattern in the target's language, else in the rule's first language."""
+        wanted = language or self.target.language
+        try:
+            return compile_pattern(source, wanted)
+        except PatternError:
+            if language is None and self.rule_languages and \
+                    self.rule_languages[0] != wanted:
+                return compile_pattern(source, self.rule_languages[0])
+            raise
+
+    def pattern_ranges(self, leaf: F.PatternLeaf, context: F.Range | None,
+                       inside: bool = False) -> list[F.Range]:
+        pattern = self.compiled(leaf.source)
+        start_env = dict(context.env) if context is not None else {}
+        ranges = []
+        for match in find(pattern, self.target, inside=inside, env=start_env):
+            if context is not None and not (context.start <= match.start and
+                                            match.end <= context.end):
                 continue
-            ranges = self._apply(child, ranges)
-        return _unique(ranges)
+            env = match.env
+            if leaf.alias is not None:
+                env = dict(env)
+                env[leaf.alias] = make("Span", match.start, match.end,
+                                       value=self.text(match.start, match.end))
+            ranges.append(F.Range(match.start, match.end, env))
+        return ranges
 
-    def _apply(self, child: Formula, ranges: list[Match]) -> list[Match]:
-        if child.op == "regex":
-            return [r for r in ranges if self._regex_holds(child, r)]
-        operand = child.children[0] if child.op in ("inside", "not", "not-inside") else child
-        others = self.evaluate(operand)
-        if child.op == "not":
-            return [r for r in ranges if not any(
-                (o.start, o.end) == (r.start, r.end) and self._merge(r.bindings, o.bindings)
-                is not None for o in others)]
-        if child.op == "not-inside":
-            return [r for r in ranges if not any(
-                _inside(r, o) and self._merge(r.bindings, o.bindings) is not None for o in others)]
-        kept = []  # pattern / either / all / inside: must lie inside a range of the operand
-        for r in ranges:
-            for o in others:
-                merged = self._merge(r.bindings, o.bindings) if _inside(r, o) else None
-                if merged is not None:
-                    kept.append(Match(r.start, r.end, merged))
-                    break
-        return kept
-
-    def _merge(self, a: Bindings, b: Bindings) -> Bindings | None:
-        """Both sets of bindings, or None when a metavariable bound different code."""
+    def regex_ranges(self, regex: str, context: F.Range | None) -> list[F.Range]:
         source = self.target.source
-        merged = dict(a)
-        for name, span in b.items():
-            bound = merged.get(name)
-            if bound is not None and source[bound[0]:bound[1]] != source[span[0]:span[1]]:
-                return None
-            merged.setdefault(name, span)
-        return merged
+        text = source.decode("utf-8", "replace")
+        if len(text.encode()) != len(source):
+            text_offsets = _offsets(text)
+        else:
+            text_offsets = None
+        ranges = []
+        for match in regexes.finditer(regex, text):
+            if match.end() == match.start():
+                continue
+            start, end = match.start(), match.end()
+            if text_offsets is not None:
+                start, end = text_offsets[start], text_offsets[end]
+            env: dict[str, Any] = {}
+            for name, value in _groups(match).items():
+                group_start, group_end = match.span(name)
+                if text_offsets is not None:
+                    group_start, group_end = text_offsets[group_start], text_offsets[group_end]
+                env["$" + str(name)] = make("Span", group_start, group_end, value=value)
+            if context is not None and not (context.start <= start and end <= context.end):
+                continue
+            ranges.append(F.Range(start, end, env, "regex"))
+        return ranges
 
-    def _regex_holds(self, child: Formula, match: Match) -> bool:
-        span = match.bindings.get(child.metavariable)
-        if span is None:
+    # ---- conditions
+
+    def filter(self, ranges: list[F.Range], condition: Any) -> list[F.Range]:
+        if isinstance(condition, F.MetavarRegex):
+            return [r for r in (self._regex_filter(x, condition) for x in ranges) if r]
+        if isinstance(condition, F.MetavarPattern):
+            return [r for x in ranges for r in self._nested(x, condition)]
+        if isinstance(condition, F.Comparison):
+            return [r for r in ranges if self._compare(r, condition)]
+        if isinstance(condition, F.MetavarType):
+            return [r for r in ranges if self._typed(r, condition)]
+        if isinstance(condition, F.Analysis):
+            return [r for r in ranges if self._analysis(r, condition)]
+        return ranges
+
+    def _regex_filter(self, r: F.Range, condition: F.MetavarRegex) -> F.Range | None:
+        value = r.env.get(condition.name)
+        if value is None:
+            return None
+        text = self.bound_text(value)
+        if condition.constant_propagation:
+            constant = self.target.facts.constant(value) if isinstance(value, Node) else None
+            if constant is not None and constant.kind == "Str":
+                text = constant.value
+        found = regexes.match(condition.regex, text)
+        if found is None:
+            return None
+        captured = _groups(found)
+        if not captured:
+            return r
+        env = dict(r.env)
+        base = value.start if isinstance(value, Node) else 0
+        for name, group_value in captured.items():
+            span = found.span(name)
+            env["$" + str(name)] = make("Span", base + span[0], base + span[1],
+                                        value=group_value)
+        return r._replace(env=env)
+
+    def _nested(self, r: F.Range, condition: F.MetavarPattern) -> list[F.Range]:
+        value = r.env.get(condition.name)
+        if value is None:
+            return []
+        language = condition.language
+        if language is None or language == self.target.language or (
+                language in self.rule_languages and self.target.language in ("typescript",
+                                                                              "tsx")):
+            if not isinstance(value, (Node, tuple)) or (
+                    isinstance(value, Node) and value.kind in ("Text", "Span")):
+                return []
+            start, end = _span_of(value)
+            context = F.Range(start, end, r.env)
+            return self._persist(r, F.evaluate(condition.formula, self, context))
+        content = self._text_content(value)
+        if content is None:
+            return []
+        nested = self._snippet(content, language)
+        if nested is None:
+            return []
+        context = F.Range(0, len(nested.target.source), r.env)
+        found = F.evaluate(condition.formula, nested, context)
+        offset = _content_offset(value)
+        shifted = [x._replace(env={k: _shift(v, offset, nested) for k, v in x.env.items()})
+                   for x in found]
+        return self._persist(r, shifted)
+
+    def _persist(self, r: F.Range, found: list[F.Range]) -> list[F.Range]:
+        """The outer range once per nested match, with the nested match's new bindings."""
+        out = []
+        for nested in found:
+            env = dict(r.env)
+            for name, value in nested.env.items():
+                env.setdefault(name, value)
+            out.append(r._replace(env=env))
+        return F.unique(out)
+
+    def _snippet(self, content: str, language: str) -> Evaluation | None:
+        from indexer.match.snippet import parse_snippet
+
+        tree = parse_snippet(content, language)
+        if tree is None:
+            self.errors.append(f"metavariable-pattern: cannot parse the content as {language}")
+            return None
+        return Evaluation(Target(tree, self.options), (language,), self.options)
+
+    def _text_content(self, value: Any) -> str | None:
+        if isinstance(value, Node):
+            if value.kind in ("Text", "Span"):
+                return str(value.value)
+            if value.kind == "Str":
+                return str(value.value)
+        return None
+
+    def _compare(self, r: F.Range, condition: F.Comparison) -> bool:
+        values = {name: self.comparison_value(v, condition) for name, v in r.env.items()}
+        return evaluate_comparison(condition.comparison, values)
+
+    def comparison_value(self, value: Any, condition: F.Comparison) -> Any:
+        """What a binding is worth in a comparison: a literal's value (a constant's, for a
+        name), else its text."""
+        if isinstance(value, Node):
+            literal = self.target.facts.constant(value) if value.kind not in (
+                "Text", "Span") else None
+            if literal is not None and literal.kind in LITERALS:
+                if literal.kind == "Str" and condition.base is not None:
+                    return _int_or_text(literal.value, condition.base)
+                return literal.value
+            text = self.bound_text(value)
+            if condition.strip:
+                text = text.strip("\"'`")
+            if condition.base is not None:
+                return _int_or_text(text, condition.base)
+            return _number_or_text(text) if value.kind in ("Text", "Span") else text
+        return self.bound_text(value)
+
+    def _typed(self, r: F.Range, condition: F.MetavarType) -> bool:
+        value = r.env.get(condition.name)
+        if not isinstance(value, Node):
             return False
-        text = self.target.source[span[0]:span[1]].decode("utf-8", "replace")
-        return _regex(child.regex).match(text) is not None
+        language = condition.language or self.target.language
+        for type_text in condition.types:
+            try:
+                wanted = compile_pattern(f"({type_text} $__TYPED)" if language in (
+                    "java", "c", "cpp", "c_sharp") else f"($__TYPED : {type_text})", language)
+            except PatternError:
+                continue
+            if any(True for _ in self.target.matcher.m(wanted.node, value, {})):
+                return True
+        return False
+
+    def _analysis(self, r: F.Range, condition: F.Analysis) -> bool:
+        value = r.env.get(condition.name)
+        if value is None:
+            return False
+        text = self._text_content(value) or self.bound_text(value).strip("\"'`")
+        if condition.analyzer == "entropy":
+            from indexer.match.analysis import high_entropy
+
+            return high_entropy(text)
+        from indexer.match.analysis import redos_prone
+
+        return redos_prone(text)
+
+    # ---- focus and bindings
+
+    def focus(self, ranges: list[F.Range], names: tuple[str, ...]) -> list[F.Range]:
+        out = []
+        for r in ranges:
+            spans = [_span_of(r.env[n]) for n in names if n in r.env]
+            if len(spans) != len(names):
+                continue
+            for start, end in spans:
+                if r.start <= start and end <= r.end:
+                    out.append(F.Range(start, end, r.env, r.kind))
+                elif start <= r.start and r.end <= end:
+                    out.append(r)
+        return F.unique(out)
+
+    def same_binding(self, a: Any, b: Any) -> bool:
+        return same_binding(a, b, self.target.facts)
+
+    def text(self, start: int, end: int) -> str:
+        return self.target.source[start:end].decode("utf-8", "replace")
+
+    def bound_text(self, value: Any) -> str:
+        if isinstance(value, Node) and value.kind in ("Text", "Span"):
+            return str(value.value)
+        if isinstance(value, tuple) and not value:
+            return ""
+        start, end = _span_of(value)
+        return self.text(start, end)
 
 
-@functools.lru_cache(maxsize=4096)
-def pattern_for(source: str, language: str) -> Pattern:
-    return compile_pattern(source, language)
+def rule_matches(formula: Any, run: Evaluation) -> list[Found]:
+    """The final matches of a rule on a file: each range once (its first bindings), and a
+    range inside another match of the same rule dropped (as semgrep reports)."""
+    ranges = F.evaluate(formula, run)
+    by_range: dict[tuple[int, int], F.Range] = {}
+    for r in sorted(ranges, key=lambda x: (x.start, x.end)):
+        by_range.setdefault((r.start, r.end), r)
+    return [Found(r.start, r.end, r.env) for r in by_range.values()]
 
 
-@functools.lru_cache(maxsize=1024)
-def _regex(text: str) -> re.Pattern[str]:
-    return re.compile(text)
+def _span_of(value: Any) -> tuple[int, int]:
+    if isinstance(value, tuple):
+        if not value:
+            return (0, 0)
+        return value[0].start, value[-1].end
+    return value.start, value.end
 
 
-def _inside(inner: Match, outer: Match) -> bool:
-    return outer.start <= inner.start and inner.end <= outer.end
+def _groups(match: Any) -> dict[str, str]:
+    out = {}
+    for name, value in match.groupdict().items():
+        if value is not None:
+            out[name] = value
+    for index in range(1, (match.re.groups or 0) + 1):
+        if match.group(index) is not None:
+            out.setdefault(str(index), match.group(index))
+    return out
 
 
-def _unique(matches: object) -> list[Match]:
-    seen: dict[tuple[int, int], Match] = {}
-    for match in matches:  # type: ignore[attr-defined]
-        seen.setdefault((match.start, match.end), match)
-    return sorted(seen.values(), key=lambda m: (m.start, m.end))
+def _offsets(text: str) -> list[int]:
+    """Byte offset of each character position of ``text`` (and of its end)."""
+    offsets, position = [], 0
+    for char in text:
+        offsets.append(position)
+        position += len(char.encode("utf-8", "replace"))
+    offsets.append(position)
+    return offsets
+
+
+def _content_offset(value: Any) -> int:
+    if isinstance(value, Node) and value.kind == "Str":
+        return value.start + 1
+    return value.start if isinstance(value, Node) else 0
+
+
+def _shift(value: Any, offset: int, nested: Evaluation) -> Any:
+    if isinstance(value, Node):
+        return make("Span", value.start + offset, value.end + offset,
+                    value=nested.bound_text(value))
+    return value
+
+
+def _number_or_text(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def _int_or_text(text: str, base: int) -> Any:
+    try:
+        return int(text, base)
+    except ValueError:
+        return text

@@ -1,220 +1,632 @@
-"""Match compiled patterns against a stored AST (flat preorder arrays plus the source bytes).
+"""A pattern node against a code node, with semgrep's semantics (its Generic_vs_generic).
 
-The target tree is never walked recursively: candidates are found by kind with ``list.index``
-(a C scan), children are read off the depth array on demand, and only the pattern (a few
-nodes) drives the recursion.
+Every ``m*`` method is a generator of environments: each way the pattern can match binds
+metavariables differently, and the caller tries them in turn (backtracking by iteration).
+An environment is a dict from metavariable name to what it bound: a Node, a tuple of Nodes
+(``$...X``), or a Node of kind ``Text`` (``"$X"`` inside a string). Recursion follows the
+pattern, which the compiler bounds in depth; the code side is walked with explicit stacks.
 """
 
 from __future__ import annotations
 
-import bisect
-from itertools import compress, repeat
-from typing import NamedTuple
+import re
+from collections.abc import Iterator
+from typing import Any
 
-from indexer.codec import FlatAst
-from indexer.match.pattern import PUNCTUATION, Pattern, PNode
+from indexer.match import equiv
+from indexer.match.facts import Facts
+from indexer.match.node import Node, iter_kids, make, same
 
-Bindings = dict[str, tuple[int, int]]  # metavariable -> (start, end) byte offsets
-NOT_FOUND = -1
-
-
-class Match(NamedTuple):
-    start: int
-    end: int
-    bindings: Bindings
-
-
-class Target:
-    """A decoded file: the flat tree, its source, and lookups built lazily."""
-
-    def __init__(self, tree: FlatAst, source: bytes) -> None:
-        self.tree = tree
-        self.source = source
-        self.kinds = tree.kinds
-        self.depths = tree.depths
-        self.starts = tree.starts
-        self.ends = tree.ends
-        self._ids: dict[str, list[int]] = {}
-        for kind_id, (name, _named) in tree.types.items():
-            self._ids.setdefault(name, []).append(kind_id)
-        self._children: dict[int, list[int]] = {}
-        self._of_kind: dict[str, list[int]] = {}
-        self._line_starts: list[int] | None = None
-
-    def position(self, offset: int) -> tuple[int, int, int]:
-        """(line, column, offset), 1-based line and column, from a table built once."""
-        if self._line_starts is None:
-            import re
-
-            self._line_starts = [0] + [m.end() for m in re.finditer(b"\n", self.source)]
-        line = bisect.bisect_right(self._line_starts, offset)
-        return line, offset - self._line_starts[line - 1] + 1, offset
-
-    def text(self, node: int) -> bytes:
-        return self.source[self.starts[node]:self.ends[node]]
-
-    def name(self, node: int) -> str:
-        return self.tree.types[self.kinds[node]][0]
-
-    def named(self, node: int) -> bool:
-        return self.tree.types[self.kinds[node]][1]
-
-    def of_kind(self, kind: str) -> list[int]:
-        """Every node of a kind, in preorder (C-speed scans of the kind array), cached: many
-        rules start from the same kind."""
-        cached = self._of_kind.get(kind)
-        if cached is not None:
-            return cached
-        found: list[int] = []
-        for kind_id in self._ids.get(kind, ()):
-            index = -1
-            kinds = self.kinds
-            try:
-                while True:
-                    index = kinds.index(kind_id, index + 1)
-                    found.append(index)
-            except ValueError:
-                pass
-        found.sort()
-        self._of_kind[kind] = found
-        return found
-
-    def containing(self, nodes: list[int], needles: tuple[bytes, ...]) -> list[int]:
-        """The nodes whose text contains every needle; the loop runs in C (map/compress)."""
-        source, by_start, by_end = self.source, self.starts.__getitem__, self.ends.__getitem__
-        for needle in needles:
-            if not nodes:
-                break
-            hits = map(source.find, repeat(needle), map(by_start, nodes), map(by_end, nodes))
-            nodes = list(compress(nodes, map(NOT_FOUND.__ne__, hits)))
-        return nodes
-
-    def children(self, node: int) -> list[int]:
-        """All children (named and anonymous) of a node, read off the depths."""
-        cached = self._children.get(node)
-        if cached is not None:
-            return cached
-        depths, depth, found = self.depths, self.depths[node] + 1, []
-        index, end = node + 1, len(depths)
-        while index < end and depths[index] >= depth:
-            if depths[index] == depth:
-                found.append(index)
-            index += 1
-        self._children[node] = found
-        return found
-
-    def named_children(self, node: int) -> list[int]:
-        return [c for c in self.children(node) if self.named(c) and self.name(c) != "comment"]
-
-    def anon(self, node: int) -> tuple[str, ...]:
-        return tuple(name for name in (self.name(c) for c in self.children(node)
-                                       if not self.named(c)) if name not in PUNCTUATION)
-
-    def parent(self, node: int) -> int:
-        depth = self.depths[node] - 1
-        index = node - 1
-        while index >= 0 and self.depths[index] != depth:
-            index -= 1
-        return index
+Env = dict[str, Any]
+REGEX_STRING = re.compile(r"^=~/(.*)/([im]*)$", re.S)
+# slots where a pattern that says nothing (None) matches code that says something
+LOOSE_SLOTS = frozenset({
+    ("FuncDef", 2), ("If", 2), ("Param", 1), ("Param", 2), ("VarDef", 1), ("Try", 2),
+    ("Try", 3), ("Catch", 1), ("Catch", 0), ("Return", 0), ("Throw", 1), ("For", 3),
+    ("While", 2), ("Yield", 0), ("New", 2), ("ClassDef", 5), ("FuncDef", 5), ("Type", 1),
+    ("Alias", 1), ("ImportAs", 1), ("Break", 0), ("Continue", 0)})
+# sequence slots where a pattern's elements may appear anywhere among the code's, and more
+UNORDERED = frozenset({("FuncDef", 4), ("ClassDef", 4), ("VarDef", 3), ("Param", 3),
+                       ("ClassDef", 2), ("ImportFrom", 1), ("Switch", 1)})
+ORDERED_LESS_OK = frozenset({("ClassDef", 1)})  # parents: a prefix is enough
 
 
-def find(pattern: Pattern, target: Target) -> list[Match]:
-    """Every match of ``pattern`` in ``target``, in source order."""
-    if len(pattern.nodes) == 1:
-        return _find_node(pattern.nodes[0], target)
-    return _find_sequence(pattern.nodes, target)
+class Matcher:
+    """Matches patterns against the code of one file (its facts: imports, constants)."""
+
+    def __init__(self, facts: Facts, options: dict[str, Any] | None = None) -> None:
+        self.facts = facts
+        self.options = options or {}
+        self.dispatch = {
+            "Metavar": self.m_metavar, "Ellipsis": self.m_ellipsis, "Name": self.m_name,
+            "Attr": self.m_attr, "Call": self.m_call, "Str": self.m_str, "Num": self.m_literal,
+            "Bool": self.m_literal, "Null": self.m_literal, "Char": self.m_literal,
+            "DeepEllipsis": self.m_deep, "TypedMetavar": self.m_typed,
+            "DotsChain": self.m_dots_chain, "Container": self.m_container,
+            "Interp": self.m_interp, "Assign": self.m_assign, "BinOp": self.m_binop,
+            "Block": self.m_block, "Module": self.m_block, "ExprStmt": self.m_expr_stmt,
+            "Record": self.m_record, "If": self.m_if, "ImportFrom": self.m_import,
+            "ImportAs": self.m_import, "ImportAll": self.m_import, "Dotted": self.m_dotted,
+            "New": self.m_new, "Return": self.m_return, "Catch": self.m_catch,
+            "Kwarg": self.m_kwarg, "Param": self.m_param, "Regex": self.m_regex,
+        }
+
+    # ---- entry: any pattern node against any code node
+
+    def m(self, p: Any, t: Any, env: Env) -> Iterator[Env]:
+        if p is None:
+            if t is None:
+                yield env
+            return
+        if isinstance(p, tuple):
+            if isinstance(t, tuple):
+                yield from self.seq(p, t, env)
+            return
+        if t is None:
+            if p.kind == "Ellipsis":
+                yield env
+            return
+        handler = self.dispatch.get(p.kind)
+        if handler is not None:
+            yield from handler(p, t, env)
+            return
+        yield from self.m_generic(p, t, env)
+
+    def m_generic(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        """Same kind, same value, kids matched slot by slot."""
+        if p.kind != t.kind:
+            yield from equiv.cross_kind(self, p, t, env)
+            return
+        if p.value != t.value and not equiv.values_agree(p, t):
+            return
+        yield from self.kids(p, t, env)
+
+    def kids(self, p: Node, t: Node, env: Env, start: int = 0) -> Iterator[Env]:
+        pk, tk = p.kids, t.kids
+        if len(pk) != len(tk):
+            return
+        yield from self._slots(p.kind, pk, tk, start, env)
+
+    def _slots(self, kind: str, pk: tuple[Any, ...], tk: tuple[Any, ...], i: int,
+               env: Env) -> Iterator[Env]:
+        if i == len(pk):
+            yield env
+            return
+        a, b = pk[i], tk[i]
+        if a is None and (kind, i) in LOOSE_SLOTS:
+            yield from self._slots(kind, pk, tk, i + 1, env)
+            return
+        if isinstance(a, tuple):
+            if not isinstance(b, tuple):
+                return
+            if (kind, i) in UNORDERED:
+                matches = self.unordered(a, b, env, less_ok=True)
+            elif (kind, i) in ORDERED_LESS_OK:
+                matches = self.seq(a, b, env, less_ok=True)
+            else:
+                matches = self.seq(a, b, env)
+        else:
+            matches = self.m(a, b, env)
+        for found in matches:
+            yield from self._slots(kind, pk, tk, i + 1, found)
+
+    # ---- metavariables and ellipses
+
+    def bind(self, name: str, value: Any, env: Env) -> Iterator[Env]:
+        """Bind ``name``, or check it against what it already bound."""
+        bound = env.get(name)
+        if bound is None:
+            if name == "$_":
+                yield env
+                return
+            grown = dict(env)
+            grown[name] = value
+            yield grown
+        elif equiv.same_binding(bound, value, self.facts):
+            yield env
+
+    def m_metavar(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind in ("ExprStmt",) and p.value not in env:
+            yield from self.bind(p.value, t, env)
+            return
+        yield from self.bind(p.value, t, env)
+
+    def m_ellipsis(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        yield env
+
+    def m_typed(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if equiv.type_matches(self, p.kids[0], t):
+            yield from self.bind(p.value, t, env)
+
+    def m_deep(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        """``<... e ...>``: e matches the code or any expression inside it."""
+        inner = p.kids[0]
+        for sub in equiv.subexpressions(t, deep=True):
+            yield from self.m(inner, sub, env)
+
+    # ---- names, attributes, calls
+
+    def m_name(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind == "Name":
+            if _name_equal(p.value, t.value):
+                yield env
+            else:
+                resolved = self.facts.resolve(t)
+                if resolved is not None:
+                    yield from self.m(p, resolved, env)
+            return
+        if t.kind in ("Attr", "Type"):
+            return
+        yield from equiv.cross_kind(self, p, t, env)
+
+    def m_attr(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        pobj, pname = p.kids
+        if t.kind == "Attr":
+            tobj, tname = t.kids
+            for found in self.m_field_name(pname, tname, env):
+                yield from self.m(pobj, tobj, found)
+            return
+        if t.kind == "Name":
+            resolved = self.facts.resolve(t)
+            if resolved is not None:
+                yield from self.m(p, resolved, env)
+            return
+        yield from equiv.cross_kind(self, p, t, env)
+
+    def m_field_name(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if p.kind == "Name" and t.kind == "Name":
+            if _name_equal(p.value, t.value):
+                yield env
+            return
+        yield from self.m(p, t, env)
+
+    def m_call(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "Call":
+            yield from equiv.cross_kind(self, p, t, env)
+            return
+        pfunc, pargs = p.kids
+        tfunc, targs = t.kids
+        for found in self.m(pfunc, tfunc, env):
+            yield from self.args(pargs, targs, found)
+
+    def m_new(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "New":
+            return
+        pcls, pargs, pbody = p.kids
+        tcls, targs, tbody = t.kids
+        for found in self.m(pcls, tcls, env):
+            for found2 in self.args(pargs, targs, found):
+                if pbody is None:
+                    yield found2
+                else:
+                    yield from self.m(pbody, tbody, found2)
+
+    def args(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env) -> Iterator[Env]:
+        """Arguments: ``...`` and ``$...X`` take runs, keyword arguments match in any
+        order."""
+        if not ps:
+            if not ts:
+                yield env
+            return
+        p, rest = ps[0], ps[1:]
+        kind = p.kind
+        if kind == "Ellipsis":
+            if not rest:
+                yield env
+                return
+            for cut in range(len(ts) + 1):
+                yield from self.args(rest, ts[cut:], env)
+            return
+        if kind == "MetavarSeq":
+            for cut in range(len(ts) + 1):
+                for found in self.bind(p.value, ts[:cut], env):
+                    yield from self.args(rest, ts[cut:], found)
+            return
+        if kind == "Kwarg" and p.kids[0].kind == "Name":
+            name = p.kids[0].value
+            for position, t in enumerate(ts):
+                if t.kind == "Kwarg" and t.kids[0].kind == "Name" and t.kids[0].value == name:
+                    for found in self.m(p.kids[1], t.kids[1], env):
+                        yield from self.args(rest, ts[:position] + ts[position + 1:], found)
+                    return
+            return
+        if kind == "Kwarg":
+            for position, t in enumerate(ts):
+                for found in self.m(p, t, env):
+                    yield from self.args(rest, ts[:position] + ts[position + 1:], found)
+            return
+        if ts:
+            for found in self.m(p, ts[0], env):
+                yield from self.args(rest, ts[1:], found)
+
+    def m_kwarg(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "Kwarg":
+            return
+        yield from self.kids(p, t, env)
+
+    # ---- literals
+
+    def m_str(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        value = p.value
+        if t.kind == "Str":
+            yield from self.string_content(value, t, env)
+            return
+        constant = self.facts.constant(t)
+        if constant is None or constant.kind != "Str":
+            return
+        if constant.value is None:  # some string, which is not known
+            if value == "...":
+                yield env
+            return
+        yield from self.string_content(value, constant, env, bind_text=True)
+
+    def string_content(self, value: str, t: Node, env: Env,
+                       bind_text: bool = True) -> Iterator[Env]:
+        if value == "...":
+            yield env
+            return
+        if _is_metavar(value):
+            if bind_text:
+                yield from self.bind(value, self.text_binding(t), env)
+            return
+        regex = REGEX_STRING.match(value)
+        if regex is not None:
+            flags = re.I if "i" in regex.group(2) else 0
+            if re.search(regex.group(1), t.value, flags | (re.M if "m" in regex.group(2) else 0)):
+                yield env
+            return
+        if value == t.value:
+            yield env
+
+    def text_binding(self, t: Node) -> Node:
+        """What ``"$X"`` binds: the string's content, at its place between the quotes."""
+        start, end = t.start, t.end
+        if t.raw >= 0:
+            source = self.facts.converter.tree.source
+            raw = source[start:end]
+            content = str(t.value).encode("utf-8", "replace")
+            at = raw.find(content) if content else -1
+            if at >= 0:
+                start, end = start + at, start + at + len(content)
+        return make("Text", start, end, value=t.value)
+
+    def m_literal(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind == p.kind:
+            if p.value == t.value and type(p.value) is type(t.value):
+                yield env
+            return
+        constant = self.facts.constant(t)
+        if constant is not None and constant.kind == p.kind and constant.value == p.value:
+            yield env
+
+    def m_regex(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "Regex":
+            return
+        ppattern, pflags = p.value
+        tpattern, tflags = t.value
+        if ppattern != "..." and ppattern != tpattern:
+            return
+        if pflags and pflags != tflags:
+            return
+        yield env
+
+    def m_interp(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        """f-strings and template literals: ``...`` pieces take runs of pieces."""
+        if t.kind == "Str" and p.value != "f":
+            parts = (make("Str", t.start, t.end, value=t.value),)
+        elif t.kind != "Interp" or (p.value == "f") != (t.value == "f"):
+            return
+        else:
+            parts = t.kids[0]
+        yield from self.interp_parts(p.kids[0], parts, env)
+
+    def interp_parts(self, ps: tuple[Node, ...], ts: tuple[Node, ...],
+                     env: Env) -> Iterator[Env]:
+        if not ps:
+            if not ts:
+                yield env
+            return
+        p, rest = ps[0], ps[1:]
+        if p.kind == "Str" and p.value == "...":
+            for cut in range(len(ts) + 1):
+                yield from self.interp_parts(rest, ts[cut:], env)
+            return
+        if p.kind == "Str" and p.value.startswith("...") or p.kind == "Str" and \
+                p.value.endswith("..."):
+            yield from equiv.partial_string_piece(self, p, ps, ts, env)
+            return
+        if not ts:
+            return
+        t = ts[0]
+        if p.kind in ("Metavar", "Ellipsis") and t.kind == "Str":
+            return  # a hole in the pattern is a hole in the code, not literal text
+        for found in self.m(p, t, env):
+            yield from self.interp_parts(rest, ts[1:], found)
+
+    # ---- containers and operators
+
+    def m_container(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind == "Comprehension" and len(p.kids[0]) == 1 and p.kids[0][0].kind == \
+                "Ellipsis" and (p.value == t.value or {p.value, t.value} == {"tuple",
+                                                                              "generator"}):
+            yield env
+            return
+        if t.kind != "Container" or t.value != p.value:
+            return
+        elems, targets = p.kids[0], t.kids[0]
+        if p.value in ("dict", "set"):
+            plain = tuple(e for e in elems if e.kind != "Ellipsis")
+            if not plain and len(plain) != len(elems):
+                yield env
+                return
+            yield from self.unordered(plain, targets, env, less_ok=len(plain) != len(elems))
+            return
+        yield from self.seq(elems, targets, env)
+
+    def m_binop(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "BinOp":
+            yield from equiv.cross_kind(self, p, t, env)
+            return
+        yield from equiv.binop(self, p, t, env)
+
+    def m_assign(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind == "VarDef":
+            yield from equiv.assign_vs_vardef(self, p, t, env)
+            return
+        if t.kind != "Assign":
+            yield from equiv.cross_kind(self, p, t, env)
+            return
+        if p.value != t.value and not (p.value == "=" and t.value == ":="):
+            return
+        ptarget, pvalue = p.kids
+        ttarget, tvalue = t.kids
+        matched = False
+        for found in self.m(ptarget, ttarget, env):
+            for found2 in self.m(pvalue, tvalue, found):
+                matched = True
+                yield found2
+        if not matched:
+            yield from equiv.tuple_assign(self, p, t, env)
+
+    def m_record(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "Record":
+            return
+        fields = p.kids[0]
+        plain = tuple(f for f in fields if f.kind != "Ellipsis" and not (
+            f.kind == "ExprStmt" and f.kids[0].kind == "Ellipsis"))
+        yield from self.unordered(plain, t.kids[0], env, less_ok=True)
+
+    # ---- statements
+
+    def m_expr_stmt(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        inner = p.kids[0]
+        kind = inner.kind
+        if kind == "Ellipsis":
+            yield env
+            return
+        if kind == "Metavar":
+            yield from self.bind(inner.value, t, env)
+            return
+        if kind == "DeepEllipsis":
+            for sub in equiv.statement_expressions(t):
+                yield from self.m_deep(inner, sub, env)
+            return
+        yield from equiv.expr_stmt(self, inner, t, env)
+
+    def m_block(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind not in ("Block", "Module"):
+            body = p.kids[0]
+            if len(body) == 1:  # { s } is s
+                yield from self.m(body[0], t, env)
+            return
+        stmts = p.kids[0]
+        if len(stmts) == 1 and _is_dots_stmt(stmts[0]):
+            yield env
+            return
+        for found, _last in self.stmts(stmts, t.kids[0], env, less_ok=False):
+            yield found
+
+    def m_if(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "If":
+            return
+        pcond, pthen, pelse = p.kids
+        tcond, tthen, telse = t.kids
+        for found in self.m(pcond, tcond, env):
+            for found2 in self.m_body(pthen, tthen, found):
+                if pelse is None:
+                    yield found2
+                else:
+                    yield from self.m_body(pelse, telse, found2)
+
+    def m_body(self, p: Any, t: Any, env: Env) -> Iterator[Env]:
+        """A block or a single statement against a block or a single statement."""
+        if p is None or t is None:
+            if p is None and t is None:
+                yield env
+            return
+        if p.kind == "Block" and t.kind != "Block":
+            if len(p.kids[0]) == 1:
+                yield from self.m(p.kids[0][0], t, env)
+            return
+        if t.kind == "Block" and p.kind != "Block":
+            if len(t.kids[0]) == 1:
+                yield from self.m(p, t.kids[0][0], env)
+            return
+        yield from self.m(p, t, env)
+
+    def m_return(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "Return":
+            return
+        value = p.kids[0]
+        if value is not None and value.kind == "Ellipsis":
+            yield env
+            return
+        if value is None and t.kids[0] is not None:
+            return
+        yield from self.m(value, t.kids[0], env)
+
+    def m_catch(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "Catch":
+            return
+        ptype, pname, pbody = p.kids
+        ttype, tname, tbody = t.kids
+        if ptype is not None and ptype.kind == "Ellipsis":
+            ptype = None
+        matches = self.m(ptype, ttype, env) if ptype is not None else iter((env,))
+        for found in matches:
+            names = self.m(pname, tname, found) if pname is not None else iter((found,))
+            for found2 in names:
+                yield from self.m_body(pbody, tbody, found2)
+
+    def m_param(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "Param":
+            return
+        if p.value != t.value:
+            return
+        yield from self.kids(p, t, env)
+
+    def m_import(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        yield from equiv.imports(self, p, t, env)
+
+    def m_dotted(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "Dotted":
+            return
+        yield from self.seq(p.kids[0], t.kids[0], env)
+
+    def m_dots_chain(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        """``$O. ... .m()``: the chain may skip any number of attribute accesses and
+        calls."""
+        inner = p.kids[0]
+        for base in equiv.chain_prefixes(t):
+            yield from self.m(inner, base, env)
+
+    # ---- sequences
+
+    def seq(self, ps: tuple[Any, ...], ts: tuple[Any, ...], env: Env,
+            less_ok: bool = False) -> Iterator[Env]:
+        """An ordered sequence with ``...`` (any run) and ``$...X`` (a bound run)."""
+        if not ps:
+            if not ts or less_ok:
+                yield env
+            return
+        p, rest = ps[0], ps[1:]
+        if _is_dots(p):
+            if not rest:
+                yield env
+                return
+            for cut in range(len(ts) + 1):
+                yield from self.seq(rest, ts[cut:], env, less_ok)
+            return
+        if isinstance(p, Node) and p.kind == "MetavarSeq":
+            for cut in range(len(ts) + 1):
+                for found in self.bind(p.value, ts[:cut], env):
+                    yield from self.seq(rest, ts[cut:], found, less_ok)
+            return
+        if not ts:
+            return
+        for found in self.m(p, ts[0], env):
+            yield from self.seq(rest, ts[1:], found, less_ok)
+
+    def unordered(self, ps: tuple[Any, ...], ts: tuple[Any, ...], env: Env,
+                  less_ok: bool) -> Iterator[Env]:
+        """Each pattern element against a different code element, in any order."""
+        ps = tuple(p for p in ps if not _is_dots(p))
+        if not ps:
+            if not ts or less_ok:
+                yield env
+            return
+        p, rest = ps[0], ps[1:]
+        for position, t in enumerate(ts):
+            for found in self.m(p, t, env):
+                yield from self.unordered(rest, ts[:position] + ts[position + 1:], found,
+                                          less_ok)
+
+    def stmts(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env, less_ok: bool,
+              inside: bool = False, last: Node | None = None
+              ) -> Iterator[tuple[Env, Node | None]]:
+        """A statement sequence (semgrep's m_stmts_deep): ``...`` may also reach into the
+        statements nested in the ones after it. Yields (env, last code statement
+        matched)."""
+        if not ps:
+            if not ts or less_ok:
+                yield env, last
+            return
+        p, rest = ps[0], ps[1:]
+        if _is_dots_stmt(p):
+            if not rest:
+                if inside and ts:
+                    yield env, ts[-1]
+                else:
+                    yield env, last
+                return
+            found_any = False
+            for result in self.flat_stmts(ps, ts, env, less_ok, last):
+                found_any = True
+                yield result
+            if not found_any:
+                flat = equiv.flatten_statements(ts)
+                if flat is not None:
+                    yield from self.flat_stmts(ps, flat, env, less_ok, last)
+            return
+        if _is_metavar_seq_stmt(p):
+            yield from self.flat_stmts(ps, ts, env, less_ok, last)
+            return
+        if not ts:
+            return
+        for found in self.m(p, ts[0], env):
+            yield from self.stmts(rest, ts[1:], found, less_ok, inside, ts[0])
+
+    def flat_stmts(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env, less_ok: bool,
+                   last: Node | None) -> Iterator[tuple[Env, Node | None]]:
+        """semgrep's m_list__m_stmt: no more reaching into nested statements."""
+        if not ps:
+            if not ts or less_ok:
+                yield env, last
+            return
+        p, rest = ps[0], ps[1:]
+        if _is_dots_stmt(p):
+            if not rest:
+                yield env, last
+                return
+            for cut in range(len(ts) + 1):
+                yield from self.flat_stmts(rest, ts[cut:], env, less_ok,
+                                           ts[cut - 1] if cut else last)
+            return
+        if _is_metavar_seq_stmt(p):
+            name = p.kids[0].value
+            for cut in range(len(ts) + 1):
+                for found in self.bind(name, ts[:cut], env):
+                    yield from self.flat_stmts(rest, ts[cut:], found, False,
+                                               ts[cut - 1] if cut else last)
+            return
+        if not ts:
+            return
+        for found in self.m(p, ts[0], env):
+            yield from self.flat_stmts(rest, ts[1:], found, less_ok, ts[0])
 
 
-def _find_node(root: PNode, target: Target) -> list[Match]:
-    if root.metavariable or root.ellipsis:
-        candidates = [i for i in range(len(target.kinds)) if target.named(i)]
-    else:
-        candidates = target.of_kind(root.kind)
-    found = []
-    # a literal of the pattern must at least occur in the node's text: cheap, and sound
-    for node in target.containing(candidates, root.needles):
-        bindings = _match(root, node, target, {})
-        if bindings is not None:
-            found.append(Match(target.starts[node], target.ends[node], bindings))
-    return found
+def _name_equal(pattern: str, code: str) -> bool:
+    if pattern == code:
+        return True
+    regex = REGEX_STRING.match(pattern)
+    return bool(regex and re.search(regex.group(1), code))
 
 
-def _find_sequence(nodes: tuple[PNode, ...], target: Target) -> list[Match]:
-    """A run of statements: tried at each child of every node holding a first-statement
-    candidate."""
-    first = next((n for n in nodes if not n.ellipsis and not n.metavariable), None)
-    if first is None:
-        return []
-    parents = sorted({target.parent(i) for i in target.of_kind(first.kind)} - {-1})
-    found = []
-    for parent in parents:
-        children = target.named_children(parent)
-        for start in range(len(children)):
-            matched = _match_prefix(list(nodes), children[start:], target, {})
-            if matched is not None:
-                bindings, used = matched
-                last = children[start + used - 1] if used else children[start]
-                if nodes[-1].ellipsis:  # a trailing `...` reaches the end of the block
-                    last = children[-1]
-                found.append(Match(target.starts[children[start]], target.ends[last], bindings))
-    return found
+def _is_metavar(text: str) -> bool:
+    return bool(re.fullmatch(r"\$[A-Z_][A-Z0-9_]*", text))
 
 
-def _match(pattern: PNode, node: int, target: Target, bindings: Bindings) -> Bindings | None:
-    if pattern.metavariable:
-        return _bind(pattern.metavariable, node, target, bindings)
-    if target.name(node) != pattern.kind:
-        return None
-    if pattern.any_string:
-        return bindings
-    if pattern.leaf:
-        return bindings if target.text(node).decode("utf-8", "replace") == pattern.text else None
-    if not any(c.ellipsis for c in pattern.children) and target.anon(node) != pattern.anon:
-        return None
-    return _match_list(pattern.children, target.named_children(node), target, bindings)
+def _is_dots(p: Any) -> bool:
+    return isinstance(p, Node) and (p.kind == "Ellipsis" or (
+        p.kind == "ExprStmt" and p.kids[0].kind == "Ellipsis"))
 
 
-def _bind(name: str, node: int, target: Target, bindings: Bindings) -> Bindings | None:
-    span = (target.starts[node], target.ends[node])
-    bound = bindings.get(name)
-    if bound is None:
-        return {**bindings, name: span}
-    same = target.source[bound[0]:bound[1]] == target.source[span[0]:span[1]]
-    return bindings if same else None
+def _is_dots_stmt(p: Node) -> bool:
+    return p.kind == "ExprStmt" and p.kids[0] is not None and p.kids[0].kind == "Ellipsis"
 
 
-def _match_list(patterns: tuple[PNode, ...] | list[PNode], nodes: list[int], target: Target,
-                bindings: Bindings) -> Bindings | None:
-    """Children against children, all of them; an ellipsis takes any run (none included)."""
-    found = _align(list(patterns), nodes, target, bindings, whole=True)
-    return None if found is None else found[0]
+def _is_metavar_seq_stmt(p: Node) -> bool:
+    return p.kind == "ExprStmt" and p.kids[0] is not None and p.kids[0].kind == "MetavarSeq"
 
 
-def _match_prefix(patterns: list[PNode], nodes: list[int], target: Target,
-                  bindings: Bindings) -> tuple[Bindings, int] | None:
-    """A run of statements that may end before the nodes do; also how many nodes it used."""
-    return _align(patterns, nodes, target, bindings, whole=False)
-
-
-def _align(patterns: list[PNode], nodes: list[int], target: Target, bindings: Bindings,
-           whole: bool) -> tuple[Bindings, int] | None:
-    """Match ``patterns`` against the start of ``nodes`` (all of them when ``whole``);
-    the bindings and the number of nodes used, or None."""
-    if not patterns:
-        return None if whole and nodes else (bindings, 0)
-    head, rest = patterns[0], patterns[1:]
-    if head.ellipsis:
-        if not rest:
-            return bindings, len(nodes) if whole else 0
-        for skip in range(len(nodes) + 1):
-            found = _align(rest, nodes[skip:], target, bindings, whole)
-            if found is not None:
-                return found[0], found[1] + skip
-        return None
-    if not nodes:
-        return None
-    matched = _match(head, nodes[0], target, bindings)
-    if matched is None:
-        return None
-    found = _align(rest, nodes[1:], target, matched, whole)
-    return None if found is None else (found[0], found[1] + 1)
+__all__ = ["Env", "Matcher", "iter_kids", "same"]

@@ -1,153 +1,224 @@
-"""A semgrep pattern compiled into a small tree, by the same grammar that parses the target.
+"""A semgrep pattern compiled once: parsed by the rule language's grammar, converted to the
+normalized tree, with metavariables, ellipses and deep expressions as their own kinds.
 
-``$X`` metavariables and ``...`` ellipses are not valid code in most languages, so they are
-replaced by placeholder identifiers before parsing. A snippet that is not a whole program in
-its language (a Go statement, a Java expression) is parsed inside a wrapper, and the nodes
-covering the snippet are taken out of the tree. Anonymous children (operators, keywords) are
-kept as a signature of their kind names; punctuation is ignored.
+The grammars do not know ``$X``, ``$...X``, ``<... e ...>`` or ``(T $X)``, so the text is
+first rewritten with placeholders that parse as identifiers or calls
+(``lang/base.py`` names them), and ``...`` where the grammar does not take it. Several
+spellings are tried, and program wrappers for languages whose statements cannot stand alone
+(Java, Go); the first that parses without error is kept.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from indexer.parse.library import Parsers
-from indexer.prefilter.literals import literal_tokens
+from indexer.match.lang import converter_for
+from indexer.match.lang.base import DEEP, DOTS, MV_PREFIX, MV_SEQ_PREFIX, MV_TYPED_PREFIX
+from indexer.match.node import STATEMENTS, Node, make
+from indexer.match.tree import Tree
+from indexer.tokens import MAX_LEN, MIN_LEN, storable
 
+MAX_DEPTH = 200  # nodes deep: the matcher recurses along the pattern
 METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
-MV_PREFIX = "CLMV_"
-ELLIPSIS = "CLELLIPSIS_"
-PUNCTUATION = frozenset("( ) [ ] { } , ; : . :: => -> ' \" ` \n".split() + ["\n", ""])
-WRAPPERS: dict[str, list[tuple[str, str]]] = {  # (before, after) the snippet
+METAVARIABLE_SEQ = re.compile(r"\$\.\.\.([A-Z_][A-Z0-9_]*)")
+TYPED_PARENS = {  # (T $X) and ($X : T) spellings of typed metavariables
+    "java": re.compile(r"\(\s*([A-Za-z_][\w.]*(?:<[^()]*?>)?(?:\[\])*)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
+    "c": re.compile(r"\(\s*([A-Za-z_][\w.]*\s*\**)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
+}
+TYPED_COLON = re.compile(r"\(\s*\$([A-Z_][A-Z0-9_]*)\s*:\s*([^()]+?)\s*\)")
+WRAPPERS: dict[str, list[tuple[str, str]]] = {
     "go": [("", ""), ("package p\n", ""), ("package p\nfunc f() {\n", "\n}")],
     "java": [("", ""), ("class C {\n", "\n}"), ("class C { void f() {\n", "\n} }"),
              ("class C { void f() {\n", ";\n} }")],
-    "c": [("", ""), ("void f() {\n", "\n}"), ("void f() {\n", ";\n}")],
-    "cpp": [("", ""), ("void f() {\n", "\n}"), ("void f() {\n", ";\n}")],
-    "c_sharp": [("", ""), ("class C { void F() {\n", "\n} }"),
-                ("class C { void F() {\n", ";\n} }")],
-    "php": [("<?php\n", ""), ("<?php\n", ";")],
-    "rust": [("", ""), ("fn f() {\n", "\n}"), ("fn f() {\n", ";\n}")],
-    "kotlin": [("", ""), ("fun f() {\n", "\n}")],
-    "scala": [("", ""), ("object O {\n", "\n}")],
 }
-DEFAULT_WRAPPERS = [("", "")]
-
-
-_PARSERS = Parsers()
 
 
 class PatternError(ValueError):
-    """The pattern is not valid code in the rule's language."""
-
-
-class PNode(NamedTuple):
-    kind: str
-    text: str  # source of the node (compared for leaves: nodes without any children)
-    children: tuple[PNode, ...]  # named children
-    anon: tuple[str, ...]  # anonymous, non-punctuation children's kinds (operators, keywords)
-    metavariable: str = ""  # "$X" when the node is a metavariable
-    ellipsis: bool = False
-    any_string: bool = False  # a "..." string literal
-    leaf: bool = False  # no children at all, named or not: compared by text
-    needles: tuple[bytes, ...] = ()  # literal leaf texts a matching node's text must contain
+    """The pattern is not valid code in the rule's language (or too deep to match)."""
 
 
 class Pattern(NamedTuple):
     language: str
     source: str
-    nodes: tuple[PNode, ...]  # one node, or a sequence of statements
-    tokens: frozenset[str]  # words every match must contain (for the prefilter)
+    shape: str  # "expr", "stmt" or "stmts"
+    node: Node  # for "stmts": a Block of the statements
+    tokens: frozenset[str]  # words every match needs in its file (for the prefilter)
 
 
+@functools.lru_cache(maxsize=4096)
 def compile_pattern(source: str, language: str) -> Pattern:
-    """Parse ``source`` as ``language``; raises PatternError when no wrapper makes it parse."""
-    parser = _PARSERS.parser(language)
-    for text in _spellings(source.strip()):
-        for before, after in WRAPPERS.get(language, DEFAULT_WRAPPERS):
-            program = (before + text + after).encode()
-            tree = parser.parse(program)
-            span = (len(before.encode()), len(before.encode()) + len(text.encode()))
-            nodes = _covering(tree.root_node, span)
-            if nodes and not any(_has_error(n) for n in nodes):
-                compiled = tuple(_convert(n, program) for n in nodes)
-                return Pattern(language, source, compiled, literal_tokens(source))
+    """Parse ``source`` as ``language``; raises PatternError when it does not parse."""
+    text, types = _rewrite(source.strip(), language)
+    for spelling in _spellings(text, language):
+        for before, after in WRAPPERS.get(language, [("", "")]):
+            program = (before + spelling + after).encode()
+            tree = _parse(program, language)
+            if tree is None:
+                continue
+            span = (len(before.encode()), len(before.encode()) + len(spelling.encode()))
+            root = converter_for(language)(tree, pattern=True).node(0)
+            if root is None:
+                continue
+            found = _extract(root, span)
+            if found is None:
+                continue
+            sequence = found.kind == "Block" and found.raw == -1
+            node = _finish(found, types, language)
+            if node.kind == "ExprStmt" and node.kids[0] is not None:
+                node = node.kids[0]  # a pattern of one expression matches expressions
+            _check_depth(node, source)
+            shape = "stmts" if sequence else ("stmt" if node.kind in STATEMENTS else "expr")
+            return Pattern(language, source, shape, node, tokens_of(node))
     raise PatternError(f"pattern is not valid {language}: {source.strip()[:80]!r}")
 
 
-STATEMENT_ELLIPSIS = re.compile(r"(?m)^(\s*)\.\.\.(\s*)$")
-BLOCK_ELLIPSIS = re.compile(r"\{\s*\.\.\.\s*\}")
-PARAMETER_ELLIPSIS = re.compile(r"\(\s*\.\.\.\s*\)")
+def _rewrite(text: str, language: str) -> tuple[str, dict[str, str]]:
+    """Placeholders for deep ellipses, typed metavariables and metavariables."""
+    types: dict[str, str] = {}
+    text = text.replace("<...", DEEP + "(").replace("...>", ")")
 
+    def typed(name: str, type_text: str) -> str:
+        types["$" + name] = type_text.strip()
+        return MV_TYPED_PREFIX + name
 
-def _spellings(text: str) -> list[str]:
-    """Ways to write the placeholders so the snippet parses: plain identifiers; a statement
-    `...` ending in `;` (C-like languages); `(...)` as a typed parameter (Java, C#)."""
+    parens = TYPED_PARENS.get(language)
+    if parens is not None:
+        text = parens.sub(lambda m: typed(m.group(2), m.group(1)), text)
+    if language in ("python", "go", "typescript", "javascript", "tsx"):
+        text = TYPED_COLON.sub(lambda m: typed(m.group(1), m.group(2)), text)
+    text = METAVARIABLE_SEQ.sub(lambda m: MV_SEQ_PREFIX + m.group(1), text)
     text = METAVARIABLE.sub(lambda m: MV_PREFIX + m.group(1), text)
-    plain = text.replace("...", ELLIPSIS)
-    statements = BLOCK_ELLIPSIS.sub("{ " + ELLIPSIS + "; }", STATEMENT_ELLIPSIS.sub(
-        lambda m: m.group(1) + ELLIPSIS + ";" + m.group(2), text))
-    typed = PARAMETER_ELLIPSIS.sub(f"({ELLIPSIS} {ELLIPSIS})", statements)
-    return list(dict.fromkeys([plain, statements.replace("...", ELLIPSIS),
-                               typed.replace("...", ELLIPSIS)]))
+    return text, types
 
 
-def _has_error(node: Any) -> bool:
-    return bool(node.has_error or node.is_missing)
+def _spellings(text: str, language: str) -> list[str]:
+    """The text as written, then with ``...`` outside strings as a placeholder name."""
+    dotted = _replace_outside_strings(text, "...", DOTS)
+    statement_dots = re.sub(r"(?m)^(\s*)" + DOTS + r"(\s*)$", r"\1" + DOTS + r";\2", dotted)
+    return list(dict.fromkeys([text, dotted, statement_dots]))
 
 
-def _covering(root: Any, span: tuple[int, int]) -> list[Any]:
-    """The named nodes that together cover exactly the snippet, unwrapped to the innermost."""
+def _replace_outside_strings(text: str, old: str, new: str) -> str:
+    out, index, quote = [], 0, ""
+    while index < len(text):
+        char = text[index]
+        if quote:
+            out.append(char)
+            if char == "\\" and index + 1 < len(text):
+                out.append(text[index + 1])
+                index += 2
+                continue
+            if char == quote:
+                quote = ""
+            index += 1
+            continue
+        if char in "\"'`":
+            quote = char
+            out.append(char)
+            index += 1
+            continue
+        if text.startswith(old, index):
+            out.append(new)
+            index += len(old)
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _parse(program: bytes, language: str) -> Tree | None:
+    from indexer.match.snippet import parse_snippet
+
+    return parse_snippet(program, language, strict=True)
+
+
+def _extract(root: Node, span: tuple[int, int]) -> Node | None:
+    """The pattern's own node(s) inside the wrapped program: one node, or a Block of the
+    statements that make up the span."""
+    start, end = span
     node = root
-    while True:  # descend to the smallest node containing the span
-        inner = [c for c in node.named_children
-                 if c.start_byte <= span[0] and c.end_byte >= span[1]]
-        if not inner:
-            break
-        node = inner[0]
-    if node.parent is not None and _trimmed(node, span):
-        nodes = [node]
-    else:
-        nodes = [c for c in node.named_children
-                 if c.start_byte >= span[0] and c.end_byte <= span[1]]
-    while len(nodes) == 1 and len(nodes[0].named_children) == 1 and _same_span(
-            nodes[0], nodes[0].named_children[0]) and not _significant_anon(nodes[0]):
-        nodes = [nodes[0].named_children[0]]  # expression_statement(call) -> call
-    return nodes
+    while True:
+        if node.kind in ("Module", "Block"):
+            inside = [s for s in node.kids[0] if s.start >= start and s.end <= end + 1]
+            if len(inside) == len(node.kids[0]) or (inside and node is not root):
+                if len(inside) == 1:
+                    return inside[0]
+                return make("Block", start, end, tuple(inside)) if inside else None
+        children = [k for k in _kids(node) if k.start <= start and k.end >= end]
+        if len(children) != 1:
+            return node if node.start >= start else None
+        node = children[0]
 
 
-def _trimmed(node: Any, span: tuple[int, int]) -> bool:
-    return bool(node.start_byte >= span[0] and node.end_byte <= span[1] + 1)
+def _kids(node: Node) -> list[Node]:
+    out: list[Node] = []
+    for kid in node.kids:
+        if isinstance(kid, Node):
+            out.append(kid)
+        elif isinstance(kid, tuple):
+            out.extend(k for k in kid if isinstance(k, Node))
+    return out
 
 
-def _same_span(outer: Any, inner: Any) -> bool:
-    text = outer.text or b""
-    return bool(outer.start_byte == inner.start_byte and
-                text[inner.end_byte - outer.start_byte:].strip(b";\n ") == b"")
+def _finish(node: Node, types: dict[str, str], language: str) -> Node:
+    """A fully built copy with pattern kinds in place: ``x. ...`` chains, ``<... e ...>``,
+    typed metavariables with their types."""
+    kids = tuple(_finish_kid(k, types, language) for k in node.kids)
+    kind, value = node.kind, node.value
+    if kind == "Attr" and kids[1] is not None and kids[1].kind == "Ellipsis":
+        return make("DotsChain", node.start, node.end, kids[0])
+    if kind == "Call" and kids[0] is not None and kids[0].kind == "Name" and \
+            kids[0].value == DEEP and len(kids[1]) == 1:
+        return make("DeepEllipsis", node.start, node.end, kids[1][0])
+    if kind == "TypedMetavar":
+        return make("TypedMetavar", node.start, node.end, _type_node(types.get(value, "")),
+                    value=value)
+    return Node(kind, node.start, node.end, value, kids)
 
 
-def _significant_anon(node: Any) -> bool:
-    return any(not c.is_named and c.type not in PUNCTUATION for c in node.children)
+def _finish_kid(kid: object, types: dict[str, str], language: str) -> object:
+    if isinstance(kid, Node):
+        return _finish(kid, types, language)
+    if isinstance(kid, tuple):
+        return tuple(_finish_kid(k, types, language) for k in kid)
+    return kid
 
 
-def _convert(node: Any, program: bytes) -> PNode:
-    text = program[node.start_byte:node.end_byte].decode("utf-8", "replace")
-    named = [c for c in node.children if c.is_named and c.type != "comment"]
-    anon = tuple(c.type for c in node.children if not c.is_named and c.type not in PUNCTUATION)
-    if not named and text.startswith(MV_PREFIX) and text[len(MV_PREFIX):].isidentifier():
-        return PNode(node.type, text, (), (), metavariable="$" + text[len(MV_PREFIX):])
-    if not named and text == ELLIPSIS:
-        return PNode(node.type, text, (), (), ellipsis=True)
-    if "string" in node.type and text.strip("\"'`") == ELLIPSIS:
-        return PNode(node.type, text, (), (), any_string=True)
-    children = tuple(_convert(c, program) for c in named)
-    if children and all(c.ellipsis for c in children) and not anon:
-        # a statement that is just `...`, a parameter written `... ...`
-        return PNode(node.type, text, (), (), ellipsis=True)
-    leaf = node.child_count == 0
-    needles = {text.encode()} if leaf else set()
-    for child in children:
-        needles.update(child.needles)
-    return PNode(node.type, text, children, anon, leaf=leaf,
-                 needles=tuple(sorted(needles, key=len, reverse=True)))
+def _type_node(text: str) -> Node:
+    """A written type as a dotted name (type arguments and array brackets kept in the last
+    name, as written)."""
+    parts = text.split(".") if text else ["?"]
+    node = make("Name", 0, 0, value=parts[0].strip())
+    for part in parts[1:]:
+        node = make("Attr", 0, 0, node, make("Name", 0, 0, value=part.strip()))
+    return node
+
+
+def _check_depth(node: Node, source: str) -> None:
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise PatternError(f"pattern nested deeper than {MAX_DEPTH} levels: "
+                               f"{source.strip()[:60]!r}")
+        stack.extend((k, depth + 1) for k in _kids(current))
+
+
+def tokens_of(node: Node) -> frozenset[str]:
+    """Identifiers every match must contain: names and attribute names of the pattern
+    (never metavariables, string contents or keywords: constant propagation and other
+    equivalences can match code that spells those differently)."""
+    words = set()
+    stack = [node]
+    while stack:
+        sub = stack.pop()
+        if sub.kind == "TypedMetavar":
+            continue  # its type may be inferred from a literal, never written
+        stack.extend(_kids(sub))
+        if sub.kind == "Name" and isinstance(sub.value, str) and not sub.value.startswith("_CL"):
+            word = sub.value
+            if MIN_LEN <= len(word.encode()) <= MAX_LEN and storable(word):
+                words.add(word)
+    return frozenset(words)

@@ -1,36 +1,43 @@
 """From a rule to the tokens every match must contain, and from those to candidate files.
 
 A requirement is None ("no idea": every file must be checked), ``("and", tokens, subs)`` or
-``("or", subs)``. A pattern requires its literal words; ``patterns`` intersects its positive
-operands (``pattern-inside`` included); ``pattern-either`` unions, and is "no idea" as soon as
-one branch is; negations and ``metavariable-regex`` drop out.
+``("or", subs)``. A pattern requires the words of its compiled form (match/pattern.py says
+which: names, never strings or keywords); ``patterns`` intersects its positive operands
+(``pattern-inside`` included); ``pattern-either`` unions, and is "no idea" as soon as one
+branch is; negations, regexes and metavariable conditions drop out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import apsw
 
-from indexer.prefilter.literals import literal_tokens
-
 Requirement = tuple[Any, ...] | None
 
 
-def required_tokens(formula: Any) -> Requirement:
-    """``formula``: a match.rules.Formula (op, pattern, children)."""
-    if formula.op == "pattern":
-        tokens = literal_tokens(formula.pattern)
+def required_tokens(formula: Any, words: Callable[[str], frozenset[str] | None]) -> Requirement:
+    """``formula``: a match.formula value; ``words(pattern source)`` gives the words a
+    pattern's every match contains (None when it cannot tell)."""
+    kind = type(formula).__name__
+    if kind == "PatternLeaf":
+        tokens = words(formula.source)
         return ("and", frozenset(tokens), ()) if tokens else None
-    if formula.op == "either":
-        branches = [required_tokens(c) for c in formula.children]
+    if kind == "Or":
+        branches = [required_tokens(c, words) for c in formula.items]
         return None if any(b is None for b in branches) else ("or", tuple(branches))
-    if formula.op in ("all", "inside"):
-        parts = [required_tokens(c) for c in formula.children if c.op in ("pattern", "either",
-                                                                          "all", "inside")]
+    if kind in ("Inside", "Anywhere"):
+        return required_tokens(formula.item, words)
+    if kind == "And":
+        parts = [required_tokens(c, words) for c in formula.items
+                 if type(c).__name__ in POSITIVE]
         known = tuple(p for p in parts if p is not None)
         return ("and", frozenset(), known) if known else None
-    return None  # not, not-inside, regex: say nothing about what a file must contain
+    return None  # negations, regexes, conditions: say nothing about what a file must contain
+
+
+POSITIVE = ("PatternLeaf", "Or", "And", "Inside", "Anywhere")
 
 
 def tokens_of(requirement: Requirement) -> set[str]:

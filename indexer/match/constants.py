@@ -1,0 +1,566 @@
+"""Constant propagation, as semgrep's: which expressions hold a known literal, or at least a
+string, at the place they are used.
+
+Each function (and the module's top level) is analysed once, on demand, flow-sensitively over
+its structured statements: assignments set a name's value, the branches of an ``if`` join
+(two different strings join to "some string", anything else that differs to "not constant",
+a name assigned on one branch only is not constant after it), loops make what they assign
+not constant, ``try`` sends the values before each statement that may raise to the
+handlers, ``return``/``raise``/``break`` end a path. A name the function never assigns takes
+its value from the module, when the module assigns it exactly once, from a constant.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from indexer.match.node import LITERALS, Node, make
+
+if TYPE_CHECKING:
+    from indexer.match.facts import Facts
+
+NOT_CONSTANT = "not constant"
+Env = dict[str, Any]  # name -> literal Node, SOME_STRING, or NOT_CONSTANT
+SCOPE_KINDS = ("FuncDef", "Lambda")
+STRING_OPS = frozenset({"+", "*", "%"})
+MAX_STRING = 1 << 16  # longer computed strings are "some string"
+
+
+def some_string(start: int = -1, end: int = -1) -> Node:
+    """The value of an expression known to be a string, not which one."""
+    return make("Str", start, end, value=None)
+
+
+class Constants:
+    """The constant values of one file's name uses, analysed a scope at a time."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.converter = facts.converter
+        self.at: dict[tuple[int, int], Any] = {}  # (start, end) of a name use -> value
+        self.analysed: set[int] = set()
+        self._globals: Env | None = None
+
+    def value(self, node: Node) -> Node | None:
+        """The literal (or some-string) value of an expression, or None."""
+        if node.kind in LITERALS:
+            return node
+        if node.kind == "Name":
+            return self.name_value(node)
+        found = evaluate(node, self.name_value)
+        return found if isinstance(found, Node) else None
+
+    def name_value(self, node: Node) -> Any:
+        scope = self._scope_of(node)
+        if scope not in self.analysed:
+            self.analysed.add(scope)
+            self._analyse(scope)
+        found = self.at.get((node.start, node.end))
+        if found is None:
+            if node.value in self._locals_of(scope):
+                return None
+            return self.globals().get(node.value)
+        return found if isinstance(found, Node) else None
+
+    def globals(self) -> Env:
+        """Names the top level assigns exactly once, to a constant."""
+        if self._globals is None:
+            counts: dict[str, int] = {}
+            values: Env = {}
+            root = self.converter.node(0)
+            for statement in (root.kids[0] if root is not None and root.kids else ()):
+                for name, assigned in _assignments(statement):
+                    counts[name] = counts.get(name, 0) + 1
+                    values[name] = evaluate(assigned, lambda n: None) if assigned else None
+            self._globals = {n: v for n, v in values.items()
+                             if counts[n] == 1 and isinstance(v, Node)}
+        return self._globals
+
+    def _scope_of(self, node: Node) -> int:
+        """The grammar index of the function (or 0, the module) a node is in."""
+        tree, converter = self.converter.tree, self.converter
+        scopes = set()
+        for kind in SCOPE_KINDS:
+            scopes |= converter.candidates(kind)
+        index = node.raw
+        if index < 0:
+            return 0
+        index = tree.parent(index)
+        while index > 0:
+            if tree.kind(index) in scopes:
+                return index
+            index = tree.parent(index)
+        return 0
+
+    def _locals_of(self, scope: int) -> set[str]:
+        node = self.converter.node(scope)
+        if node is None:
+            return set()
+        return assigned_names(node)
+
+    def _analyse(self, scope: int) -> None:
+        node = self.converter.node(scope)
+        if node is None:
+            return
+        flow = Flow(self, assigned_names(node) if node.kind != "Module" else set())
+        try:
+            if node.kind == "Module":
+                flow.local |= assigned_names(node)
+                flow.block(node.kids[0], {})
+            elif node.kind == "FuncDef":
+                env = {name: NOT_CONSTANT for name in _param_names(node.kids[1])}
+                body = node.kids[3]
+                if body is not None:
+                    flow.statement(body, env)
+            elif node.kind == "Lambda":
+                env = {name: NOT_CONSTANT for name in _param_names(node.kids[0])}
+                body = node.kids[1]
+                if body is not None:
+                    flow.statement(body, env) if body.kind == "Block" else flow.uses(body, env)
+        except RecursionError:
+            return
+
+
+class Flow:
+    """The walk over one scope's statements (see the module doc)."""
+
+    def __init__(self, constants: Constants, local: set[str]) -> None:
+        self.constants = constants
+        self.local = local
+
+    def block(self, statements: tuple[Node, ...], env: Env | None) -> Env | None:
+        for statement in statements:
+            if env is None:
+                return None
+            env = self.statement(statement, env)
+        return env
+
+    def statement(self, s: Node, env: Env) -> Env | None:
+        kind = s.kind
+        kids = s.kids
+        if kind in ("Block", "Module"):
+            return self.block(kids[0], env)
+        if kind == "ExprStmt":
+            return self.expression(kids[0], env)
+        if kind in ("Return", "Throw"):
+            for kid in kids:
+                if kid is not None:
+                    env = self.expression(kid, env) or env
+            return None
+        if kind in ("Break", "Continue"):
+            return None
+        if kind == "VarDef":
+            name, _type, value, _attrs = kids
+            if value is not None:
+                env = self.expression(value, env) or env
+            if name is not None and name.kind == "Name":
+                env = dict(env)
+                env[name.value] = self.eval(value, env) if value is not None else NOT_CONSTANT
+            return env
+        if kind == "If":
+            return self.branches(kids[0], [kids[1], kids[2]], env)
+        if kind == "Switch":
+            bodies = [c.kids[1] for c in kids[1]]
+            if not any(c.value == "default" for c in kids[1]):
+                bodies.append(None)
+            return self.branches(kids[0], bodies, env)
+        if kind in ("While", "For", "ForC", "DoWhile"):
+            return self.loop(s, env)
+        if kind == "Try":
+            return self.try_(s, env)
+        if kind == "With":
+            env = dict(env)
+            for item in kids[0]:
+                if item.kind == "WithItem":
+                    env = self.expression(item.kids[0], env) or env
+                    for name in _target_names(item.kids[1]):
+                        env[name] = NOT_CONSTANT
+            return self.statement(kids[1], env) if kids[1] is not None else env
+        if kind in ("FuncDef", "ClassDef"):
+            env = dict(env)
+            if kids[0] is not None and kids[0].kind == "Name":
+                env[kids[0].value] = NOT_CONSTANT
+            return env
+        if kind == "Label":
+            return self.statement(kids[1], env) if kids[1] is not None else env
+        if kind == "Delete":
+            env = dict(env)
+            for target in kids[0]:
+                for name in _target_names(target):
+                    env[name] = NOT_CONSTANT
+            return env
+        for kid in kids:  # anything else: its expressions are read
+            if isinstance(kid, Node) and kid.kind not in SCOPE_KINDS:
+                env = self.expression(kid, env) or env
+        return env
+
+    def branches(self, condition: Node | None, bodies: list[Node | None], env: Env) -> Env | None:
+        if condition is not None:
+            env = self.expression(condition, env) or env
+        exits = [self.statement(b, env) if b is not None else env for b in bodies]
+        return join_all(exits)
+
+    def loop(self, s: Node, env: Env) -> Env | None:
+        written = assigned_names(s)
+        entry = dict(env)
+        for name in written:
+            entry[name] = NOT_CONSTANT
+        kids = s.kids
+        if s.kind == "For":
+            entry = self.expression(kids[1], entry) or entry
+            body, other = kids[2], kids[3]
+        elif s.kind == "ForC":
+            for part in kids[:3]:
+                if isinstance(part, Node):
+                    entry = self.statement(part, entry) if part.kind in (
+                        "VarDef", "ExprStmt") else self.expression(part, entry) or entry
+            body, other = kids[3], None
+        elif s.kind == "While":
+            entry = self.expression(kids[0], entry) or entry
+            body, other = kids[1], kids[2]
+        else:
+            body, other = kids[0], None
+            entry = self.expression(kids[1], entry) or entry
+        after = self.statement(body, dict(entry)) if body is not None else entry
+        out = join_all([entry, after])
+        if other is not None and out is not None:
+            out = self.statement(other, out)
+        return out if out is not None else entry
+
+    def try_(self, s: Node, env: Env) -> Env | None:
+        body, handlers, other, final = s.kids
+        raising: list[Env | None] = []
+        current: Env | None = env
+        for statement in (body.kids[0] if body is not None and body.kind == "Block" else
+                          ([body] if body is not None else [])):
+            if current is None:
+                break
+            if may_raise(statement):
+                raising.append(current)
+            current = self.statement(statement, current)
+        exits: list[Env | None] = []
+        if current is not None:
+            exits.append(self.statement(other, current) if other is not None else current)
+        handler_entry = join_all(raising)
+        if handler_entry is not None:
+            for handler in handlers:
+                entry = dict(handler_entry)
+                for name in _target_names(handler.kids[1]):
+                    entry[name] = NOT_CONSTANT
+                exits.append(self.statement(handler.kids[2], entry)
+                             if handler.kids[2] is not None else entry)
+        out = join_all(exits)
+        if final is not None:
+            start = out if out is not None else (handler_entry or env)
+            after_final = self.statement(final, start)
+            return after_final if out is not None else None
+        return out
+
+    def expression(self, e: Node | None, env: Env) -> Env:
+        """Record the value of each name the expression reads; apply its assignments."""
+        if e is None:
+            return env
+        if e.kind in ("Assign", "AugAssign"):
+            target, value = e.kids
+            env = self.expression(value, env)
+            self.reads_in_target(target, env)
+            new = dict(env)
+            if e.kind == "Assign":
+                for name, assigned in _destructure(target, value):
+                    new[name] = self.eval(assigned, env) if assigned is not None else NOT_CONSTANT
+            elif target is not None and target.kind == "Name":
+                self.record(target, env)
+                combined = make("BinOp", e.start, e.end, target, value,
+                                value=str(e.value).rstrip("="))
+                new[target.value] = self.eval(combined, env)
+            return new
+        if e.kind == "UnOp" and e.value in ("++pre", "--pre", "++post", "--post", "++", "--"):
+            operand = e.kids[0]
+            if operand is not None and operand.kind == "Name":
+                self.record(operand, env)
+                new = dict(env)
+                new[operand.value] = NOT_CONSTANT
+                return new
+        self.uses(e, env)
+        return env
+
+    def uses(self, e: Node, env: Env) -> None:
+        stack = [e]
+        while stack:
+            node = stack.pop()
+            kind = node.kind
+            if kind == "Name":
+                self.record(node, env)
+                continue
+            if kind in SCOPE_KINDS or kind in ("ClassDef",):
+                continue
+            if kind == "Attr":
+                stack.append(node.kids[0])
+                continue
+            if kind == "Kwarg":
+                stack.append(node.kids[1])
+                continue
+            if kind in ("Assign", "AugAssign"):
+                self.expression(node, env)
+                continue
+            for kid in node.kids:
+                if isinstance(kid, Node):
+                    stack.append(kid)
+                elif isinstance(kid, tuple):
+                    stack.extend(k for k in kid if isinstance(k, Node))
+
+    def reads_in_target(self, target: Node | None, env: Env) -> None:
+        if target is None:
+            return
+        if target.kind in ("Attr", "Subscript"):
+            self.uses(target, env)
+        elif target.kind == "Container":
+            for item in target.kids[0]:
+                self.reads_in_target(item, env)
+
+    def record(self, name: Node, env: Env) -> None:
+        if name.value in self.local or name.value in env:
+            self.constants.at[(name.start, name.end)] = env.get(name.value, NOT_CONSTANT)
+
+    def eval(self, node: Node | None, env: Env) -> Any:
+        def lookup(name: Node) -> Any:
+            if name.value in env:
+                return env[name.value]
+            if name.value in self.local:
+                return NOT_CONSTANT
+            return self.constants.globals().get(name.value)
+
+        found = evaluate(node, lookup) if node is not None else None
+        return found if isinstance(found, Node) else NOT_CONSTANT
+
+
+def evaluate(node: Node | None, lookup: Any) -> Any:
+    """The constant value of an expression: a literal Node, some_string(), or None."""
+    if node is None:
+        return None
+    kind = node.kind
+    if kind in LITERALS:
+        return node
+    if kind == "Name":
+        found = lookup(node)
+        return found if isinstance(found, Node) else None
+    if kind == "Interp":
+        pieces = []
+        for part in node.kids[0]:
+            value = part if part.kind == "Str" else evaluate(part, lookup)
+            if not isinstance(value, Node) or value.kind not in ("Str", "Num", "Bool"):
+                return None
+            if value.value is None:
+                return some_string(node.start, node.end)
+            pieces.append(str(value.value))
+        return make("Str", node.start, node.end, value="".join(pieces))
+    if kind == "BinOp":
+        left = evaluate(node.kids[0], lookup)
+        right = evaluate(node.kids[1], lookup)
+        return _binary(node, str(node.value), left, right)
+    if kind == "UnOp" and node.value in ("-", "+"):
+        operand = evaluate(node.kids[0], lookup)
+        if isinstance(operand, Node) and operand.kind == "Num" and isinstance(
+                operand.value, (int, float)):
+            value = -operand.value if node.value == "-" else operand.value
+            return make("Num", node.start, node.end, value=value)
+    if kind == "Call" and node.kids[0] is not None and node.kids[0].kind == "Attr":
+        obj = evaluate(node.kids[0].kids[0], lookup)
+        if isinstance(obj, Node) and obj.kind == "Str":
+            return some_string(node.start, node.end)  # "...".format(...) and the like
+    return None
+
+
+def _binary(node: Node, op: str, left: Any, right: Any) -> Any:
+    if not isinstance(left, Node) or not isinstance(right, Node):
+        if op in STRING_OPS and any(isinstance(x, Node) and x.kind == "Str"
+                                    for x in (left, right)) and op == "%":
+            return some_string(node.start, node.end)
+        return None
+    if left.kind == "Str" and right.kind == "Str" and op == "+":
+        if left.value is None or right.value is None or \
+                len(left.value) + len(right.value) > MAX_STRING:
+            return some_string(node.start, node.end)
+        return make("Str", node.start, node.end, value=left.value + right.value)
+    if op in ("*", "%") and "Str" in (left.kind, right.kind):
+        return some_string(node.start, node.end)
+    if left.kind == "Num" and right.kind == "Num" and isinstance(left.value, (int, float)) \
+            and isinstance(right.value, (int, float)):
+        try:
+            value = _arithmetic(op, left.value, right.value)
+        except (ArithmeticError, ValueError, TypeError):
+            return None
+        if value is not None:
+            return make("Num", node.start, node.end, value=value)
+    return None
+
+
+def _arithmetic(op: str, a: Any, b: Any) -> Any:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "/":
+        return a / b
+    if op == "//":
+        return a // b
+    if op == "%":
+        return a % b
+    if op == "**" and isinstance(b, int) and abs(b) <= 64:
+        return a ** b
+    if isinstance(a, int) and isinstance(b, int):
+        if op == "<<" and 0 <= b <= 64:
+            return a << b
+        if op == ">>":
+            return a >> b
+        if op == "&":
+            return a & b
+        if op == "|":
+            return a | b
+        if op == "^":
+            return a ^ b
+    return None
+
+
+def join(a: Any, b: Any) -> Any:
+    if a is b:
+        return a
+    if isinstance(a, Node) and isinstance(b, Node):
+        if a.kind == b.kind and a.value == b.value and a.value is not None:
+            return a
+        if a.kind == "Str" and b.kind == "Str":
+            return some_string()
+    return NOT_CONSTANT
+
+
+def join_all(envs: list[Env | None]) -> Env | None:
+    live = [e for e in envs if e is not None]
+    if not live:
+        return None
+    result = dict(live[0])
+    for other in live[1:]:
+        for name in set(result) | set(other):
+            if name not in result or name not in other:
+                result[name] = NOT_CONSTANT
+            else:
+                result[name] = join(result[name], other[name])
+    return result
+
+
+def may_raise(statement: Node) -> bool:
+    """Whether a statement can raise: it raises, or calls something."""
+    stack = [statement]
+    while stack:
+        node = stack.pop()
+        if node.kind in ("Throw", "Call", "New", "Assert"):
+            return True
+        if node.kind in SCOPE_KINDS or node.kind == "ClassDef":
+            continue
+        for kid in node.kids:
+            if isinstance(kid, Node):
+                stack.append(kid)
+            elif isinstance(kid, tuple):
+                stack.extend(k for k in kid if isinstance(k, Node))
+    return False
+
+
+def assigned_names(scope: Node) -> set[str]:
+    """Every name a scope (or a statement) writes, nested scopes left out (their parameters
+    and bodies are theirs), its own parameters included."""
+    names: set[str] = set()
+    if scope.kind == "FuncDef":
+        names |= set(_param_names(scope.kids[1]))
+        roots: list[Any] = [scope.kids[3]]
+    elif scope.kind == "Lambda":
+        names |= set(_param_names(scope.kids[0]))
+        roots = [scope.kids[1]]
+    else:
+        roots = [scope]
+    stack = [r for r in roots if isinstance(r, Node)]
+    while stack:
+        node = stack.pop()
+        kind = node.kind
+        if kind in ("Assign", "AugAssign"):
+            names |= set(_target_names(node.kids[0]))
+        elif kind == "VarDef" and node.kids[0] is not None:
+            names |= set(_target_names(node.kids[0]))
+        elif kind == "For":
+            names |= set(_target_names(node.kids[0]))
+        elif kind == "Catch":
+            names |= set(_target_names(node.kids[1]))
+        elif kind == "WithItem":
+            names |= set(_target_names(node.kids[1]))
+        elif kind in ("FuncDef", "ClassDef"):
+            names |= set(_target_names(node.kids[0]))
+            continue
+        elif kind == "Lambda":
+            continue
+        elif kind == "UnOp" and str(node.value).strip("prepost") in ("++", "--"):
+            names |= set(_target_names(node.kids[0]))
+        elif kind in ("ImportAs", "ImportFrom"):
+            continue
+        for kid in node.kids:
+            if isinstance(kid, Node):
+                stack.append(kid)
+            elif isinstance(kid, tuple):
+                stack.extend(k for k in kid if isinstance(k, Node))
+    return names
+
+
+def _param_names(params: tuple[Node, ...]) -> list[str]:
+    names = []
+    for param in params:
+        target = param.kids[0] if param.kind == "Param" and param.kids else param
+        names.extend(_target_names(target))
+    return names
+
+
+def _target_names(target: Node | None) -> list[str]:
+    if target is None:
+        return []
+    if target.kind == "Name":
+        return [str(target.value)]
+    if target.kind in ("Container", "Record"):
+        out = []
+        for item in target.kids[0]:
+            out.extend(_target_names(item.kids[1] if item.kind in ("Prop", "Pair") else item))
+        return out
+    if target.kind == "Spread":
+        return _target_names(target.kids[0])
+    return []
+
+
+def _destructure(target: Node | None, value: Node | None) -> list[tuple[str, Node | None]]:
+    if target is None:
+        return []
+    if target.kind == "Name":
+        return [(str(target.value), value)]
+    if target.kind == "Container":
+        items = target.kids[0]
+        if value is not None and value.kind == "Container" and len(value.kids[0]) == len(items):
+            out = []
+            for item, assigned in zip(items, value.kids[0]):
+                out.extend(_destructure(item, assigned))
+            return out
+        return [(name, None) for name in _target_names(target)]
+    return [(name, None) for name in _target_names(target)]
+
+
+def _assignments(statement: Node) -> list[tuple[str, Node | None]]:
+    """(name, value) of the module-level assignments a statement makes."""
+    if statement.kind == "ExprStmt" and statement.kids[0] is not None:
+        inner = statement.kids[0]
+        if inner.kind == "Assign":
+            return _destructure(inner.kids[0], inner.kids[1])
+        if inner.kind == "AugAssign":
+            return [(name, None) for name in _target_names(inner.kids[0])] * 2
+        return []
+    if statement.kind == "VarDef" and statement.kids[0] is not None:
+        return _destructure(statement.kids[0], statement.kids[2])
+    if statement.kind in ("FuncDef", "ClassDef"):
+        return [(name, None) for name in _target_names(statement.kids[0])]
+    if statement.kind in ("If", "For", "While", "Try", "With", "Block"):
+        return [(name, None) for name in assigned_names(statement)]
+    return []

@@ -1,0 +1,501 @@
+"""The equivalences semgrep applies by default, and the sub-node walks they need.
+
+Kept apart from matcher.py so that the matcher reads as the plain structural comparison and
+this module as the list of "code that looks different but means the same".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from indexer.match.facts import Facts
+from indexer.match.node import LITERALS, Node, iter_kids, make, same, span_of
+
+if TYPE_CHECKING:
+    from indexer.match.matcher import Env, Matcher
+
+COMMUTATIVE = frozenset({"|", "&", "^"})
+ASSOCIATIVE = frozenset({"and", "or", "&&", "||", "|", "&", "^", "+", "*"})
+BOOLEAN = {"&&": "and", "||": "or", "!": "not"}
+
+
+def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    """A pattern node against code of another kind: constants and aliases seen through."""
+    if t.kind == "Name" and p.kind not in ("Name",):
+        resolved = m.facts.resolve(t)
+        if resolved is not None:
+            yield from m.m(p, resolved, env)
+    elif t.kind == "Cast" and p.kind != "Cast":
+        yield from m.m(p, t.kids[1], env)
+
+
+def values_agree(p: Node, t: Node) -> bool:
+    """Values that differ in spelling only."""
+    if p.kind in ("BinOp", "UnOp"):
+        return BOOLEAN.get(p.value, p.value) == BOOLEAN.get(t.value, t.value)
+    if p.kind == "Modifier":
+        return p.value == "var" and t.value in ("let", "const")
+    return False
+
+
+def same_binding(a: Any, b: Any, facts: Facts) -> bool:
+    """Whether a metavariable's two bindings are the same code."""
+    if isinstance(a, Node) and isinstance(b, Node):
+        if a.kind == "Text" or b.kind == "Text":
+            return _text_of(a) is not None and _text_of(a) == _text_of(b)
+        if a.kind in LITERALS and b.kind == "Name":
+            a, b = b, a
+        if a.kind == "Name" and b.kind in LITERALS:
+            constant = facts.constant(a)
+            return constant is not None and same(constant, b)
+    return same(a, b)
+
+
+def _text_of(node: Node) -> str | None:
+    if node.kind in ("Text", "Name", "Str"):
+        return str(node.value)
+    return None
+
+
+def type_matches(m: Matcher, ptype: Node, t: Node) -> bool:
+    """A typed metavariable's type against what is known of the code's type."""
+    known = m.facts.type_of(t)
+    if known is None:
+        return False
+    return any(True for _ in m.m(ptype, known, {})) or _type_text(ptype) == _type_text(known)
+
+
+def _type_text(node: Node) -> str:
+    if node.kind == "Name":
+        return str(node.value)
+    if node.kind == "Attr":
+        return _type_text(node.kids[0]) + "." + _type_text(node.kids[1])
+    return repr(node)
+
+
+def subexpressions(t: Node, deep: bool) -> Iterator[Node]:
+    """``t`` and the expressions inside it, in preorder (semgrep's subexprs_of_expr,
+    applied again to each)."""
+    stack = [t]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(direct_subexpressions(node)))
+
+
+def direct_subexpressions(node: Node) -> list[Node]:
+    kind = node.kind
+    if kind in LITERALS or kind in ("Name", "Ellipsis", "Metavar", "Other") and not (
+            kind == "Other" and node.kids):
+        return []
+    if kind in ("FuncDef", "ClassDef"):
+        return []
+    if kind == "Lambda":
+        body = node.kids[1]
+        return [body] if body is not None else []
+    if kind in ("ExprStmt", "Return", "Throw", "If", "While", "For", "VarDef", "Block",
+                "Module"):
+        return statement_expressions(node)
+    return [k for k in iter_kids(node)]
+
+
+def statement_expressions(t: Node) -> list[Node]:
+    """The expressions a statement holds directly (semgrep's subexprs_of_stmt)."""
+    kind = t.kind
+    kids = t.kids
+    if kind in ("ExprStmt", "Return"):
+        return [kids[0]] if kids[0] is not None else []
+    if kind == "Throw":
+        return [kids[0]] if kids[0] is not None else []
+    if kind in ("If", "While"):
+        return [kids[0]] if kids[0] is not None else []
+    if kind == "For":
+        return [kids[1]] if kids[1] is not None else []
+    if kind == "VarDef":
+        return [kids[2]] if kids[2] is not None else []
+    if kind == "Assert":
+        return list(kids[0])
+    if kind == "Other":
+        return list(kids[0]) if kids else []
+    if kind in ("Block", "Module"):
+        return [e for s in kids[0] for e in statement_expressions(s)]
+    return []
+
+
+def implicit_subexpressions(node: Node) -> list[Node]:
+    """Where a statement pattern ``foo()`` also looks (semgrep's
+    subexprs_of_expr_implicit): the value of an assignment, a call's callee and arguments,
+    an awaited or cast value, the object of an attribute, container elements."""
+    kind = node.kind
+    kids = node.kids
+    if kind in ("Assign", "AugAssign"):
+        return [kids[1]] if kids[1] is not None else []
+    if kind == "Call":
+        return [kids[0], *_argument_values(kids[1])]
+    if kind in ("Await",):
+        return [kids[0]]
+    if kind == "Cast":
+        return [kids[1]]
+    if kind == "Yield":
+        return [kids[0]] if kids[0] is not None else []
+    if kind == "Attr":
+        return [kids[0]]
+    if kind == "Container":
+        return list(kids[0])
+    if kind == "Record":
+        return [f.kids[1] for f in kids[0] if f.kind == "Prop" and f.kids[1] is not None]
+    return []
+
+
+def _argument_values(args: tuple[Node, ...]) -> list[Node]:
+    values = []
+    for arg in args:
+        if arg.kind == "Kwarg":
+            values.append(arg.kids[1])
+        elif arg.kind != "Spread":
+            values.append(arg)
+    return values
+
+
+def expr_stmt(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    """A statement pattern made of one expression against a code statement."""
+    kind = t.kind
+    if kind == "ExprStmt":
+        yield from deep_implicit(m, p, t.kids[0], env)
+    elif kind == "Return" and t.kids[0] is not None:
+        yield from deep_all(m, p, t.kids[0], env)
+    elif kind == "VarDef" and t.kids[2] is not None and t.kids[0] is not None:
+        assign = make("Assign", t.start, t.end, t.kids[0], t.kids[2], value="=")
+        yield from deep_all(m, p, assign, env)
+    elif kind == "Throw" and p.kind != "Call":
+        return
+
+
+def deep_implicit(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    stack = [t]
+    while stack:
+        node = stack.pop()
+        yield from m.m(p, node, env)
+        stack.extend(reversed(implicit_subexpressions(node)))
+
+
+def deep_all(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    for sub in subexpressions(t, deep=True):
+        yield from m.m(p, sub, env)
+
+
+def binop(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    """Operators: the same operator, ``&&``/``and`` alike; ``A op ...`` reaches into the
+    left operand of a longer chain; and/or and bitwise operators match in any order."""
+    pop = BOOLEAN.get(p.value, p.value)
+    top = BOOLEAN.get(t.value, t.value)
+    if pop != top:
+        return
+    pleft, pright = p.kids
+    tleft, tright = t.kids
+    if pright is not None and pright.kind == "Ellipsis" and pop not in ASSOCIATIVE:
+        found = False
+        for env2 in m.m(pleft, tleft, env):
+            found = True
+            yield env2
+        if not found and tleft is not None and tleft.kind == "BinOp":
+            yield from m.m(p, tleft, env)
+        return
+    if pop in ASSOCIATIVE and (pop in COMMUTATIVE or pop in ("and", "or")):
+        yield from ac_match(m, pop, p, t, env)
+        return
+    if pop in ASSOCIATIVE:
+        yield from assoc_match(m, pop, p, t, env)
+        return
+    for found in m.m(pleft, tleft, env):
+        yield from m.m(pright, tright, found)
+
+
+def operands(node: Node, op: str) -> list[Node]:
+    """The operands of a chain of one associative operator: a && b && c -> [a, b, c]."""
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.kind == "BinOp" and BOOLEAN.get(current.value, current.value) == op:
+            left, right = current.kids
+            stack.append(right)
+            stack.append(left)
+        else:
+            out.append(current)
+    return out
+
+
+def _rebuild(op: str, items: list[Node]) -> Node:
+    result = items[0]
+    for item in items[1:]:
+        result = make("BinOp", *span_of(result, item), result, item, value=op)
+    return result
+
+
+def assoc_match(m: Matcher, op: str, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    """``a + b + c`` by its operands: metavariables take runs of them."""
+    ps, ts = operands(p, op), operands(t, op)
+    yield from _assoc(m, op, ps, ts, env)
+
+
+def _assoc(m: Matcher, op: str, ps: list[Node], ts: list[Node], env: Env) -> Iterator[Env]:
+    if not ps:
+        if not ts:
+            yield env
+        return
+    first, rest = ps[0], ps[1:]
+    if first.kind == "Ellipsis":
+        if not rest:
+            yield env
+            return
+        for cut in range(len(ts) + 1):
+            yield from _assoc(m, op, rest, ts[cut:], env)
+        return
+    if first.kind == "Metavar":
+        for cut in range(1, len(ts) + 1):
+            for found in m.m(first, _rebuild(op, ts[:cut]), env):
+                yield from _assoc(m, op, rest, ts[cut:], found)
+        return
+    if ts:
+        for found in m.m(first, ts[0], env):
+            yield from _assoc(m, op, rest, ts[1:], found)
+
+
+def ac_match(m: Matcher, op: str, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    """and/or and bitwise operators: each non-metavariable operand of the pattern against a
+    distinct operand of the code, in any order, more operands in the code allowed (as
+    semgrep's AC matching); metavariables then take what is left."""
+    ps, ts = operands(p, op), operands(t, op)
+    fixed = [x for x in ps if x.kind not in ("Metavar", "Ellipsis")]
+    variables = [x for x in ps if x.kind == "Metavar"]
+    if len(ps) == 2 and len(ts) == 2 and not variables:
+        # the plain case first, in order: the usual result, found fast
+        for found in m.m(ps[0], ts[0], env):
+            yield from m.m(ps[1], ts[1], found)
+    for found, left in _one_to_one(m, fixed, ts, env):
+        if not variables:
+            yield found
+            continue
+        if len(variables) == 1 and left:
+            yield from m.m(variables[0], _rebuild(op, left), found)
+        elif len(variables) <= len(left) <= 3:
+            yield from _spread(m, op, variables, left, found)
+
+
+def _one_to_one(m: Matcher, ps: list[Node], ts: list[Node],
+                env: Env) -> Iterator[tuple[Env, list[Node]]]:
+    if not ps:
+        yield env, ts
+        return
+    first, rest = ps[0], ps[1:]
+    for position, t in enumerate(ts):
+        for found in m.m(first, t, env):
+            yield from _one_to_one(m, rest, ts[:position] + ts[position + 1:], found)
+
+
+def _spread(m: Matcher, op: str, variables: list[Node], left: list[Node],
+            env: Env) -> Iterator[Env]:
+    if not variables:
+        if not left:
+            yield env
+        return
+    first, rest = variables[0], variables[1:]
+    for position, t in enumerate(left):
+        for found in m.m(first, t, env):
+            yield from _spread(m, op, rest, left[:position] + left[position + 1:], found)
+
+
+def assign_vs_vardef(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    """``$X = 1`` also matches a declaration with that initial value."""
+    name, _type, value, _attrs = t.kids
+    if value is None:
+        return
+    ptarget, pvalue = p.kids
+    for found in m.m(ptarget, name, env):
+        yield from m.m(pvalue, value, found)
+
+
+def tuple_assign(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    """``a, b = 1, 2`` holds the assignments ``a = 1`` and ``b = 2``."""
+    target, value = t.kids
+    if target is None or value is None or target.kind != "Container" or \
+            value.kind != "Container":
+        return
+    targets, values = target.kids[0], value.kids[0]
+    if len(targets) != len(values):
+        return
+    for left, right in zip(targets, values):
+        pair = make("Assign", *span_of(left, right), left, right, value=t.value)
+        yield from m.m_assign(p, pair, env)
+
+
+def partial_string_piece(m: Matcher, p: Node, ps: tuple[Node, ...], ts: tuple[Node, ...],
+                         env: Env) -> Iterator[Env]:
+    """An interpolated-string piece like ``"foo..."`` or ``"...foo"``."""
+    if not ts or ts[0].kind != "Str":
+        return
+    text, piece = p.value, ts[0].value
+    core = text.strip(".")
+    if text.startswith("...") and text.endswith("..."):
+        ok = core in piece
+    elif text.startswith("..."):
+        ok = piece.endswith(core)
+    else:
+        ok = piece.startswith(core)
+    if ok:
+        yield from m.interp_parts(ps[1:], ts[1:], env)
+
+
+def chain_prefixes(t: Node) -> Iterator[Node]:
+    """``a.b().c`` and what it is made from by dropping accesses from the end:
+    ``a.b()``, ``a`` (a method call counts as one step)."""
+    current: Node | None = t
+    while current is not None:
+        yield current
+        if current.kind == "Call" and current.kids[0].kind == "Attr":
+            current = current.kids[0].kids[0]
+        elif current.kind == "Attr":
+            current = current.kids[0]
+        else:
+            current = None
+
+
+def flatten_statements(ts: tuple[Node, ...]) -> tuple[Node, ...] | None:
+    """Every statement and the statements nested in it, in order (semgrep's
+    flatten_substmts_of_stmts), or None when nothing is nested."""
+    out: list[Node] = []
+    changed = False
+    stack = list(reversed(ts))
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        nested = nested_statements(current)
+        if nested:
+            changed = True
+            stack.extend(reversed(nested))
+    return tuple(out) if changed else None
+
+
+def nested_statements(t: Node) -> list[Node]:
+    kind = t.kind
+    kids = t.kids
+    if kind in ("Block", "Module"):
+        return list(kids[0])
+    if kind == "If":
+        return [k for k in (kids[1], kids[2]) if k is not None]
+    if kind in ("While", "For"):
+        return [k for k in (kids[-2], kids[-1]) if k is not None] if kind == "For" else [
+            k for k in (kids[1], kids[2]) if k is not None]
+    if kind == "DoWhile":
+        return [kids[0]] if kids[0] is not None else []
+    if kind == "ForC":
+        return [kids[3]] if kids[3] is not None else []
+    if kind == "Try":
+        body, handlers, other, final = kids
+        out = [body] if body is not None else []
+        out += [h.kids[2] for h in handlers if h.kids[2] is not None]
+        return out + [k for k in (other, final) if k is not None]
+    if kind == "With":
+        return [kids[1]] if kids[1] is not None else []
+    if kind == "Switch":
+        return [c.kids[1] for c in kids[1] if c.kids[1] is not None]
+    if kind == "Label":
+        return [kids[1]] if kids[1] is not None else []
+    if kind == "FuncDef":
+        return [kids[3]] if kids[3] is not None else []
+    if kind == "ClassDef":
+        return [kids[3]] if kids[3] is not None else []
+    return []
+
+
+def imports(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    """Import patterns: a module prefix is enough, names in any order, more allowed; a
+    simple ``from a import b`` pattern also matches ``import a.b``-like spellings."""
+    matched = False
+    for found in _import_direct(m, p, t, env):
+        matched = True
+        yield found
+    if matched:
+        return
+    pattern_paths = _import_paths(p, pattern=True)
+    code_paths = _import_paths(t, pattern=False)
+    if pattern_paths is None or code_paths is None:
+        return
+    for path in pattern_paths:
+        if not any(_prefix(path, code) for code in code_paths):
+            return
+    yield env
+
+
+def _import_direct(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    if p.kind != t.kind:
+        return
+    if p.kind == "ImportFrom":
+        pmodule, pnames = p.kids
+        tmodule, tnames = t.kids
+        if len(pnames) == 1 and pmodule.kids[0] == () and pnames[0].kids[0].kind == "Metavar":
+            return
+        for found in _module_prefix(m, pmodule, tmodule, env):
+            yield from m.unordered(pnames, tnames, found, less_ok=True)
+        return
+    if p.kind == "ImportAs":
+        pmodule, palias = p.kids
+        tmodule, talias = t.kids
+        for found in _module_prefix(m, pmodule, tmodule, env):
+            if palias is None:
+                yield found
+            else:
+                yield from m.m(palias, talias, found)
+        return
+    yield from _module_prefix(m, p.kids[0], t.kids[0], env)
+
+
+def _module_prefix(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    parts, code = p.kids[0], t.kids[0]
+    if len(parts) == 1 and parts[0].kind == "Metavar":
+        yield from m.bind(parts[0].value, t, env)
+        return
+    if len(parts) > len(code):
+        return
+    yield from m.seq(parts, code[:len(parts)], env)
+
+
+def _import_paths(node: Node, pattern: bool) -> list[tuple[str, ...]] | None:
+    """What an import brings in, as dotted paths, when it has no alias and no
+    metavariable."""
+    def names(dotted: Node) -> tuple[str, ...] | None:
+        out = []
+        for part in dotted.kids[0]:
+            if part.kind != "Name":
+                return None
+            out.append(part.value)
+        return tuple(out)
+
+    if node.kind == "ImportAs":
+        module, alias = node.kids
+        base = names(module)
+        if base is None or (pattern and alias is not None):
+            return None
+        return [base]
+    if node.kind == "ImportFrom":
+        module, items = node.kids
+        base = names(module)
+        if base is None:
+            return None
+        paths = []
+        for item in items:
+            name, alias = item.kids
+            if name is None or name.kind != "Name" or (pattern and alias is not None):
+                return None
+            paths.append(base + (name.value,))
+        return paths
+    return None
+
+
+def _prefix(pattern: tuple[str, ...], code: tuple[str, ...]) -> bool:
+    return code[:len(pattern)] == pattern
+
+
+__all__ = ["Facts"]

@@ -1,0 +1,158 @@
+"""Per-file facts the matcher consults: imports (a local name -> the qualified name it stands
+for), constants (a name assigned once from a literal -> that literal) and declared types.
+
+Each table is built the first time it is needed, from the nodes of the few grammar kinds
+that can hold such facts, so a file whose matching never asks pays nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from indexer.match.node import LITERALS, Node, make
+
+if TYPE_CHECKING:
+    from indexer.match.lang.base import Converter
+
+LITERAL_TYPES = {
+    "python": {"Str": "str", "Num": "int", "Bool": "bool"},
+    "java": {"Str": "String", "Num": "int", "Bool": "boolean", "Char": "char"},
+    "go": {"Str": "string", "Num": "int", "Bool": "bool"},
+    "javascript": {"Str": "string", "Num": "number", "Bool": "boolean"},
+    "typescript": {"Str": "string", "Num": "number", "Bool": "boolean"},
+}
+
+
+class Facts:
+    """What is known of one file's names."""
+
+    def __init__(self, converter: Converter) -> None:
+        self.converter = converter
+        self.language = converter.language
+        self._imports: dict[str, tuple[str, ...]] | None = None
+        self._constants: Any = None
+        self._types: dict[str, Node] | None = None
+        self._resolved: dict[int, Node | None] = {}
+
+    def nodes_of(self, *kinds: str) -> list[Node]:
+        """The nodes of these normalized kinds in the file (converted on demand)."""
+        converter = self.converter
+        wanted: set[str] = set()
+        for kind in kinds:
+            wanted |= converter.candidates(kind)
+        found = []
+        for index in converter.tree.of_kinds(wanted):
+            node = converter.node(index)
+            if node is not None and node.kind in kinds:
+                found.append(node)
+            elif node is not None:  # a splice: several statements from one grammar node
+                found.extend(n for n in converter.nodes([index]) if n.kind in kinds)
+        return found
+
+    # ---- imports
+
+    def imports(self) -> dict[str, tuple[str, ...]]:
+        if self._imports is None:
+            self._imports = import_table(self.nodes_of("ImportAs", "ImportFrom"))
+        return self._imports
+
+    def resolve(self, name: Node) -> Node | None:
+        """What an imported name stands for, as the dotted expression it abbreviates, made
+        at the name's place; None for names that are not imported aliases."""
+        key = id(name)
+        if key in self._resolved:
+            return self._resolved[key]
+        path = self.imports().get(name.value) if name.kind == "Name" else None
+        resolved = None
+        if path is not None and path != (name.value,):
+            resolved = dotted_expression(path, name.start, name.end)
+        self._resolved[key] = resolved
+        return resolved
+
+    # ---- constants
+
+    def constant(self, node: Node) -> Node | None:
+        """The literal an expression is known to hold where it is (constants.py), or a Str
+        of value None when it is known to be a string but not which."""
+        if node.kind in LITERALS:
+            return node
+        if node.kind in ("Text", "Span", "Metavar"):
+            return None
+        if self._constants is None:
+            from indexer.match.constants import Constants
+
+            self._constants = Constants(self)
+        found: Node | None = self._constants.value(node)
+        return found
+
+    # ---- types
+
+    def type_of(self, node: Node) -> Node | None:
+        """The declared (or literal) type of an expression, when known."""
+        literal = LITERAL_TYPES.get(self.language, {}).get(node.kind)
+        if literal is not None:
+            return make("Name", node.start, node.end, value=literal)
+        if node.kind == "Name":
+            if self._types is None:
+                self._types = declared_types(self)
+            return self._types.get(node.value)
+        if node.kind == "New":
+            return node.kids[0]
+        return None
+
+
+def import_table(statements: list[Node]) -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for statement in statements:
+        if statement.kind == "ImportAs":
+            module, alias = statement.kids
+            path = _path(module)
+            if path and alias is not None and alias.kind == "Name":
+                table[alias.value] = path
+        elif statement.kind == "ImportFrom":
+            module, names = statement.kids
+            base = _path(module)
+            if base is None:
+                continue
+            for item in names:
+                name, alias = item.kids
+                if name is None or name.kind != "Name":
+                    continue
+                local = alias.value if alias is not None and alias.kind == "Name" else name.value
+                table[local] = base + (name.value,)
+    return table
+
+
+def _path(module: Node | None) -> tuple[str, ...] | None:
+    if module is None or module.kind != "Dotted":
+        return None
+    parts = []
+    for part in module.kids[0]:
+        if part.kind != "Name":
+            return None
+        parts.append(part.value)
+    return tuple(parts)
+
+
+def dotted_expression(path: tuple[str, ...], start: int, end: int) -> Node:
+    """``a.b.c`` as Attr(Attr(Name a, b), c), every node at the given span."""
+    result = make("Name", start, end, value=path[0])
+    for part in path[1:]:
+        result = make("Attr", start, end, result, make("Name", start, end, value=part))
+    return result
+
+
+def declared_types(facts: Facts) -> dict[str, Node]:
+    """Names declared with a type: variables and parameters."""
+    types: dict[str, Node] = {}
+    for node in facts.nodes_of("VarDef"):
+        name, declared, _value, _attrs = node.kids
+        if name is not None and name.kind == "Name" and declared is not None:
+            types.setdefault(name.value, declared)
+    for node in facts.nodes_of("FuncDef"):
+        for param in node.kids[1]:
+            if param.kind == "Param":
+                name, declared = param.kids[0], param.kids[1]
+                if name is not None and name.kind == "Name" and declared is not None:
+                    types.setdefault(name.value, declared)
+    return types
