@@ -90,7 +90,7 @@ def _eval(node: ast.AST, names: dict[str, Any]) -> Any:
             return function(left, right)
     if isinstance(node, ast.Compare):
         left = _eval(node.left, names)
-        for op, comparator in zip(node.ops, node.comparators):
+        for op, comparator in zip(node.ops, node.comparators, strict=False):
             right = _eval(comparator, names)
             if not COMPARE[type(op)](left, right):
                 return False

@@ -20,10 +20,21 @@ if TYPE_CHECKING:
     from indexer.match.facts import Facts
 
 NOT_CONSTANT = "not constant"
-Env = dict[str, Any]  # name -> literal Node, SOME_STRING, or NOT_CONSTANT
+Env = dict[str, Any]  # name -> literal Node, some_string(), Symbol, or NOT_CONSTANT
+
+
+class Symbol:
+    """A name's value as the expression last assigned to it (semgrep's symbolic
+    propagation): kept as the very node, so two paths agree only on the same assignment."""
+
+    __slots__ = ("expression",)
+
+    def __init__(self, expression: Node) -> None:
+        self.expression = expression
 SCOPE_KINDS = ("FuncDef", "Lambda")
 STRING_OPS = frozenset({"+", "*", "%"})
 MAX_STRING = 1 << 16  # longer computed strings are "some string"
+INCREMENTS = frozenset({"++pre", "--pre", "++post", "--post", "++", "--"})
 
 
 def some_string(start: int = -1, end: int = -1) -> Node:
@@ -40,6 +51,7 @@ class Constants:
         self.at: dict[tuple[int, int], Any] = {}  # (start, end) of a name use -> value
         self.analysed: set[int] = set()
         self._globals: Env | None = None
+        self._locals: dict[int, set[str]] = {}
 
     def value(self, node: Node) -> Node | None:
         """The literal (or some-string) value of an expression, or None."""
@@ -49,6 +61,19 @@ class Constants:
             return self.name_value(node)
         found = evaluate(node, self.name_value)
         return found if isinstance(found, Node) else None
+
+    def symbol(self, node: Node) -> Node | None:
+        """The expression a name was last assigned, on every path to this use."""
+        if node.kind != "Name":
+            return None
+        self._ensure(self._scope_of(node))
+        found = self.at.get((node.start, node.end))
+        return found.expression if isinstance(found, Symbol) else None
+
+    def _ensure(self, scope: int) -> None:
+        if scope not in self.analysed:
+            self.analysed.add(scope)
+            self._analyse(scope)
 
     def name_value(self, node: Node) -> Any:
         scope = self._scope_of(node)
@@ -76,12 +101,35 @@ class Constants:
                              if counts[n] == 1 and isinstance(v, Node)}
         return self._globals
 
+    def variable(self, node: Node) -> int | None:
+        """Which variable a name refers to, as the index of the scope that binds it (0: the
+        module, -1: no scope binds it); None when the name is not a variable (a field, a
+        keyword) or was made up."""
+        index = node.raw
+        if index < 0 or not self.converter.is_variable(index):
+            return None
+        scope = self._scope_of(node)
+        tree = self.converter.tree
+        while True:
+            if node.value in self._locals_of(scope):
+                return scope
+            if scope == 0:
+                return -1
+            scope = self._enclosing(tree.parent(scope))
+
+    def _enclosing(self, index: int) -> int:
+        tree, converter = self.converter.tree, self.converter
+        scopes = converter.SCOPES
+        while index > 0:
+            if tree.kind(index) in scopes:
+                return index
+            index = tree.parent(index)
+        return 0
+
     def _scope_of(self, node: Node) -> int:
         """The grammar index of the function (or 0, the module) a node is in."""
         tree, converter = self.converter.tree, self.converter
-        scopes = set()
-        for kind in SCOPE_KINDS:
-            scopes |= converter.candidates(kind)
+        scopes = converter.SCOPES
         index = node.raw
         if index < 0:
             return 0
@@ -93,10 +141,11 @@ class Constants:
         return 0
 
     def _locals_of(self, scope: int) -> set[str]:
-        node = self.converter.node(scope)
-        if node is None:
-            return set()
-        return assigned_names(node)
+        found = self._locals.get(scope)
+        if found is None:
+            node = self.converter.node(scope)
+            found = self._locals[scope] = assigned_names(node) if node is not None else set()
+        return found
 
     def _analyse(self, scope: int) -> None:
         node = self.converter.node(scope)
@@ -155,7 +204,7 @@ class Flow:
                 env = self.expression(value, env) or env
             if name is not None and name.kind == "Name":
                 env = dict(env)
-                env[name.value] = self.eval(value, env) if value is not None else NOT_CONSTANT
+                env[name.value] = self.value_of(value, env)
             return env
         if kind == "If":
             return self.branches(kids[0], [kids[1], kids[2]], env)
@@ -172,11 +221,24 @@ class Flow:
             env = dict(env)
             for item in kids[0]:
                 if item.kind == "WithItem":
-                    env = self.expression(item.kids[0], env) or env
-                    for name in _target_names(item.kids[1]):
+                    env = dict(self.expression(item.kids[0], env) or env)
+                    target = item.kids[1]
+                    if target is not None and target.kind == "Name":
+                        env[target.value] = self.value_of(item.kids[0], env)
+                        continue
+                    for name in _target_names(target):
                         env[name] = NOT_CONSTANT
             return self.statement(kids[1], env) if kids[1] is not None else env
         if kind in ("FuncDef", "ClassDef"):
+            for decorator in kids[4]:  # decorators, bases and defaults read the outer scope
+                self.uses(decorator, env)
+            if kind == "ClassDef":
+                for base in kids[1]:
+                    self.uses(base, env)
+            else:
+                for param in kids[1]:
+                    if param.kind == "Param" and param.kids[2] is not None:
+                        self.uses(param.kids[2], env)
             env = dict(env)
             if kids[0] is not None and kids[0].kind == "Name":
                 env[kids[0].value] = NOT_CONSTANT
@@ -202,7 +264,8 @@ class Flow:
 
     def loop(self, s: Node, env: Env) -> Env | None:
         written = assigned_names(s)
-        entry = dict(env)
+        entry = {name: NOT_CONSTANT if isinstance(value, Symbol) else value
+                 for name, value in env.items()}  # as semgrep: no symbol through a loop
         for name in written:
             entry[name] = NOT_CONSTANT
         kids = s.kids
@@ -211,9 +274,10 @@ class Flow:
             body, other = kids[2], kids[3]
         elif s.kind == "ForC":
             for part in kids[:3]:
-                if isinstance(part, Node):
-                    entry = self.statement(part, entry) if part.kind in (
-                        "VarDef", "ExprStmt") else self.expression(part, entry) or entry
+                if isinstance(part, Node) and part.kind in ("VarDef", "ExprStmt"):
+                    entry = self.statement(part, entry) or entry
+                elif isinstance(part, Node):
+                    entry = self.expression(part, entry)
             body, other = kids[3], None
         elif s.kind == "While":
             entry = self.expression(kids[0], entry) or entry
@@ -267,14 +331,14 @@ class Flow:
             new = dict(env)
             if e.kind == "Assign":
                 for name, assigned in _destructure(target, value):
-                    new[name] = self.eval(assigned, env) if assigned is not None else NOT_CONSTANT
+                    new[name] = self.value_of(assigned, env)
             elif target is not None and target.kind == "Name":
                 self.record(target, env)
                 combined = make("BinOp", e.start, e.end, target, value,
                                 value=str(e.value).rstrip("="))
                 new[target.value] = self.eval(combined, env)
             return new
-        if e.kind == "UnOp" and e.value in ("++pre", "--pre", "++post", "--post", "++", "--"):
+        if e.kind == "UnOp" and e.value in INCREMENTS:
             operand = e.kids[0]
             if operand is not None and operand.kind == "Name":
                 self.record(operand, env)
@@ -322,6 +386,16 @@ class Flow:
         if name.value in self.local or name.value in env:
             self.constants.at[(name.start, name.end)] = env.get(name.value, NOT_CONSTANT)
 
+    def value_of(self, node: Node | None, env: Env) -> Any:
+        """What a name assigned ``node`` holds: its constant value, else the expression
+        itself as a symbol."""
+        if node is None:
+            return NOT_CONSTANT
+        found = self.eval(node, env)
+        if found is NOT_CONSTANT and node.kind not in LITERALS:
+            return Symbol(node)
+        return found
+
     def eval(self, node: Node | None, env: Env) -> Any:
         def lookup(name: Node) -> Any:
             if name.value in env:
@@ -357,25 +431,29 @@ def evaluate(node: Node | None, lookup: Any) -> Any:
     if kind == "BinOp":
         left = evaluate(node.kids[0], lookup)
         right = evaluate(node.kids[1], lookup)
-        return _binary(node, str(node.value), left, right)
+        op = str(node.value)
+        if op in ("and", "&&"):  # `c and "s"`: "s" (or a falsy c: semgrep keeps "s")
+            return right if isinstance(right, Node) and right.kind == "Str" else None
+        if op in ("or", "||"):
+            if isinstance(left, Node) and isinstance(right, Node) and left.kind == \
+                    right.kind == "Str":
+                return left if left.value == right.value else some_string(node.start, node.end)
+            return None
+        return _binary(node, op, left, right)
     if kind == "UnOp" and node.value in ("-", "+"):
         operand = evaluate(node.kids[0], lookup)
         if isinstance(operand, Node) and operand.kind == "Num" and isinstance(
                 operand.value, (int, float)):
             value = -operand.value if node.value == "-" else operand.value
             return make("Num", node.start, node.end, value=value)
-    if kind == "Call" and node.kids[0] is not None and node.kids[0].kind == "Attr":
-        obj = evaluate(node.kids[0].kids[0], lookup)
-        if isinstance(obj, Node) and obj.kind == "Str":
-            return some_string(node.start, node.end)  # "...".format(...) and the like
     return None
 
 
 def _binary(node: Node, op: str, left: Any, right: Any) -> Any:
     if not isinstance(left, Node) or not isinstance(right, Node):
-        if op in STRING_OPS and any(isinstance(x, Node) and x.kind == "Str"
-                                    for x in (left, right)) and op == "%":
-            return some_string(node.start, node.end)
+        if op in ("*", "%") and any(isinstance(x, Node) and x.kind == "Str"
+                                    for x in (left, right)):
+            return some_string(node.start, node.end)  # "x" * n, "%s" % y
         return None
     if left.kind == "Str" and right.kind == "Str" and op == "+":
         if left.value is None or right.value is None or \
@@ -426,6 +504,8 @@ def _arithmetic(op: str, a: Any, b: Any) -> Any:
 
 def join(a: Any, b: Any) -> Any:
     if a is b:
+        return a
+    if isinstance(a, Symbol) and isinstance(b, Symbol) and a.expression is b.expression:
         return a
     if isinstance(a, Node) and isinstance(b, Node):
         if a.kind == b.kind and a.value == b.value and a.value is not None:
@@ -497,7 +577,7 @@ def assigned_names(scope: Node) -> set[str]:
             continue
         elif kind == "Lambda":
             continue
-        elif kind == "UnOp" and str(node.value).strip("prepost") in ("++", "--"):
+        elif kind == "UnOp" and str(node.value) in INCREMENTS:
             names |= set(_target_names(node.kids[0]))
         elif kind in ("ImportAs", "ImportFrom"):
             continue
@@ -541,7 +621,7 @@ def _destructure(target: Node | None, value: Node | None) -> list[tuple[str, Nod
         items = target.kids[0]
         if value is not None and value.kind == "Container" and len(value.kids[0]) == len(items):
             out = []
-            for item, assigned in zip(items, value.kids[0]):
+            for item, assigned in zip(items, value.kids[0], strict=False):
                 out.extend(_destructure(item, assigned))
             return out
         return [(name, None) for name in _target_names(target)]
@@ -555,12 +635,14 @@ def _assignments(statement: Node) -> list[tuple[str, Node | None]]:
         if inner.kind == "Assign":
             return _destructure(inner.kids[0], inner.kids[1])
         if inner.kind == "AugAssign":
-            return [(name, None) for name in _target_names(inner.kids[0])] * 2
+            written: list[tuple[str, Node | None]] = [
+                (name, None) for name in _target_names(inner.kids[0])]
+            return written * 2
         return []
     if statement.kind == "VarDef" and statement.kids[0] is not None:
         return _destructure(statement.kids[0], statement.kids[2])
     if statement.kind in ("FuncDef", "ClassDef"):
         return [(name, None) for name in _target_names(statement.kids[0])]
     if statement.kind in ("If", "For", "While", "Try", "With", "Block"):
-        return [(name, None) for name in assigned_names(statement)]
+        return [(name, None) for name in sorted(assigned_names(statement))]
     return []

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from indexer.match.matcher import Env, Matcher
 
 COMMUTATIVE = frozenset({"|", "&", "^"})
-ASSOCIATIVE = frozenset({"and", "or", "&&", "||", "|", "&", "^", "+", "*"})
+ASSOCIATIVE = frozenset({"and", "or", "|", "&", "^"})
 BOOLEAN = {"&&": "and", "||": "or", "!": "not"}
 
 
@@ -26,6 +26,7 @@ def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
         resolved = m.facts.resolve(t)
         if resolved is not None:
             yield from m.m(p, resolved, env)
+        yield from m.through_symbol(p, t, env)
     elif t.kind == "Cast" and p.kind != "Cast":
         yield from m.m(p, t.kids[1], env)
 
@@ -42,6 +43,11 @@ def values_agree(p: Node, t: Node) -> bool:
 def same_binding(a: Any, b: Any, facts: Facts) -> bool:
     """Whether a metavariable's two bindings are the same code."""
     if isinstance(a, Node) and isinstance(b, Node):
+        if a.kind == "Name" and b.kind == "Name":
+            if a.value != b.value:
+                return False
+            first, second = facts.variable(a), facts.variable(b)
+            return first is None or second is None or first == second
         if a.kind == "Text" or b.kind == "Text":
             return _text_of(a) is not None and _text_of(a) == _text_of(b)
         if a.kind in LITERALS and b.kind == "Name":
@@ -133,6 +139,10 @@ def implicit_subexpressions(node: Node) -> list[Node]:
         return [kids[1]] if kids[1] is not None else []
     if kind == "Call":
         return [kids[0], *_argument_values(kids[1])]
+    if kind == "BinOp":  # semgrep's operators are calls: their operands are arguments
+        return [k for k in kids if k is not None]
+    if kind == "UnOp":
+        return [kids[0]] if kids[0] is not None else []
     if kind in ("Await",):
         return [kids[0]]
     if kind == "Cast":
@@ -186,27 +196,32 @@ def deep_all(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
 
 
 def binop(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
-    """Operators: the same operator, ``&&``/``and`` alike; ``A op ...`` reaches into the
-    left operand of a longer chain; and/or and bitwise operators match in any order."""
+    """Operators (semgrep's m_call_op): the same operator, ``&&``/``and`` alike; ``A op ...``
+    reaches into the left operand of a longer chain; chains of an associative operator are
+    matched by their operands (in any order when it also commutes)."""
     pop = BOOLEAN.get(p.value, p.value)
     top = BOOLEAN.get(t.value, t.value)
-    if pop != top:
-        return
     pleft, pright = p.kids
     tleft, tright = t.kids
-    if pright is not None and pright.kind == "Ellipsis" and pop not in ASSOCIATIVE:
-        found = False
+    if pright is not None and pright.kind == "Ellipsis" and (
+            pop not in ASSOCIATIVE or pop != top):
+        if pop != top:
+            return
+        matched = False
         for env2 in m.m(pleft, tleft, env):
-            found = True
+            matched = True
             yield env2
-        if not found and tleft is not None and tleft.kind == "BinOp":
+        if not matched and tleft is not None and tleft.kind == "BinOp":
             yield from m.m(p, tleft, env)
         return
-    if pop in ASSOCIATIVE and (pop in COMMUTATIVE or pop in ("and", "or")):
-        yield from ac_match(m, pop, p, t, env)
+    if pop != top:
         return
-    if pop in ASSOCIATIVE:
-        yield from assoc_match(m, pop, p, t, env)
+    if pop in ASSOCIATIVE and m.options.get("ac_matching", True):
+        ps, ts = operands(p, pop), operands(t, pop)
+        if pop in COMMUTATIVE or (pop in ("and", "or") and m.options.get("commutative_boolop")):
+            yield from ac_match(m, pop, ps, ts, env)
+        else:
+            yield from _assoc(m, pop, ps, ts, env)
         return
     for found in m.m(pleft, tleft, env):
         yield from m.m(pright, tright, found)
@@ -234,13 +249,9 @@ def _rebuild(op: str, items: list[Node]) -> Node:
     return result
 
 
-def assoc_match(m: Matcher, op: str, p: Node, t: Node, env: Env) -> Iterator[Env]:
-    """``a + b + c`` by its operands: metavariables take runs of them."""
-    ps, ts = operands(p, op), operands(t, op)
-    yield from _assoc(m, op, ps, ts, env)
-
-
 def _assoc(m: Matcher, op: str, ps: list[Node], ts: list[Node], env: Env) -> Iterator[Env]:
+    """Associative only: in order, every operand consumed; a metavariable takes a run of
+    one or more operands, ``...`` any run."""
     if not ps:
         if not ts:
             yield env
@@ -263,25 +274,24 @@ def _assoc(m: Matcher, op: str, ps: list[Node], ts: list[Node], env: Env) -> Ite
             yield from _assoc(m, op, rest, ts[1:], found)
 
 
-def ac_match(m: Matcher, op: str, p: Node, t: Node, env: Env) -> Iterator[Env]:
-    """and/or and bitwise operators: each non-metavariable operand of the pattern against a
-    distinct operand of the code, in any order, more operands in the code allowed (as
-    semgrep's AC matching); metavariables then take what is left."""
-    ps, ts = operands(p, op), operands(t, op)
+def ac_match(m: Matcher, op: str, ps: list[Node], ts: list[Node], env: Env) -> Iterator[Env]:
+    """Associative and commutative (semgrep's m_ac_op): each operand of the pattern that is
+    not a metavariable against a distinct operand of the code, in any order; operands left
+    over are allowed; metavariables then take disjoint non-empty subsets of what is left when
+    at most 3 are left, else runs in order."""
     fixed = [x for x in ps if x.kind not in ("Metavar", "Ellipsis")]
-    variables = [x for x in ps if x.kind == "Metavar"]
-    if len(ps) == 2 and len(ts) == 2 and not variables:
-        # the plain case first, in order: the usual result, found fast
-        for found in m.m(ps[0], ts[0], env):
-            yield from m.m(ps[1], ts[1], found)
+    variables = [x for x in ps if x.kind in ("Metavar", "Ellipsis")]
+    while variables and variables[-1].kind == "Ellipsis":
+        variables.pop()
+    many = len(ts) - len(fixed) > 3
     for found, left in _one_to_one(m, fixed, ts, env):
         if not variables:
             yield found
-            continue
-        if len(variables) == 1 and left:
-            yield from m.m(variables[0], _rebuild(op, left), found)
-        elif len(variables) <= len(left) <= 3:
-            yield from _spread(m, op, variables, left, found)
+        elif many:
+            wanted = tuple(variables) + (make("Ellipsis", -1, -1),)
+            yield from m.args(wanted, tuple(left), found)
+        else:
+            yield from _subsets(m, op, variables, left, found)
 
 
 def _one_to_one(m: Matcher, ps: list[Node], ts: list[Node],
@@ -295,16 +305,22 @@ def _one_to_one(m: Matcher, ps: list[Node], ts: list[Node],
             yield from _one_to_one(m, rest, ts[:position] + ts[position + 1:], found)
 
 
-def _spread(m: Matcher, op: str, variables: list[Node], left: list[Node],
-            env: Env) -> Iterator[Env]:
+def _subsets(m: Matcher, op: str, variables: list[Node], left: list[Node],
+             env: Env) -> Iterator[Env]:
     if not variables:
-        if not left:
-            yield env
+        yield env
         return
     first, rest = variables[0], variables[1:]
-    for position, t in enumerate(left):
-        for found in m.m(first, t, env):
-            yield from _spread(m, op, rest, left[:position] + left[position + 1:], found)
+    count = len(left)
+    for mask in range(1 << count):
+        chosen = [left[i] for i in range(count) if mask >> i & 1]
+        remaining = [left[i] for i in range(count) if not mask >> i & 1]
+        if not chosen:
+            if first.kind == "Ellipsis":
+                yield from _subsets(m, op, rest, remaining, env)
+            continue
+        for found in m.m(first, _rebuild(op, chosen), env):
+            yield from _subsets(m, op, rest, remaining, found)
 
 
 def assign_vs_vardef(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
@@ -326,7 +342,7 @@ def tuple_assign(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     targets, values = target.kids[0], value.kids[0]
     if len(targets) != len(values):
         return
-    for left, right in zip(targets, values):
+    for left, right in zip(targets, values, strict=False):
         pair = make("Assign", *span_of(left, right), left, right, value=t.value)
         yield from m.m_assign(p, pair, env)
 
@@ -479,6 +495,9 @@ def _import_paths(node: Node, pattern: bool) -> list[tuple[str, ...]] | None:
         if base is None or (pattern and alias is not None):
             return None
         return [base]
+    if node.kind == "ImportAll":
+        base = names(node.kids[0])
+        return [base] if base is not None else None
     if node.kind == "ImportFrom":
         module, items = node.kids
         base = names(module)

@@ -18,6 +18,9 @@ DEFAULT_OPTIONS = {"constant_propagation": True, "symbolic_propagation": False,
                    "implicit_ellipsis": True}
 
 
+Pending = tuple[F.Range, list[dict[str, Any]]]
+
+
 class Found(NamedTuple):
     """One match of a rule: a byte range and what its metavariables bound."""
 
@@ -34,6 +37,7 @@ class Evaluation:
         self.target = target
         self.rule_languages = rule_languages
         self.options = {**DEFAULT_OPTIONS, **(options or {})}
+        target.matcher.options = self.options  # a file's rules run one after the other
         self.errors: list[str] = []
 
     # ---- leaves
@@ -81,11 +85,11 @@ class Evaluation:
             if text_offsets is not None:
                 start, end = text_offsets[start], text_offsets[end]
             env: dict[str, Any] = {}
-            for name, value in _groups(match).items():
-                group_start, group_end = match.span(name)
+            for name, key, value in _groups(match, numbered=False):
+                group_start, group_end = match.span(key)
                 if text_offsets is not None:
                     group_start, group_end = text_offsets[group_start], text_offsets[group_end]
-                env["$" + str(name)] = make("Span", group_start, group_end, value=value)
+                env["$" + name] = make("Span", group_start, group_end, value=value)
             if context is not None and not (context.start <= start and end <= context.end):
                 continue
             ranges.append(F.Range(start, end, env, "regex"))
@@ -93,43 +97,52 @@ class Evaluation:
 
     # ---- conditions
 
-    def filter(self, ranges: list[F.Range], condition: Any) -> list[F.Range]:
-        if isinstance(condition, F.MetavarRegex):
-            return [r for r in (self._regex_filter(x, condition) for x in ranges) if r]
-        if isinstance(condition, F.MetavarPattern):
-            return [r for x in ranges for r in self._nested(x, condition)]
-        if isinstance(condition, F.Comparison):
-            return [r for r in ranges if self._compare(r, condition)]
-        if isinstance(condition, F.MetavarType):
-            return [r for r in ranges if self._typed(r, condition)]
-        if isinstance(condition, F.Analysis):
-            return [r for r in ranges if self._analysis(r, condition)]
-        return ranges
+    def filter(self, pending: list[Pending], condition: Any) -> list[Pending]:
+        """Ranges that pass a condition, each with the bindings conditions made so far."""
+        out: list[Pending] = []
+        for r, extras in pending:
+            if isinstance(condition, F.MetavarRegex):
+                captured = self._regex_filter(r, condition)
+                if captured is not None:
+                    out.append((r, extras + [captured] if captured else extras))
+            elif isinstance(condition, F.MetavarPattern):
+                found = self._nested(r, condition)
+                if found:
+                    out.append((r, extras + [x for x in found if x]))
+            elif isinstance(condition, F.Comparison):
+                if self._compare(r, condition):
+                    out.append((r, extras))
+            elif isinstance(condition, F.MetavarType):
+                if self._typed(r, condition):
+                    out.append((r, extras))
+            elif isinstance(condition, F.Analysis):
+                if self._analysis(r, condition):
+                    out.append((r, extras))
+        return out
 
-    def _regex_filter(self, r: F.Range, condition: F.MetavarRegex) -> F.Range | None:
+    def _regex_filter(self, r: F.Range, condition: F.MetavarRegex) -> dict[str, Any] | None:
+        """None when the regex does not match the binding, else its capture groups."""
         value = r.env.get(condition.name)
         if value is None:
             return None
         text = self.bound_text(value)
         if condition.constant_propagation:
             constant = self.target.facts.constant(value) if isinstance(value, Node) else None
-            if constant is not None and constant.kind == "Str":
+            if constant is not None and constant.kind == "Str" and constant.value is not None:
                 text = constant.value
         found = regexes.match(condition.regex, text)
         if found is None:
             return None
-        captured = _groups(found)
-        if not captured:
-            return r
-        env = dict(r.env)
+        captured: dict[str, Any] = {}
         base = value.start if isinstance(value, Node) else 0
-        for name, group_value in captured.items():
-            span = found.span(name)
-            env["$" + str(name)] = make("Span", base + span[0], base + span[1],
+        for name, key, group_value in _groups(found):
+            span = found.span(key)
+            captured["$" + name] = make("Span", base + span[0], base + span[1],
                                         value=group_value)
-        return r._replace(env=env)
+        return captured
 
-    def _nested(self, r: F.Range, condition: F.MetavarPattern) -> list[F.Range]:
+    def _nested(self, r: F.Range, condition: F.MetavarPattern) -> list[dict[str, Any]]:
+        """The new bindings of each match of the nested formula (an empty list: none)."""
         value = r.env.get(condition.name)
         if value is None:
             return []
@@ -138,8 +151,11 @@ class Evaluation:
                 language in self.rule_languages and self.target.language in ("typescript",
                                                                               "tsx")):
             if not isinstance(value, (Node, tuple)) or (
-                    isinstance(value, Node) and value.kind in ("Text", "Span")):
+                    isinstance(value, Node) and value.kind == "Text"):
                 return []
+            if self.options.get("symbolic_propagation") and isinstance(value, Node) and \
+                    value.kind == "Name":
+                value = self.target.facts.symbol(value) or value  # what the name holds
             start, end = _span_of(value)
             context = F.Range(start, end, r.env)
             return self._persist(r, F.evaluate(condition.formula, self, context))
@@ -156,15 +172,16 @@ class Evaluation:
                    for x in found]
         return self._persist(r, shifted)
 
-    def _persist(self, r: F.Range, found: list[F.Range]) -> list[F.Range]:
-        """The outer range once per nested match, with the nested match's new bindings."""
-        out = []
+    def _persist(self, r: F.Range, found: list[F.Range]) -> list[dict[str, Any]]:
+        """Per nested match, the bindings it made that the outer range does not have."""
+        out, seen = [], set()
         for nested in found:
-            env = dict(r.env)
-            for name, value in nested.env.items():
-                env.setdefault(name, value)
-            out.append(r._replace(env=env))
-        return F.unique(out)
+            new = {k: v for k, v in nested.env.items() if k not in r.env}
+            key = F.binding_key(new)
+            if key not in seen:
+                seen.add(key)
+                out.append(new)
+        return out
 
     def _snippet(self, content: str, language: str) -> Evaluation | None:
         from indexer.match.snippet import parse_snippet
@@ -268,9 +285,19 @@ def rule_matches(formula: Any, run: Evaluation) -> list[Found]:
     range inside another match of the same rule dropped (as semgrep reports)."""
     ranges = F.evaluate(formula, run)
     by_range: dict[tuple[int, int], F.Range] = {}
-    for r in sorted(ranges, key=lambda x: (x.start, x.end)):
+    for r in sorted(ranges, key=lambda x: (x.start, -x.end)):
         by_range.setdefault((r.start, r.end), r)
-    return [Found(r.start, r.end, r.env) for r in by_range.values()]
+    kept: list[F.Range] = []
+    widest: dict[Any, F.Range] = {}  # per bindings, the widest range kept so far
+    for r in by_range.values():  # by start, the longest first
+        key = F.binding_key(r.env)
+        outer = widest.get(key)
+        if outer is not None and r.end <= outer.end:
+            continue  # inside a match with the same bindings: the same finding
+        kept.append(r)
+        if outer is None or r.end > outer.end:
+            widest[key] = r
+    return [Found(r.start, r.end, r.env) for r in sorted(kept, key=lambda x: (x.start, x.end))]
 
 
 def _span_of(value: Any) -> tuple[int, int]:
@@ -281,14 +308,16 @@ def _span_of(value: Any) -> tuple[int, int]:
     return value.start, value.end
 
 
-def _groups(match: Any) -> dict[str, str]:
-    out = {}
+def _groups(match: Any, numbered: bool = True) -> list[tuple[str, Any, str]]:
+    """(metavariable name, group key, text) of each group that matched: named groups by
+    name, and (for metavariable-regex) every group by number too ($1, $2, ...)."""
+    out = []
     for name, value in match.groupdict().items():
         if value is not None:
-            out[name] = value
-    for index in range(1, (match.re.groups or 0) + 1):
+            out.append((str(name), name, value))
+    for index in range(1, (match.re.groups or 0) + 1 if numbered else 1):
         if match.group(index) is not None:
-            out.setdefault(str(index), match.group(index))
+            out.append((str(index), index, match.group(index)))
     return out
 
 

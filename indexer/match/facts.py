@@ -23,6 +23,10 @@ LITERAL_TYPES = {
 }
 
 
+FLOAT_TYPES = {"python": "float", "java": "double", "go": "float64", "javascript": "number",
+               "typescript": "number"}
+
+
 class Facts:
     """What is known of one file's names."""
 
@@ -32,7 +36,8 @@ class Facts:
         self._imports: dict[str, tuple[str, ...]] | None = None
         self._constants: Any = None
         self._types: dict[str, Node] | None = None
-        self._resolved: dict[int, Node | None] = {}
+        self._resolved: dict[tuple[int, bool], Node | None] = {}
+        self._wildcards: list[tuple[str, ...]] | None = None
 
     def nodes_of(self, *kinds: str) -> list[Node]:
         """The nodes of these normalized kinds in the file (converted on demand)."""
@@ -56,18 +61,51 @@ class Facts:
             self._imports = import_table(self.nodes_of("ImportAs", "ImportFrom"))
         return self._imports
 
-    def resolve(self, name: Node) -> Node | None:
+    def resolve(self, name: Node, wildcard: bool = False) -> Node | None:
         """What an imported name stands for, as the dotted expression it abbreviates, made
         at the name's place; None for names that are not imported aliases."""
-        key = id(name)
+        key = (id(name), wildcard)
         if key in self._resolved:
             return self._resolved[key]
         path = self.imports().get(name.value) if name.kind == "Name" else None
+        if path is None and wildcard and name.kind == "Name" and self.wildcards() and \
+                self.variable(name) == -1:
+            path = self.wildcards()[0] + (name.value,)  # from m import *: m's name
         resolved = None
         if path is not None and path != (name.value,):
             resolved = dotted_expression(path, name.start, name.end)
         self._resolved[key] = resolved
         return resolved
+
+    def wildcards(self) -> list[tuple[str, ...]]:
+        """The modules imported with ``*``."""
+        if self._wildcards is None:
+            found = []
+            tree = self.converter.tree
+            for statement in self.nodes_of("ImportAll"):
+                if statement.raw < 0 or tree.parent(statement.raw) != 0:
+                    continue  # only the module's own wildcard imports count
+                path = _path(statement.kids[0])
+                if path and not path[0].startswith("."):
+                    found.append(path)
+            self._wildcards = found
+        return self._wildcards
+
+    def symbol(self, name: Node) -> Node | None:
+        """The expression a name holds by symbolic propagation, if one."""
+        found: Node | None = self._constants_analysis().symbol(name)
+        return found
+
+    def variable(self, name: Node) -> int | None:
+        """Which variable a name refers to (constants.py), None when not a variable."""
+        return self._constants_analysis().variable(name)
+
+    def _constants_analysis(self) -> Any:
+        if self._constants is None:
+            from indexer.match.constants import Constants
+
+            self._constants = Constants(self)
+        return self._constants
 
     # ---- constants
 
@@ -78,11 +116,7 @@ class Facts:
             return node
         if node.kind in ("Text", "Span", "Metavar"):
             return None
-        if self._constants is None:
-            from indexer.match.constants import Constants
-
-            self._constants = Constants(self)
-        found: Node | None = self._constants.value(node)
+        found: Node | None = self._constants_analysis().value(node)
         return found
 
     # ---- types
@@ -90,6 +124,8 @@ class Facts:
     def type_of(self, node: Node) -> Node | None:
         """The declared (or literal) type of an expression, when known."""
         literal = LITERAL_TYPES.get(self.language, {}).get(node.kind)
+        if node.kind == "Num" and isinstance(node.value, float):
+            literal = FLOAT_TYPES.get(self.language)
         if literal is not None:
             return make("Name", node.start, node.end, value=literal)
         if node.kind == "Name":

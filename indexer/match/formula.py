@@ -123,7 +123,7 @@ def evaluate(formula: Formula, run: Evaluation, context: Range | None = None) ->
             found = evaluate(formula.item, run, context)
         return [r._replace(kind="inside") for r in found]
     if isinstance(formula, Anywhere):
-        return [r._replace(kind="inside") for r in evaluate(formula.item, run, context)]
+        return [r._replace(kind="anywhere") for r in evaluate(formula.item, run, context)]
     if isinstance(formula, Or):
         return [r for item in formula.items for r in evaluate(item, run, context)]
     if isinstance(formula, And):
@@ -137,8 +137,10 @@ def _conjunction(formula: And, run: Evaluation, context: Range | None) -> list[R
     conditions = [i for i in formula.items if isinstance(i, CONDITION_TYPES)]
     focus = [i for i in formula.items if isinstance(i, Focus)]
     evaluated = [evaluate(p, run, context) for p in positives]
-    plain = [rs for p, rs in zip(positives, evaluated) if not isinstance(p, (Inside, Anywhere))]
-    inside = [rs for p, rs in zip(positives, evaluated) if isinstance(p, (Inside, Anywhere))]
+    pairs = list(zip(positives, evaluated, strict=True))
+    plain = [rs for p, rs in pairs if not isinstance(p, (Inside, Anywhere))]
+    inside = [rs for p, rs in pairs if isinstance(p, Inside)]
+    inside += [rs for p, rs in pairs if isinstance(p, Anywhere)]
     ordered = plain + inside
     if not ordered:
         ordered = [[context]] if context is not None else [[]]
@@ -147,16 +149,25 @@ def _conjunction(formula: And, run: Evaluation, context: Range | None) -> list[R
         ranges = intersect(ranges, other, run)
     for negative in negatives:
         ranges = difference(ranges, evaluate(negative.item, run, context), run)
+    pending: list[tuple[Range, list[dict[str, Any]]]] = [(r, []) for r in ranges]
     for condition in conditions:
-        ranges = run.filter(ranges, condition)
+        pending = run.filter(pending, condition)
+    ranges = []
+    for r, extras in pending:  # bindings the conditions made join only now (semgrep's
+        ranges.append(r)       # persistent bindings): they never constrain each other
+        for extra in extras:
+            env = dict(r.env)
+            env.update(extra)
+            ranges.append(r._replace(env=env))
     for item in focus:
         ranges = run.focus(ranges, item.names)
     return unique(ranges)
 
 
 def included(inner: Range, outer: Range, run: Evaluation) -> bool:
-    """``inner`` lies within ``outer`` and their common metavariables bound the same code."""
-    if not (outer.start <= inner.start and inner.end <= outer.end):
+    """``inner`` lies within ``outer`` (anywhere in the file for a pattern-anywhere) and
+    their common metavariables bound the same code."""
+    if outer.kind != "anywhere" and not (outer.start <= inner.start and inner.end <= outer.end):
         return False
     for name, value in inner.env.items():
         other = outer.env.get(name)
@@ -169,6 +180,8 @@ def intersect(xs: list[Range], ys: list[Range], run: Evaluation) -> list[Range]:
     out: list[Range] = []
     for us, vs in ((xs, ys), (ys, xs)):
         for u in us:
+            if u.kind == "anywhere":
+                continue  # an anywhere range never becomes the result itself
             for v in vs:
                 if included(u, v, run) and (u.kind != "inside" or v.kind == "inside"):
                     merged = dict(v.env)
@@ -201,7 +214,7 @@ def unique(ranges: list[Range]) -> list[Range]:
 
 
 def binding_key(env: dict[str, Any]) -> tuple[Any, ...]:
-    parts = []
+    parts: list[tuple[Any, ...]] = []
     for name in sorted(env):
         value = env[name]
         if isinstance(value, tuple):

@@ -27,7 +27,7 @@ LOOSE_SLOTS = frozenset({
     ("Alias", 1), ("ImportAs", 1), ("Break", 0), ("Continue", 0)})
 # sequence slots where a pattern's elements may appear anywhere among the code's, and more
 UNORDERED = frozenset({("FuncDef", 4), ("ClassDef", 4), ("VarDef", 3), ("Param", 3),
-                       ("ClassDef", 2), ("ImportFrom", 1), ("Switch", 1)})
+                       ("ClassDef", 2), ("ImportFrom", 1), ("Switch", 1), ("Try", 1)})
 ORDERED_LESS_OK = frozenset({("ClassDef", 1)})  # parents: a prefix is enough
 
 
@@ -37,6 +37,7 @@ class Matcher:
     def __init__(self, facts: Facts, options: dict[str, Any] | None = None) -> None:
         self.facts = facts
         self.options = options or {}
+        self.root: Node | None = None  # the code node a search is trying now
         self.dispatch = {
             "Metavar": self.m_metavar, "Ellipsis": self.m_ellipsis, "Name": self.m_name,
             "Attr": self.m_attr, "Call": self.m_call, "Str": self.m_str, "Num": self.m_literal,
@@ -49,6 +50,7 @@ class Matcher:
             "ImportAs": self.m_import, "ImportAll": self.m_import, "Dotted": self.m_dotted,
             "New": self.m_new, "Return": self.m_return, "Catch": self.m_catch,
             "Kwarg": self.m_kwarg, "Param": self.m_param, "Regex": self.m_regex,
+            "Decorator": self.m_decorator, "ClassDef": self.m_class,
         }
 
     # ---- entry: any pattern node against any code node
@@ -146,6 +148,15 @@ class Matcher:
 
     # ---- names, attributes, calls
 
+    def through_symbol(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        """With symbolic propagation, a name also matches as the expression it was assigned
+        (never the very node a search started from, as in semgrep)."""
+        if t is self.root or not self.options.get("symbolic_propagation"):
+            return
+        value = self.facts.symbol(t)
+        if value is not None:
+            yield from self.m(p, value, env)
+
     def m_name(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind == "Name":
             if _name_equal(p.value, t.value):
@@ -154,6 +165,7 @@ class Matcher:
                 resolved = self.facts.resolve(t)
                 if resolved is not None:
                     yield from self.m(p, resolved, env)
+                yield from self.through_symbol(p, t, env)
             return
         if t.kind in ("Attr", "Type"):
             return
@@ -167,9 +179,10 @@ class Matcher:
                 yield from self.m(pobj, tobj, found)
             return
         if t.kind == "Name":
-            resolved = self.facts.resolve(t)
+            resolved = self.facts.resolve(t, wildcard=_plain_dotted(p))
             if resolved is not None:
                 yield from self.m(p, resolved, env)
+            yield from self.through_symbol(p, t, env)
             return
         yield from equiv.cross_kind(self, p, t, env)
 
@@ -351,10 +364,17 @@ class Matcher:
                                                                               "generator"}):
             yield env
             return
-        if t.kind != "Container" or t.value != p.value:
+        if t.kind != "Container":
             return
         elems, targets = p.kids[0], t.kids[0]
-        if p.value in ("dict", "set"):
+        unordered = ("dict", "set")
+        if p.value in unordered and t.value in unordered and (
+                not elems and not targets or len(elems) == 1 and elems[0].kind == "Ellipsis"):
+            yield env  # {} and {...}: any set or dict
+            return
+        if t.value != p.value:
+            return
+        if p.value in unordered:
             plain = tuple(e for e in elems if e.kind != "Ellipsis")
             if not plain and len(plain) != len(elems):
                 yield env
@@ -423,7 +443,12 @@ class Matcher:
         if len(stmts) == 1 and _is_dots_stmt(stmts[0]):
             yield env
             return
-        for found, _last in self.stmts(stmts, t.kids[0], env, less_ok=False):
+        code = t.kids[0]
+        if len(stmts) == 1 and stmts[0].kind == "ExprStmt" and stmts[0].kids[0].kind == \
+                "Metavar" and len(code) != 1:
+            yield from self.bind(stmts[0].kids[0].value, code, env)  # a body of one $S
+            return
+        for found, _last in self.stmts(stmts, code, env, less_ok=False):
             yield found
 
     def m_if(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
@@ -470,13 +495,53 @@ class Matcher:
             return
         ptype, pname, pbody = p.kids
         ttype, tname, tbody = t.kids
+        if ptype is not None and ptype.kind == "Container" and len(ptype.kids[0]) == 1 and \
+                ptype.kids[0][0].kind in ("Ellipsis", "Metavar") and ttype is not None:
+            ptype = ptype.kids[0][0]
+            if ptype.kind == "Metavar" and ttype.kind == "Container" and len(ttype.kids[0]) == 1:
+                ttype = ttype.kids[0][0]
         if ptype is not None and ptype.kind == "Ellipsis":
             ptype = None
+        if ptype is not None and ttype is None:
+            return
         matches = self.m(ptype, ttype, env) if ptype is not None else iter((env,))
         for found in matches:
             names = self.m(pname, tname, found) if pname is not None else iter((found,))
             for found2 in names:
                 yield from self.m_body(pbody, tbody, found2)
+
+    def m_decorator(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if t.kind != "Decorator":
+            return
+        for found in self.m(p.kids[0], t.kids[0], env):
+            yield from self.args(p.kids[1], t.kids[1], found)
+
+    def m_class(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        """Classes: parents a prefix in order, implemented interfaces and attributes in any
+        order, body members in any order with more allowed."""
+        if t.kind != "ClassDef" or (p.value != t.value and not equiv.values_agree(p, t)):
+            return
+        pname, pbases, pimpls, pbody, pattrs, ptparams = p.kids
+        tname, tbases, timpls, tbody, tattrs, ttparams = t.kids
+        for e1 in self.m(pname, tname, env):
+            for e2 in self.seq(pbases, tbases, e1, less_ok=True):
+                for e3 in self.unordered(pimpls, timpls, e2, less_ok=True):
+                    for e4 in self.unordered(pattrs, tattrs, e3, less_ok=True):
+                        for e5 in (self.seq(ptparams, ttparams, e4) if ptparams else (e4,)):
+                            yield from self.members(pbody, tbody, e5)
+
+    def members(self, p: Node | None, t: Node | None, env: Env) -> Iterator[Env]:
+        """A class body: each member of the pattern against a different member of the code,
+        in any order (semgrep's m_fields with its implicit ellipsis)."""
+        if p is None:
+            yield env
+            return
+        if t is None:
+            return
+        wanted = tuple(s for s in (p.kids[0] if p.kind == "Block" else (p,))
+                       if not _is_dots_stmt(s))
+        code = t.kids[0] if t.kind == "Block" else (t,)
+        yield from self.unordered(wanted, code, env, less_ok=True)
 
     def m_param(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Param":
@@ -559,17 +624,19 @@ class Matcher:
                 else:
                     yield env, last
                 return
+            # past a `...`, code may go on after the pattern's last statement (semgrep's
+            # m_list__m_stmt defaults to less-is-ok)
             found_any = False
-            for result in self.flat_stmts(ps, ts, env, less_ok, last):
+            for result in self.flat_stmts(ps, ts, env, True, last):
                 found_any = True
                 yield result
             if not found_any:
                 flat = equiv.flatten_statements(ts)
                 if flat is not None:
-                    yield from self.flat_stmts(ps, flat, env, less_ok, last)
+                    yield from self.flat_stmts(ps, flat, env, True, last)
             return
         if _is_metavar_seq_stmt(p):
-            yield from self.flat_stmts(ps, ts, env, less_ok, last)
+            yield from self.flat_stmts(ps, ts, env, True, last)
             return
         if not ts:
             return
@@ -585,7 +652,9 @@ class Matcher:
             return
         p, rest = ps[0], ps[1:]
         if _is_dots_stmt(p):
-            if not rest:
+            if not rest:  # a final `...` ends at the last statement, or right here
+                if ts:
+                    yield env, ts[-1]
                 yield env, last
                 return
             for cut in range(len(ts) + 1):
@@ -603,6 +672,15 @@ class Matcher:
             return
         for found in self.m(p, ts[0], env):
             yield from self.flat_stmts(rest, ts[1:], found, less_ok, ts[0])
+
+
+def _plain_dotted(p: Node) -> bool:
+    """``a.b.c`` made of plain names only (wildcard imports are tried only for those)."""
+    while p.kind == "Attr":
+        if p.kids[1].kind != "Name":
+            return False
+        p = p.kids[0]
+    return p.kind == "Name"
 
 
 def _name_equal(pattern: str, code: str) -> bool:

@@ -67,14 +67,14 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "Continue": ("label",),
     "Pass": (),
     "Try": ("body", "handlers", "else", "finally"),
-    "Catch": ("type", "name", "body"),
+    "Catch": ("type", "name", "body"),  # type: a tuple Container of the exception types
     "With": ("items", "body"),
     "WithItem": ("value", "target"),
     "FuncDef": ("name", "params", "ret", "body", "attrs", "tparams"),
     "Param": ("name", "type", "default", "attrs"),  # value: "", "*", "**", "..."
     "ClassDef": ("name", "bases", "impls", "body", "attrs", "tparams"),  # value: flavour
     "VarDef": ("name", "type", "value", "attrs"),
-    "Decorator": ("expr",),
+    "Decorator": ("name", "args"),  # @a.b(x): name a.b, args (x,); @a.b: args ()
     "Modifier": (),  # value: the keyword
     "ImportAs": ("module", "alias"),
     "ImportFrom": ("module", "names"),
@@ -191,7 +191,7 @@ def same(a: Any, b: Any) -> bool:
         if isinstance(x, tuple) or isinstance(y, tuple):
             if not (isinstance(x, tuple) and isinstance(y, tuple)) or len(x) != len(y):
                 return False
-            stack.extend(zip(x, y))
+            stack.extend(zip(x, y, strict=False))
             continue
         if x is None or y is None or not isinstance(x, Node) or not isinstance(y, Node):
             if x != y:
@@ -202,7 +202,7 @@ def same(a: Any, b: Any) -> bool:
         xk, yk = x.kids, y.kids
         if len(xk) != len(yk):
             return False
-        stack.extend(zip(xk, yk))
+        stack.extend(zip(xk, yk, strict=False))
     return True
 
 

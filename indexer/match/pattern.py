@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from indexer.match.lang import converter_for
 from indexer.match.lang.base import DEEP, DOTS, MV_PREFIX, MV_SEQ_PREFIX, MV_TYPED_PREFIX
@@ -24,10 +24,13 @@ MAX_DEPTH = 200  # nodes deep: the matcher recurses along the pattern
 METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
 METAVARIABLE_SEQ = re.compile(r"\$\.\.\.([A-Z_][A-Z0-9_]*)")
 TYPED_PARENS = {  # (T $X) and ($X : T) spellings of typed metavariables
-    "java": re.compile(r"\(\s*([A-Za-z_][\w.]*(?:<[^()]*?>)?(?:\[\])*)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
+    "java": re.compile(r"\(\s*([A-Za-z_][\w.]*(?:<[^()]*?>)?(?:\[\])*)\s+"
+                       r"\$([A-Z_][A-Z0-9_]*)\s*\)"),
     "c": re.compile(r"\(\s*([A-Za-z_][\w.]*\s*\**)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
 }
-TYPED_COLON = re.compile(r"\(\s*\$([A-Z_][A-Z0-9_]*)\s*:\s*([^()]+?)\s*\)")
+# `foo($X: int)`, `($X : string)`: the parentheses stay (they may be a call's)
+TYPED_COLON = re.compile(r"(?<!def )(?<![\w.]\s)(?<=\()\s*\$([A-Z_][A-Z0-9_]*)\s*:\s*"
+                         r"([^(),=]+?)\s*(?=\))")
 WRAPPERS: dict[str, list[tuple[str, str]]] = {
     "go": [("", ""), ("package p\n", ""), ("package p\nfunc f() {\n", "\n}")],
     "java": [("", ""), ("class C {\n", "\n}"), ("class C { void f() {\n", "\n} }"),
@@ -51,9 +54,9 @@ class Pattern(NamedTuple):
 def compile_pattern(source: str, language: str) -> Pattern:
     """Parse ``source`` as ``language``; raises PatternError when it does not parse."""
     text, types = _rewrite(source.strip(), language)
-    for spelling in _spellings(text, language):
+    for spelling, suffix in _spellings(text, language):
         for before, after in WRAPPERS.get(language, [("", "")]):
-            program = (before + spelling + after).encode()
+            program = (before + spelling + suffix + after).encode()
             tree = _parse(program, language)
             if tree is None:
                 continue
@@ -87,17 +90,39 @@ def _rewrite(text: str, language: str) -> tuple[str, dict[str, str]]:
     if parens is not None:
         text = parens.sub(lambda m: typed(m.group(2), m.group(1)), text)
     if language in ("python", "go", "typescript", "javascript", "tsx"):
-        text = TYPED_COLON.sub(lambda m: typed(m.group(1), m.group(2)), text)
+        text = _typed_colons(text, typed)
     text = METAVARIABLE_SEQ.sub(lambda m: MV_SEQ_PREFIX + m.group(1), text)
     text = METAVARIABLE.sub(lambda m: MV_PREFIX + m.group(1), text)
     return text, types
 
 
-def _spellings(text: str, language: str) -> list[str]:
-    """The text as written, then with ``...`` outside strings as a placeholder name."""
+def _typed_colons(text: str, typed: Any) -> str:
+    """``$X: T`` inside parentheses that are not a function definition's parameters."""
+    out, last = [], 0
+    for match in TYPED_COLON.finditer(text):
+        before = text[:match.start()].rstrip()[:-1]  # up to the opening parenthesis
+        if re.search(r"\b(?:def|function|func)\s*[\w$]*\s*$", before):
+            continue
+        out.append(text[last:match.start()])
+        out.append(typed(match.group(1), match.group(2)))
+        last = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _spellings(text: str, language: str) -> list[tuple[str, str]]:
+    """The text as written, then with ``...`` outside strings as a placeholder name (as a
+    ``**`` entry inside braces: dictionary patterns), then a lone decorator given a function
+    to decorate."""
     dotted = _replace_outside_strings(text, "...", DOTS)
     statement_dots = re.sub(r"(?m)^(\s*)" + DOTS + r"(\s*)$", r"\1" + DOTS + r";\2", dotted)
-    return list(dict.fromkeys([text, dotted, statement_dots]))
+    spellings = [(text, ""), (dotted, ""), (statement_dots, "")]
+    if language == "python":
+        entries = re.sub(r"(?<=[{,])(\s*)" + DOTS + r"(?=\s*[,}])", r"\1**" + DOTS, dotted)
+        spellings.append((entries, ""))
+        if text.lstrip().startswith("@"):
+            spellings += [(s, "\ndef _CLDECORATED_(): pass") for s in (text, dotted)]
+    return list(dict.fromkeys(spellings))
 
 
 def _replace_outside_strings(text: str, old: str, new: str) -> str:
@@ -165,13 +190,15 @@ def _kids(node: Node) -> list[Node]:
 def _finish(node: Node, types: dict[str, str], language: str) -> Node:
     """A fully built copy with pattern kinds in place: ``x. ...`` chains, ``<... e ...>``,
     typed metavariables with their types."""
-    kids = tuple(_finish_kid(k, types, language) for k in node.kids)
+    kids: tuple[Any, ...] = tuple(_finish_kid(k, types, language) for k in node.kids)
     kind, value = node.kind, node.value
     if kind == "Attr" and kids[1] is not None and kids[1].kind == "Ellipsis":
         return make("DotsChain", node.start, node.end, kids[0])
     if kind == "Call" and kids[0] is not None and kids[0].kind == "Name" and \
             kids[0].value == DEEP and len(kids[1]) == 1:
         return make("DeepEllipsis", node.start, node.end, kids[1][0])
+    if kind == "Spread" and kids[0] is not None and kids[0].kind == "Ellipsis":
+        return kids[0]  # {**..., k: v}: the spelling of a dictionary's `...`
     if kind == "TypedMetavar":
         return make("TypedMetavar", node.start, node.end, _type_node(types.get(value, "")),
                     value=value)

@@ -197,16 +197,21 @@ def top_formula(raw: dict[str, Any]) -> Formula:
                               "`pattern-regex`, `match`")
     key = tops[0]
     if key == "match":
-        return new_formula(raw["match"])
-    return classic(key, raw[key])
+        formula = new_formula(raw["match"])
+    else:
+        formula = classic(key, raw[key])
+    check_positive(formula)
+    return formula
 
 
 def classic(key: str, value: Any) -> Formula:
     """One classic operator (``key: value``) as a formula."""
-    if key in ("pattern", "pattern-not", "pattern-inside", "pattern-not-inside"):
-        leaf = PatternLeaf(_code(key, value))
+    if key in ("pattern", "pattern-not", "pattern-inside", "pattern-not-inside",
+               "semgrep-internal-pattern-anywhere"):
+        leaf = _operand(key, value)
         return {"pattern": leaf, "pattern-not": Not(leaf), "pattern-inside": Inside(leaf),
-                "pattern-not-inside": Not(Inside(leaf))}[key]
+                "pattern-not-inside": Not(Inside(leaf)),
+                "semgrep-internal-pattern-anywhere": Anywhere(leaf)}[key]
     if key in ("pattern-regex", "pattern-not-regex"):
         leaf = RegexLeaf(_regex(key, value))
         return leaf if key == "pattern-regex" else Not(leaf)
@@ -219,10 +224,31 @@ def classic(key: str, value: Any) -> Formula:
     raise RuleSyntaxError(f"unsupported operator {key!r}")
 
 
+def _operand(key: str, value: Any) -> Formula:
+    """What ``pattern``-like operators take: code, or a nested operator
+    (``pattern-inside: {patterns: [...]}``)."""
+    if isinstance(value, dict):
+        if len(value) != 1:
+            raise RuleSyntaxError(f"`{key}` takes code or a mapping with one operator")
+        ((inner, operand),) = value.items()
+        return classic(inner, operand)
+    if key == "pattern":
+        return PatternLeaf(_code(key, value))
+    return PatternLeaf(_code(key, value))
+
+
 def _conjunction(items: list[Formula]) -> And:
-    if not any(_positive(i) for i in items):
-        raise RuleSyntaxError("`patterns` needs at least one positive pattern")
     return And(tuple(items))
+
+
+def check_positive(formula: Formula) -> None:
+    """A top-level ``patterns`` needs a positive operand (one nested in a
+    metavariable-pattern has the metavariable's code as its context)."""
+    if isinstance(formula, And) and not any(_positive(i) for i in formula.items):
+        raise RuleSyntaxError("`patterns` needs at least one positive pattern")
+    if isinstance(formula, Or):
+        for item in formula.items:
+            check_positive(item)
 
 
 def _positive(item: Formula) -> bool:

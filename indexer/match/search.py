@@ -75,11 +75,14 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
     converter, matcher = target.converter, target.matcher
     found = []
     expression_only = pattern.shape == "expr"
+    attributes = matcher.options.get("attr_expr", True)
     for index in target.of_kinds(_candidate_kinds(root, target)):
-        if expression_only and not converter.in_expression(index):
+        if expression_only and not converter.in_expression(index) or \
+                converter.shadowed(index) or not attributes and converter.in_attribute(index):
             continue
         for node in converter.nodes((index,)):  # one node, or a splice of several
             count = 0
+            matcher.root = node
             for env in matcher.m(root, node, start):
                 found.append(Match(node.start, node.end, env))
                 count += 1
@@ -102,8 +105,12 @@ def _candidate_kinds(root: Node, target: Target) -> frozenset[str]:
     kinds = set(converter.candidates(kind))
     if kind in LITERALS or kind in ("Attr", "Interp", "BinOp"):
         kinds |= converter.candidates("Name")  # constants and imported aliases
+    if kind in LITERALS:  # constant folding: "a" + "b" is "ab"
+        kinds |= converter.candidates("BinOp") | converter.candidates("Interp")
     if kind == "Assign":
         kinds |= converter.candidates("VarDef")
+    if kind == "Container":
+        kinds |= converter.candidates("Comprehension")
     if kind in ("ImportAs", "ImportFrom", "ImportAll"):
         for other in ("ImportAs", "ImportFrom", "ImportAll"):
             kinds |= converter.candidates(other)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from indexer.match.node import Node
 from indexer.match.tree import Tree
@@ -38,9 +38,12 @@ COMMENT_KINDS = frozenset({"comment", "line_comment", "block_comment", "html_com
 PUNCTUATION = frozenset("( ) [ ] { } , ; : . :: => -> ' \" ` \n".split() + ["\n", ""])
 
 
-def rule(*kinds: str, makes: str | tuple[str, ...]) -> Callable[[Rule], Rule]:
+RuleMethod = TypeVar("RuleMethod", bound=Callable[..., Any])
+
+
+def rule(*kinds: str, makes: str | tuple[str, ...]) -> Callable[[RuleMethod], RuleMethod]:
     """Mark a method as the rule of these grammar kinds, making nodes of ``makes``."""
-    def mark(method: Rule) -> Rule:
+    def mark(method: RuleMethod) -> RuleMethod:
         method.kinds = kinds  # type: ignore[attr-defined]
         method.makes = (makes,) if isinstance(makes, str) else makes  # type: ignore[attr-defined]
         return method
@@ -151,8 +154,8 @@ class Converter:
                 if placeholder is not None:
                     return placeholder
             return self.leaf("Other", index, (tree.kind(index), text))
-        tokens = tuple(tree.text(c) for c in children
-                       if not tree.is_named(c) and tree.text(c) not in PUNCTUATION)
+        tokens = tuple("" if tree.is_named(c) else tree.text(c) for c in children
+                       if tree.is_named(c) or tree.text(c) not in PUNCTUATION)
         return Node("Other", tree.starts[index], tree.ends[index], (tree.kind(index), tokens),
                     None, self._other_expand, index)
 
@@ -222,6 +225,39 @@ class Converter:
     # ---- what the search needs to know of a language
 
     NON_EXPRESSION: ClassVar[frozenset[tuple[str, str]]] = frozenset()
+    # places whose node is not a candidate at all: its parent stands for it (a decorated
+    # function's inner definition)
+    SHADOWED: ClassVar[frozenset[tuple[str, str]]] = frozenset()
+    # NON_EXPRESSION places where a name is nonetheless a variable being defined
+    # (parameters): a metavariable bound there equals the uses of that variable
+    DEFINES: ClassVar[frozenset[str]] = frozenset()
+
+    def position(self, index: int) -> tuple[str, str]:
+        """(parent grammar kind, field) of a node; ("", "") for the root."""
+        tree = self.tree
+        parent = tree.parent(index)
+        return (tree.kind(parent), tree.field_of(index)) if parent >= 0 else ("", "")
+
+    # grammar kinds that open a scope of local variables (functions, lambdas)
+    SCOPES: ClassVar[frozenset[str]] = frozenset()
+
+    # places of expressions written in a decorator or annotation: with the rule option
+    # `attr_expr: false` they are not expressions
+    ATTRIBUTE_EXPRESSIONS: ClassVar[frozenset[tuple[str, str]]] = frozenset()
+
+    def in_attribute(self, index: int) -> bool:
+        return bool(self.ATTRIBUTE_EXPRESSIONS) and \
+            self.position(index) in self.ATTRIBUTE_EXPRESSIONS
+
+    def shadowed(self, index: int) -> bool:
+        return bool(self.SHADOWED) and self.position(index) in self.SHADOWED
+
+    def is_variable(self, index: int) -> bool:
+        """Whether a name node refers to a variable (not a field, a keyword...)."""
+        kind, field = self.position(index)
+        if (kind, field) not in self.NON_EXPRESSION and (kind, "*") not in self.NON_EXPRESSION:
+            return True
+        return kind in self.DEFINES
 
     def in_expression(self, index: int) -> bool:
         """Whether a grammar node stands where an expression does (not a definition's name,

@@ -21,13 +21,18 @@ class PythonConverter(Converter):
         ("import_from_statement", "*"), ("import_statement", "*"), ("global_statement", "*"),
         ("nonlocal_statement", "*"), ("as_pattern_target", "*"), ("keyword_pattern", "*"),
         ("relative_import", "*"), ("future_import_statement", "*")})
+    SHADOWED = frozenset({("decorated_definition", "definition")})
+    ATTRIBUTE_EXPRESSIONS = frozenset({("decorator", "")})
+    SCOPES = frozenset({"function_definition", "lambda"})
+    DEFINES = frozenset({"parameters", "lambda_parameters", "typed_parameter",
+                         "default_parameter", "typed_default_parameter", "list_splat_pattern",
+                         "dictionary_splat_pattern", "as_pattern_target"})
     SIMPLE = {
         "module": ("Module", ("#",)),
         "block": ("Block", ("#",)),
         "attribute": ("Attr", ("object", "attribute")),
         "call": ("Call", ("function", "arguments*")),
         "keyword_argument": ("Kwarg", ("name", "value")),
-        "subscript": ("Subscript", ("value", "subscript")),
         "slice": ("Slice", ("#0", "#1", "#2")),
         "pair": ("Pair", ("key", "value")),
         "lambda": ("Lambda", ("parameters*", "body")),
@@ -40,7 +45,6 @@ class PythonConverter(Converter):
         "while_statement": ("While", ("condition", "body", "alternative")),
         "else_clause": ("Block", ("body*",)),
         "finally_clause": ("Block", ("#",)),
-        "decorator": ("Decorator", ("#0",)),
         "assert_statement": ("Assert", ("#",)),
         "delete_statement": ("Delete", ("#",)),
         "with_statement": ("With", ("#0", "body")),
@@ -97,8 +101,10 @@ class PythonConverter(Converter):
                 if kind == "interpolation":
                     parts.append(self._hole(child))
                 elif kind in ("string_content", "escape_interpolation"):
-                    parts.append(self.leaf("Str", child, decode_piece(tree.text(child),
-                                                                      prefix)))
+                    text = tree.text(child)
+                    if not (self.pattern and text.startswith("=~/")):  # regexes stay raw
+                        text = decode_piece(text, prefix)
+                    parts.append(self.leaf("Str", child, text))
         if not fstring:
             text = "".join(p.value for p in parts)
             return self.leaf("Str", index, restore_placeholders(text) if self.pattern else text)
@@ -111,7 +117,56 @@ class PythonConverter(Converter):
         found = self.node(inner)
         return found if found is not None else self.other(index)
 
+    def shadowed(self, index: int) -> bool:
+        """Also ``a or b`` inside ``a or b or c``: Python's own tree has one operation with
+        three operands there (parentheses make a separate one)."""
+        if super().shadowed(index):
+            return True
+        tree = self.tree
+        if tree.kind(index) != "boolean_operator" or tree.field_of(index) != "left":
+            return False
+        parent = tree.parent(index)
+        if tree.kind(parent) != "boolean_operator":
+            return False
+        mine, theirs = tree.child(index, "operator"), tree.child(parent, "operator")
+        return mine is not None and theirs is not None and tree.text(mine) == tree.text(theirs)
+
     # ---- expressions
+
+    @rule("subscript", makes="Subscript")
+    def subscript(self, index: int) -> Node:
+        return self.lazy("Subscript", index, self._subscript)
+
+    def _subscript(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        indexes = self.nodes(tree.children_in(index, "subscript"))
+        key = indexes[0] if len(indexes) == 1 else make(
+            "Container", *span_of(indexes), indexes, value="tuple")
+        return self.node(tree.child(index, "value")), key
+
+    @rule("decorator", makes="Decorator")
+    def decorator(self, index: int) -> Node:
+        return self.lazy("Decorator", index, self._decorator)
+
+    def _decorator(self, index: int) -> tuple[Any, ...]:
+        """@name(args): the name and the arguments apart, as semgrep reads decorators."""
+        named = self.named(index)
+        expression = self.node(named[0]) if named else None
+        if expression is not None and expression.kind == "Call":
+            return expression.kids[0], expression.kids[1]
+        return expression, ()
+
+    @rule("string_content", makes="Str")
+    def string_piece(self, index: int) -> Node:
+        """A piece of an f-string: an expression of its own, as in semgrep (a piece of a
+        plain string is not)."""
+        tree = self.tree
+        parent = tree.parent(index)
+        first = tree.children(parent)[0] if parent >= 0 and tree.children(parent) else None
+        prefix = tree.text(first).rstrip("'\"").lower() if first is not None else ""
+        if "f" not in prefix:
+            return self.leaf("Other", index, ("string_content", tree.text(index)))
+        return self.leaf("Str", index, decode_piece(tree.text(index), prefix))
 
     @rule("binary_operator", makes="BinOp")
     def binary(self, index: int) -> Node:
@@ -138,7 +193,7 @@ class PythonConverter(Converter):
             return self.lazy("BinOp", index, self._comparison, operators[0])
         terms = self.nodes(operands)  # a < b < c is a < b and b < c
         pairs = [make("BinOp", *span_of(left, right), left, right, value=op)
-                 for left, right, op in zip(terms, terms[1:], operators)]
+                 for left, right, op in zip(terms, terms[1:], operators, strict=False)]
         result = pairs[0]
         for pair in pairs[1:]:
             result = make("BinOp", *span_of(result, pair), result, pair, value="and")
@@ -333,7 +388,14 @@ class PythonConverter(Converter):
         alias = tree.child(index, "alias")  # older grammars: except E, e
         if alias is not None and name is None:
             name = self.node(alias)
-        return self.node(value), name, self.node(body)
+        return self._exception_types(value), name, self.node(body)
+
+    def _exception_types(self, value: int | None) -> Node | None:
+        """``except E`` and ``except (E, F)`` alike: a tuple of the exception types."""
+        caught = self.node(value)
+        if caught is None or (caught.kind == "Container" and caught.value == "tuple"):
+            return caught
+        return make("Container", caught.start, caught.end, (caught,), value="tuple")
 
     @rule("with_item", makes="WithItem")
     def with_item(self, index: int) -> Node:
@@ -395,17 +457,17 @@ class PythonConverter(Converter):
             name_index = tree.child(index, "name")
             if name_index is None and named:
                 name_index = named[0]
-            name = self.param(name_index) if name_index is not None else None
-            flavour = name.value if name is not None and name.kind == "Param" else ""
-            bare = name.kids[0] if name is not None and name.kind == "Param" else name
+            inner = self.param(name_index) if name_index is not None else None
+            flavour = inner.value if inner is not None and inner.kind == "Param" else ""
+            bare = inner.kids[0] if inner is not None and inner.kind == "Param" else inner
             return Node("Param", tree.starts[index], tree.ends[index], flavour,
                         (bare, self.node(tree.child(index, "type")),
                          self.node(tree.child(index, "value")), ()), None, index)
         if kind in ("list_splat_pattern", "dictionary_splat_pattern"):
             named = self.named(index)
-            name = self.node(named[0]) if named else None
+            splat = self.node(named[0]) if named else None
             return Node("Param", tree.starts[index], tree.ends[index],
-                        "*" if kind == "list_splat_pattern" else "**", (name, None, None, ()),
+                        "*" if kind == "list_splat_pattern" else "**", (splat, None, None, ()),
                         None, index)
         found = self.node(index)  # tuple parameters (Python 2), and anything else
         return found
@@ -444,7 +506,8 @@ class PythonConverter(Converter):
         tree = self.tree
         if tree.kind(index) == "aliased_import":
             module, alias = tree.child(index, "name"), tree.child(index, "alias")
-            return make("ImportAs", *self.span(index), self.dotted(module), self.node(alias))
+            path = self.dotted(module) if module is not None else None
+            return make("ImportAs", *self.span(index), path, self.node(alias))
         return make("ImportAs", *self.span(index), self.dotted(index), None)
 
     @rule("import_from_statement", "future_import_statement",
@@ -455,7 +518,7 @@ class PythonConverter(Converter):
         module = self.dotted(module_index) if module_index is not None else make(
             "Dotted", *self.span(index), (self.leaf("Name", index, "__future__"),))
         if any(tree.kind(c) == "wildcard_import" for c in tree.children(index)):
-            return make("ImportAll", *self.span(index), module)
+            return Node("ImportAll", *self.span(index), None, (module,), None, index)
         names = []
         for name in tree.children_in(index, "name"):
             if tree.kind(name) == "aliased_import":
@@ -464,7 +527,7 @@ class PythonConverter(Converter):
                                   self.node(tree.child(name, "alias"))))
             else:
                 names.append(make("Alias", *self.span(name), self._last_name(name), None))
-        return make("ImportFrom", *self.span(index), module, tuple(names))
+        return Node("ImportFrom", *self.span(index), None, (module, tuple(names)), None, index)
 
     def _last_name(self, index: int | None) -> Node | None:
         """``from m import a`` names ``a``: a dotted_name of one identifier."""
@@ -492,8 +555,9 @@ class PythonConverter(Converter):
 
 
 def decode_piece(text: str, prefix: str) -> str:
-    """A piece of a string literal's body, escapes decoded unless the literal is raw."""
-    if "r" in prefix or "\\" not in text:
+    """A piece of a string literal's body, escapes decoded unless the literal is raw (or
+    bytes: b"\\xe4" is not the text "\\xe4")."""
+    if "r" in prefix or "b" in prefix or "\\" not in text:
         return text
     try:
         value = ast.literal_eval('"""' + text.replace('"', '\\"') + '"""')
