@@ -415,10 +415,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
             "output_file": str(Path(args.output).resolve()) if args.output else None})
         text, count, stats = reply["output"], reply["findings"], reply["stats"]
     else:
+        from indexer import engine
+
+        summary = engine.index(_index_options(args, root, db_path))  # the index stage first
         report = scan(ScanOptions(root, db_path, [Path(c) for c in configs], scope,
-                                  _index_options(args, root, db_path),
                                   use_prefilter=not args.no_prefilter,
                                   use_cache=not args.no_cache))
+        report.stats["index"] = summary["files"]
         text = output.render(report, fmt)
         count, stats = report.total, report.stats
     if args.output:

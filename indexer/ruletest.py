@@ -44,6 +44,10 @@ def expectations(example: Path) -> dict[str, dict[int, str]]:
 
 
 def run_rule_tests(rules_dir: Path) -> list[RuleFileResult]:
+    """Each rule file of the folder against its examples; a rule file that cannot run is a
+    failed result with its error, and the others still run."""
+    from indexer import engine
+    from indexer.errors import UsageError
     from indexer.match.rules import rule_files
     from indexer.scan import ScanOptions, scan
     from indexer.settings import IndexOptions
@@ -52,13 +56,18 @@ def run_rule_tests(rules_dir: Path) -> list[RuleFileResult]:
     with tempfile.TemporaryDirectory(prefix="codelens-test-") as scratch:
         db = Path(scratch) / "index.db"
         root = rules_dir.resolve()
+        engine.index(IndexOptions(root=root, db_path=db, jobs=1))
         for rule_file in rule_files(root):
             examples = [p for p in rule_file.parent.glob(rule_file.stem + ".*")
                         if p.suffix not in (".yml", ".yaml") and p.is_file()]
             scope = [str(p.relative_to(root)) for p in examples]
-            options = ScanOptions(root, db, [rule_file], scope or ["\0none"],
-                                  IndexOptions(root=root, db_path=db, jobs=1))
-            results.append(_check(rule_file, examples, scan(options)))
+            try:
+                report = scan(ScanOptions(root, db, [rule_file], scope or ["\0none"]))
+            except UsageError as exc:
+                results.append(RuleFileResult(str(rule_file), False, [], [], [],
+                                              [exc.message]))
+                continue
+            results.append(_check(rule_file, examples, report))
     return results
 
 

@@ -274,10 +274,10 @@ class Daemon:
 
         rule_paths = [Path(c) for c in configs]
         if buffers:
-            report = scan_buffers(self.root, rule_paths, buffers)
+            report = scan_buffers(rule_paths, buffers)
         else:
             self.watcher.flush()  # what was saved before the request is what gets scanned
-            options = ScanOptions(self.root, self.db_path, rule_paths, paths or [""], None,
+            options = ScanOptions(self.root, self.db_path, rule_paths, paths or [""],
                                   use_prefilter, use_cache)
             with self.write_lock:  # the watcher keeps the index current: no walk here
                 report = scan(options)
