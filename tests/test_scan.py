@@ -236,6 +236,90 @@ def test_prefilter_never_changes_findings(tmp_path_factory: pytest.TempPathFacto
     assert with_prefilter == without
 
 
+EQUIVALENCE_RULES = """rules:
+  - id: popen-shell
+    languages: [python]
+    message: shell
+    severity: ERROR
+    pattern: subprocess.Popen(..., shell=True, ...)
+  - id: eval-constant
+    languages: [python]
+    message: constant
+    severity: ERROR
+    pattern: eval("...")
+  - id: open-not-closed
+    languages: [python]
+    message: leak
+    severity: WARNING
+    patterns:
+      - pattern: open($F)
+      - pattern-not-inside: |
+          with open($F) as $H:
+            ...
+  - id: either-hash
+    languages: [python]
+    message: weak
+    severity: INFO
+    pattern-either:
+      - pattern: hashlib.md5(...)
+      - patterns:
+          - pattern: hashlib.new($ALG)
+          - metavariable-regex:
+              metavariable: $ALG
+              regex: .*md5.*
+  - id: sequence
+    languages: [python]
+    message: sequence
+    severity: INFO
+    patterns:
+      - pattern-inside: |
+          def $F(...):
+            ...
+      - pattern: |
+          $V = get()
+          ...
+          run($V)
+      - focus-metavariable: $V
+"""
+EQUIVALENCE_SNIPPETS = [
+    "from subprocess import Popen as P\nP(cmd, shell=True)",
+    "import subprocess as sp\nsp.Popen('ls', shell=True)", "subprocess.Popen(a, shell=False)",
+    "q = 'print(1)'\neval(q)", "q = get()\neval(q)", "eval('x' + 'y')",
+    "h = open(p)", "with open(p) as fh:\n    open(p)", "import hashlib as hl\nhl.md5(b)",
+    "hashlib.new('md5')", "hashlib.new('sha256')",
+    "def g():\n    v = get()\n    if c:\n        run(v)", "def g():\n    v = get()\n    run(w)",
+]
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(EQUIVALENCE_SNIPPETS), min_size=0, max_size=4),
+                min_size=1, max_size=5))
+def test_prefilter_is_sound_under_equivalences(tmp_path_factory: pytest.TempPathFactory,
+                                               files: list[list[str]]) -> None:
+    """Aliased imports, constants, negations, regexes, sequences: the words the prefilter
+    asks for are in every file that can match, so it never drops a finding."""
+    from indexer.cli import main
+    from indexer.scan import SMALL_SCOPE
+
+    filler = {f"src/filler{i}.py": f"value_{i} = {i}\n" for i in range(SMALL_SCOPE + 1)}
+    root = write_tree(tmp_path_factory.mktemp("prop"), {
+        "rules.yaml": EQUIVALENCE_RULES, **filler,
+        **{f"src/f{i}.py": "import subprocess, hashlib\n" + "\n".join(lines) + "\n"
+           for i, lines in enumerate(files)}})
+    reports = []
+    for flag in ([], ["--no-prefilter"]):
+        out = root / f"out{len(reports)}.json"
+        assert main(["scan", str(root / "src"), "--config", str(root / "rules.yaml"), "--root",
+                     str(root), "--json", "--no-cache", "--output", str(out), *flag]) == 0
+        reports.append(json.loads(out.read_text()))
+    assert reports[0]["stats"]["prefilter"]["skipped"] > 0
+    with_prefilter, without = (
+        sorted((r["check_id"], r["path"], r["start"]["offset"]) for r in rep["results"])
+        for rep in reports)
+    assert with_prefilter == without
+
+
 def test_findings_table_follows_edits_and_keeps_other_rows(tree: Callable[..., Path],
                                                            cli: Cli) -> None:
     root = project(tree)

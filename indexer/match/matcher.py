@@ -248,8 +248,8 @@ class Matcher:
                 for found in self.m(p, t, env):
                     yield from self.args(rest, ts[:position] + ts[position + 1:], found)
             return
-        if ts:
-            for found in self.m(p, ts[0], env):
+        if ts and (ts[0].kind != "Kwarg" or kind in ("Ellipsis", "DeepEllipsis")):
+            for found in self.m(p, ts[0], env):  # a positional argument is not a keyword one
                 yield from self.args(rest, ts[1:], found)
 
     def m_kwarg(self, p: Node, t: Node, env: Env) -> Iterator[Env]:

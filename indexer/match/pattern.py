@@ -20,7 +20,8 @@ from indexer.match.node import STATEMENTS, Node, make
 from indexer.match.tree import Tree
 from indexer.tokens import MAX_LEN, MIN_LEN, storable
 
-MAX_DEPTH = 200  # nodes deep: the matcher recurses along the pattern
+MAX_DEPTH = 100  # nodes deep: the matcher recurses along the pattern
+MAX_RAW_DEPTH = 250  # the grammar's tree of the pattern, checked before converting it
 METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
 METAVARIABLE_SEQ = re.compile(r"\$\.\.\.([A-Z_][A-Z0-9_]*)")
 TYPED_PARENS = {  # (T $X) and ($X : T) spellings of typed metavariables
@@ -60,6 +61,9 @@ def compile_pattern(source: str, language: str) -> Pattern:
             tree = _parse(program, language)
             if tree is None:
                 continue
+            if max(tree.depths) > MAX_RAW_DEPTH:
+                raise PatternError(f"pattern nested deeper than {MAX_DEPTH} levels: "
+                                   f"{source.strip()[:60]!r}")
             span = (len(before.encode()), len(before.encode()) + len(spelling.encode()))
             root = converter_for(language)(tree, pattern=True).node(0)
             if root is None:
