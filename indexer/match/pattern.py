@@ -97,7 +97,8 @@ def _spellings(text: str, language: str) -> list[str]:
     """The text as written, then with ``...`` outside strings as a placeholder name."""
     dotted = _replace_outside_strings(text, "...", DOTS)
     statement_dots = re.sub(r"(?m)^(\s*)" + DOTS + r"(\s*)$", r"\1" + DOTS + r";\2", dotted)
-    return list(dict.fromkeys([text, dotted, statement_dots]))
+    more = converter_for(language).spellings(statement_dots)
+    return list(dict.fromkeys([text, dotted, statement_dots, *more]))
 
 
 def _replace_outside_strings(text: str, old: str, new: str) -> str:
