@@ -423,6 +423,9 @@ class Matcher:
         if len(stmts) == 1 and _is_dots_stmt(stmts[0]):
             yield env
             return
+        if p.value == "members":  # a class body: members in any order, more allowed
+            yield from self.unordered(stmts, t.kids[0], env, less_ok=True)
+            return
         for found, _last in self.stmts(stmts, t.kids[0], env, less_ok=False):
             yield found
 
