@@ -58,12 +58,26 @@ def _text_of(node: Node) -> str | None:
     return None
 
 
-def type_matches(m: Matcher, ptype: Node, t: Node) -> bool:
-    """A typed metavariable's type against what is known of the code's type."""
+def type_matches(m: Matcher, ptype: Node, t: Node, env: Env) -> Iterator[Env]:
+    """A typed metavariable's type against what is known of the code's type (metavariables
+    in the type bind)."""
     known = m.facts.type_of(t)
     if known is None:
-        return False
-    return any(True for _ in m.m(ptype, known, {})) or _type_text(ptype) == _type_text(known)
+        return
+    converter = m.facts.converter
+    wanted = converter.builtin_type(ptype)
+    for spelling in converter.type_alternatives(known):
+        if wanted is not None and wanted == converter.builtin_type(spelling):
+            yield env
+            return
+        matched = False
+        for found in m.m(ptype, spelling, env):
+            matched = True
+            yield found
+        if matched:
+            return
+    if _type_text(ptype) == _type_text(known):
+        yield env
 
 
 def _type_text(node: Node) -> str:

@@ -89,6 +89,9 @@ class Facts:
 
     def type_of(self, node: Node) -> Node | None:
         """The declared (or literal) type of an expression, when known."""
+        inferred = self.converter.infer_type(node, self)
+        if inferred is not None:
+            return inferred
         literal = LITERAL_TYPES.get(self.language, {}).get(node.kind)
         if literal is not None:
             return make("Name", node.start, node.end, value=literal)

@@ -79,9 +79,10 @@ class Converter:
         self._other_expand = self._expand_other
 
     @classmethod
-    def spellings(cls, text: str) -> list[str]:
-        """More ways to write a pattern (placeholders in) so that the grammar takes it."""
-        return []
+    def spellings(cls, spellings: list[str]) -> list[str]:
+        """The ways to write a pattern (placeholders in) to try in turn, from the pattern
+        compiler's: a language may add its own."""
+        return spellings
 
     # ---- entry points
 
@@ -241,6 +242,20 @@ class Converter:
         kind = tree.kind(parent)
         return (kind, tree.field_of(index)) not in self.NON_EXPRESSION and (
             kind, "*") not in self.NON_EXPRESSION
+
+    def infer_type(self, node: Node, facts: Any) -> Node | None:
+        """The type of an expression as the language knows it (None: ask the generic
+        rules of facts.py)."""
+        return None
+
+    def type_alternatives(self, known: Node) -> list[Node]:
+        """A code type and the other spellings a pattern may use for it."""
+        return [known]
+
+    def builtin_type(self, kind: Node) -> str | None:
+        """The builtin a written type stands for, when spellings of it are alike
+        (Java's ``int`` and ``Integer``)."""
+        return None
 
     def candidates(self, kind: str) -> frozenset[str]:
         """The grammar kinds a node of normalized ``kind`` can come from."""
