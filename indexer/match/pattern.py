@@ -24,14 +24,21 @@ MAX_DEPTH = 200  # nodes deep: the matcher recurses along the pattern
 METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
 METAVARIABLE_SEQ = re.compile(r"\$\.\.\.([A-Z_][A-Z0-9_]*)")
 TYPED_PARENS = {  # (T $X) and ($X : T) spellings of typed metavariables
-    "java": re.compile(r"\(\s*([A-Za-z_][\w.]*(?:<[^()]*?>)?(?:\[\])*)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
+    "java": re.compile(
+        r"(?<![\w$])\(\s*(\$?[A-Za-z_][\w.$]*(?:<[^()]*?>)?(?:\[\])*)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
     "c": re.compile(r"\(\s*([A-Za-z_][\w.]*\s*\**)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
 }
 TYPED_COLON = re.compile(r"\(\s*\$([A-Z_][A-Z0-9_]*)\s*:\s*([^()]+?)\s*\)")
 WRAPPERS: dict[str, list[tuple[str, str]]] = {
     "go": [("", ""), ("package p\n", ""), ("package p\nfunc f() {\n", "\n}")],
     "java": [("", ""), ("class C {\n", "\n}"), ("class C { void f() {\n", "\n} }"),
-             ("class C { void f() {\n", ";\n} }")],
+             ("class C { void f() {\n", ";\n} }"),
+             # partial patterns: a class or a method without body, an annotation alone,
+             # `try {...}` without handlers, `finally {...}`, `super(...)`
+             ("", " { _CLDOTS_ _CLDOTS_; }"), ("class C {\n", " { _CLDOTS_ _CLDOTS_; }\n}"),
+             ("", "\nclass _CLPARTIAL_ {}"), ("class C {\n", "\nvoid _CLPARTIAL_() {}\n}"),
+             ("class C { void f() {\n", "\nfinally { _CLPARTIAL_(); } } }"),
+             ("class C { void f() {\ntry {}\n", "\n} }"), ("class C { C() {\n", ";\n} }")],
 }
 
 
@@ -77,7 +84,8 @@ def compile_pattern(source: str, language: str) -> Pattern:
 def _rewrite(text: str, language: str) -> tuple[str, dict[str, str]]:
     """Placeholders for deep ellipses, typed metavariables and metavariables."""
     types: dict[str, str] = {}
-    text = text.replace("<...", DEEP + "(").replace("...>", ")")
+    # <... e ...>, not a generic's <...> (Java's Foo<...>)
+    text = re.sub(r"(?<![\w$])<\.\.\.(.*?)\.\.\.>", DEEP + r"(\1)", text, flags=re.S)
 
     def typed(name: str, type_text: str) -> str:
         types["$" + name] = type_text.strip()
@@ -97,8 +105,8 @@ def _spellings(text: str, language: str) -> list[str]:
     """The text as written, then with ``...`` outside strings as a placeholder name."""
     dotted = _replace_outside_strings(text, "...", DOTS)
     statement_dots = re.sub(r"(?m)^(\s*)" + DOTS + r"(\s*)$", r"\1" + DOTS + r";\2", dotted)
-    more = converter_for(language).spellings(statement_dots)
-    return list(dict.fromkeys([text, dotted, statement_dots, *more]))
+    spellings = list(dict.fromkeys([text, dotted, statement_dots]))
+    return converter_for(language).spellings(spellings)
 
 
 def _replace_outside_strings(text: str, old: str, new: str) -> str:
@@ -141,6 +149,8 @@ def _extract(root: Node, span: tuple[int, int]) -> Node | None:
     start, end = span
     node = root
     while True:
+        if node.kind == "Block" and node.value is not None and node.start >= start:
+            return node  # a block of a kind written alone: `finally {...}`, `static {...}`
         if node.kind in ("Module", "Block"):
             inside = [s for s in node.kids[0] if s.start >= start and s.end <= end + 1]
             if len(inside) == len(node.kids[0]) or (inside and node is not root):
@@ -174,7 +184,8 @@ def _finish(node: Node, types: dict[str, str], language: str) -> Node:
             kids[0].value == DEEP and len(kids[1]) == 1:
         return make("DeepEllipsis", node.start, node.end, kids[1][0])
     if kind == "TypedMetavar":
-        return make("TypedMetavar", node.start, node.end, _type_node(types.get(value, "")),
+        return make("TypedMetavar", node.start, node.end,
+                    _type_node(types.get(value, ""), language),
                     value=value)
     return Node(kind, node.start, node.end, value, kids)
 
@@ -187,9 +198,17 @@ def _finish_kid(kid: object, types: dict[str, str], language: str) -> object:
     return kid
 
 
-def _type_node(text: str) -> Node:
-    """A written type as a dotted name (type arguments and array brackets kept in the last
-    name, as written)."""
+def _type_node(text: str, language: str) -> Node:
+    """A written type: parsed as the type of a cast ``(T) x`` in languages that write typed
+    metavariables ``(T $X)``, else as a dotted name (type arguments and array brackets kept
+    in the last name, as written)."""
+    if language in TYPED_PARENS and text:
+        try:
+            cast = compile_pattern(f"(({text}) _CLTYPED_)", language).node
+        except PatternError:
+            cast = None
+        if cast is not None and cast.kind == "Cast" and cast.kids[0] is not None:
+            return cast.kids[0]  # type: ignore[no-any-return]
     parts = text.split(".") if text else ["?"]
     node = make("Name", 0, 0, value=parts[0].strip())
     for part in parts[1:]:
