@@ -135,8 +135,8 @@ class Matcher:
         yield env
 
     def m_typed(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if equiv.type_matches(self, p.kids[0], t):
-            yield from self.bind(p.value, t, env)
+        for found in equiv.type_matches(self, p.kids[0], t, env):
+            yield from self.bind(p.value, t, found)
 
     def m_deep(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """``<... e ...>``: e matches the code or any expression inside it."""
@@ -414,6 +414,8 @@ class Matcher:
         yield from equiv.expr_stmt(self, inner, t, env)
 
     def m_block(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if p.value is not None and p.value != t.value:
+            return  # a block of a kind (a finally clause, a static initializer...)
         if t.kind not in ("Block", "Module"):
             body = p.kids[0]
             if len(body) == 1:  # { s } is s
@@ -451,11 +453,10 @@ class Matcher:
             if len(p.kids[0]) == 1:
                 yield from self.m(p.kids[0][0], t, env)
             return
-        if t.kind == "Block" and p.kind != "Block":
-            if len(t.kids[0]) == 1:
-                yield from self.m(p, t.kids[0][0], env)
+        if t.kind == "Block" and p.kind != "Block" and len(t.kids[0]) == 1:
+            yield from self.m(p, t.kids[0][0], env)
             return
-        yield from self.m(p, t, env)
+        yield from self.m(p, t, env)  # `$S;` may stand for a whole block
 
     def m_return(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Return":
