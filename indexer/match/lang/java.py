@@ -13,8 +13,10 @@ from typing import Any
 
 from indexer.match.lang.base import DOTS, MV_PREFIX, restore_placeholders, rule
 from indexer.match.lang.java_defs import JavaDefinitions
+from indexer.match.lang.java_types import JavaTyping, alternatives, builtin
 from indexer.match.node import Node, make, span_of
 
+PARTIAL = "_CLPARTIAL_"  # what the pattern compiler's wrappers add to complete a partial pattern
 ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "s": " ", '"': '"',
            "'": "'", "\\": "\\"}
 
@@ -52,10 +54,32 @@ class JavaConverter(JavaDefinitions):
         "do_statement": ("DoWhile", ("body", "condition")),
         "labeled_statement": ("Label", ("#0", "#1")),
         "assert_statement": ("Assert", ("#",)),
-        "finally_clause": ("Block", ("#0*",)),
-        "element_value_pair": ("Kwarg", ("key", "value")),
-        "static_initializer": ("Block", ("#0*",)),
     }
+
+    # ---- what the matcher asks of the language
+
+    def in_expression(self, index: int) -> bool:
+        """A declared name is an expression when it is initialized (semgrep sees
+        ``T x = e`` as ``x = e`` too)."""
+        tree = self.tree
+        parent = tree.parent(index)
+        if parent >= 0 and tree.kind(parent) == "variable_declarator" and \
+                tree.field_of(index) == "name":
+            return tree.child(parent, "value") is not None
+        return super().in_expression(index)
+
+    def infer_type(self, node: Node, facts: Any) -> Node | None:
+        typing = self.__dict__.get("_typing")
+        if typing is None:
+            typing = self.__dict__["_typing"] = JavaTyping(self, facts)
+        found: Node | None = typing.type_of(node)
+        return found
+
+    def type_alternatives(self, known: Node) -> list[Node]:
+        return alternatives(known)
+
+    def builtin_type(self, kind: Node) -> str | None:
+        return builtin(kind)
 
     # ---- leaves
 
@@ -252,6 +276,18 @@ class JavaConverter(JavaDefinitions):
             return name
         return make("Param", name.start, name.end, name, None, None, (), value="")
 
+    @rule("element_value_pair", makes=("Kwarg", "Ellipsis"))
+    def element_value_pair(self, index: int) -> Node:
+        """``k = v`` in an annotation (a pattern's ``...`` among them is ``_CLDOTS_ =
+        _CLDOTS_``)."""
+        if self.pattern and self.text(self.tree.child(index, "key") or index) == DOTS:
+            return self.leaf("Ellipsis", index, None)
+        return self.lazy("Kwarg", index, self._pair)
+
+    def _pair(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        return self.node(tree.child(index, "key")), self.node(tree.child(index, "value"))
+
     # ---- statements
 
     @rule("expression_statement", makes=("ExprStmt", "Ellipsis"))
@@ -334,8 +370,21 @@ class JavaConverter(JavaDefinitions):
         handlers = [c for c in tree.children(index) if tree.kind(c) == "catch_clause"]
         final = next((c for c in tree.children(index) if tree.kind(c) == "finally_clause"),
                      None)
+        if self.pattern and final is not None and PARTIAL in self.text(final):
+            return self.node(tree.child(index, "body")), (self.leaf("Ellipsis", final, None),), \
+                None, None  # `try {...}` alone: any handlers, any finally
         return (self.node(tree.child(index, "body")), self.nodes(handlers), None,
                 self.node(final))
+
+    @rule("finally_clause", "static_initializer", makes="Block")
+    def flavoured_block(self, index: int) -> Node:
+        """``finally {...}`` and ``static {...}``: blocks of their own kind."""
+        flavour = "finally" if self.tree.kind(index) == "finally_clause" else "static"
+        return self.lazy("Block", index, self._inner_block, flavour)
+
+    def _inner_block(self, index: int) -> tuple[Any, ...]:
+        inner = next(iter(self.named(index)), None)
+        return (self.nodes(self.named(inner)) if inner is not None else (),)
 
     @rule("try_with_resources_statement", makes="With")
     def try_resources(self, index: int) -> Node:

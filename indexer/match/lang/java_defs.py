@@ -15,33 +15,41 @@ from typing import Any
 from indexer.match.lang.base import DOTS, MV_SEQ_PREFIX, Converter, rule
 from indexer.match.node import Node, make, span_of
 
+KEYWORDS = frozenset({"try", "finally", "catch", "if", "else", "while", "for", "do", "switch",
+                      "synchronized", "static", "return", "throw", "new"})
 CLASS_KINDS = {"class_declaration": ("class", None), "interface_declaration": ("interface", None),
-               "enum_declaration": ("class", "enum"), "record_declaration": ("class", "record"),
+               "enum_declaration": ("class", "enum"), "record_declaration": ("record", None),
                "annotation_type_declaration": ("interface", "@interface")}
 # a parameter list of a declaration (followed by a body, throws or the end of the pattern)
 DECLARED_PARAMS = re.compile(
-    r"((?:\b[\w$<>\[\]]+|[>\]])\s+[\w$]+\s*)\(([^()]*)\)(\s*(?:\{|throws\b|;|$))")
+    r"((?:\b[\w$<>\[\]]+|[>\]])[ \t]+(?!(?:if|while|for|switch|catch|synchronized|return|new"
+    r"|throw|else|do|try|case)\b)[\w$]+\s*)\(([^()]*)\)(\s*(?:\{|throws\b|;|$))")
 CATCH_DOTS = re.compile(r"catch\s*\(\s*" + DOTS + r"\s*\)")
+ANNOTATION_ARGS = re.compile(r"(@[\w$.]+\s*)\(([^()]*=[^()]*)\)")
+STATEMENT_SEQ = re.compile(r"(?m)^(\s*)(" + MV_SEQ_PREFIX + r"[A-Z0-9_]+)\s*;?(\s*)$")
 
 
 class JavaDefinitions(Converter):
     """Declarations, modifiers, annotations, imports and types (see the module doc)."""
 
     @classmethod
-    def spellings(cls, text: str) -> list[str]:
-        """Java spellings of a pattern the grammar would reject: ``...`` or ``$...X`` as a
-        parameter (written twice: a type and a name), ``...`` as a class member or a
-        statement (a declaration ``_CLDOTS_ _CLDOTS_;``)."""
-        def params(match: re.Match[str]) -> str:
-            items = [_double(item) for item in match.group(2).split(",")]
-            return f"{match.group(1)}({','.join(items)}){match.group(3)}"
-
-        spelled = DECLARED_PARAMS.sub(params, text)
-        spelled = CATCH_DOTS.sub(f"catch ({DOTS} {DOTS})", spelled)
-        members = re.sub(r"(?m)^(\s*)" + DOTS + r";?(\s*)$", r"\1" + f"{DOTS} {DOTS};" + r"\2",
-                         spelled)
-        members = re.sub(r"\{\s*" + DOTS + r"\s*\}", "{ " + f"{DOTS} {DOTS};" + " }", members)
-        return [spelled, members]
+    def spellings(cls, spellings: list[str]) -> list[str]:
+        """Java spellings of a pattern the grammar would reject or misread: ``$...X`` on
+        its own line is a statement; ``...`` or ``$...X`` as a parameter is written twice
+        (a type and a name); ``...`` as a class member or a statement is the declaration
+        ``_CLDOTS_ _CLDOTS_;``."""
+        out: list[str] = []
+        for text in spellings:
+            text = STATEMENT_SEQ.sub(r"\1\2;\3", text)
+            text = ANNOTATION_ARGS.sub(_annotation_args, text)
+            spelled = DECLARED_PARAMS.sub(_params, text)
+            spelled = CATCH_DOTS.sub(f"catch ({DOTS} {DOTS})", spelled)
+            members = re.sub(r"(?m)^(\s*)" + DOTS + r";?(\s*)$",
+                             r"\1" + f"{DOTS} {DOTS};" + r"\2", spelled)
+            members = re.sub(r"\{\s*" + DOTS + r"\s*\}", "{ " + f"{DOTS} {DOTS};" + " }",
+                             members)
+            out += [text, spelled, members]
+        return list(dict.fromkeys(out))
 
     # ---- modifiers and annotations
 
@@ -68,23 +76,18 @@ class JavaDefinitions(Converter):
                                          value=("throws", ()))))
         return tuple(out)
 
-    @rule("marker_annotation", makes="Decorator")
-    def marker_annotation(self, index: int) -> Node:
-        return self.lazy("Decorator", index, self._marker)
-
-    def _marker(self, index: int) -> tuple[Any, ...]:
-        return (self.node(self.tree.child(index, "name")),)
-
-    @rule("annotation", makes="Decorator")
+    @rule("annotation", "marker_annotation", makes="Decorator")
     def annotation(self, index: int) -> Node:
         return self.lazy("Decorator", index, self._annotation)
 
     def _annotation(self, index: int) -> tuple[Any, ...]:
+        """``@A(x)`` as a call ``A(x)``, and ``@A`` as ``A()``."""
         tree = self.tree
         name = self.node(tree.child(index, "name"))
         arguments = tree.child(index, "arguments")
         args = self.nodes(self.named(arguments)) if arguments is not None else ()
-        return (make("Call", *self.span(index), name, args),)
+        start = name.start if name is not None else self.tree.starts[index]
+        return (make("Call", start, self.tree.ends[index], name, args),)
 
     @rule("scoped_identifier", "scoped_type_identifier", makes="Attr")
     def scoped(self, index: int) -> Node:
@@ -102,7 +105,7 @@ class JavaDefinitions(Converter):
     # ---- types
 
     @rule("integral_type", "floating_point_type", "boolean_type", "void_type", makes="Name")
-    def builtin_type(self, index: int) -> Node:
+    def primitive_type(self, index: int) -> Node:
         return self.leaf("Name", index, self.text(index))
 
     @rule("generic_type", makes="Type")
@@ -207,6 +210,13 @@ class JavaDefinitions(Converter):
     def _member_list(self, index: int) -> tuple[Any, ...]:
         return (self._members(index),)
 
+    @rule("enum_constant", makes=("Other", "ExprStmt"))
+    def enum_constant(self, index: int) -> Node:
+        """An enum constant (a pattern's ``...`` among them is an ellipsis member)."""
+        if self.pattern and self.text(index) == DOTS:
+            return make("ExprStmt", *self.span(index), self.leaf("Ellipsis", index, None))
+        return self.other(index)
+
     # ---- methods
 
     @rule("method_declaration", "annotation_type_element_declaration", makes="FuncDef")
@@ -222,7 +232,9 @@ class JavaDefinitions(Converter):
                 self.modifiers(index), self.type_parameters(index))
 
     @rule("constructor_declaration", "compact_constructor_declaration", makes="FuncDef")
-    def constructor(self, index: int) -> Node:
+    def constructor(self, index: int) -> Node | None:
+        if self.pattern and self.text(self.tree.child(index, "name") or index) in KEYWORDS:
+            return None  # `try {...}` read as a record's compact constructor named try
         return self.lazy("FuncDef", index, self._method, "constructor")
 
     def params(self, index: int) -> tuple[Node, ...]:
@@ -296,6 +308,19 @@ class JavaDefinitions(Converter):
             else:
                 stack.extend(reversed(self.named(current)))
         return make("Dotted", *self.span(index), tuple(parts))
+
+
+def _annotation_args(match: re.Match[str]) -> str:
+    """``@A(..., k = v)``: the ``...`` among named arguments as a pair ``_CLDOTS_ =
+    _CLDOTS_`` (the grammar wants all or none named)."""
+    items = [f"{DOTS} = {DOTS}" if item.strip() == DOTS else item
+             for item in match.group(2).split(",")]
+    return f"{match.group(1)}({','.join(items)})"
+
+
+def _params(match: re.Match[str]) -> str:
+    items = [_double(item) for item in match.group(2).split(",")]
+    return f"{match.group(1)}({','.join(items)}){match.group(3)}"
 
 
 def _double(item: str) -> str:
