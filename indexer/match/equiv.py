@@ -28,6 +28,9 @@ def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
             yield from m.m(p, resolved, env)
     elif t.kind == "Cast" and p.kind != "Cast":
         yield from m.m(p, t.kids[1], env)
+    elif p.kind == "For" and t.kind == "ForC" and all(
+            k is not None and k.kind == "Ellipsis" for k in p.kids[:2]):
+        yield from m.m_body(p.kids[2], t.kids[3], env)  # for (...): any loop header
 
 
 def values_agree(p: Node, t: Node) -> bool:
@@ -446,10 +449,16 @@ def imports(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
 def _import_direct(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     if p.kind != t.kind:
         return
+    if p.value is not None and p.value != t.value:
+        return  # `import static` (a pattern without it matches both)
     if p.kind == "ImportFrom":
         pmodule, pnames = p.kids
         tmodule, tnames = t.kids
         if len(pnames) == 1 and pmodule.kids[0] == () and pnames[0].kids[0].kind == "Metavar":
+            if len(tnames) == 1 and tnames[0].kids[0] is not None:  # Java's `import $X;`
+                last = tnames[0].kids[0]
+                full = make("Dotted", *span_of(tmodule, last), (*tmodule.kids[0], last))
+                yield from m.bind(pnames[0].kids[0].value, full, env)
             return
         for found in _module_prefix(m, pmodule, tmodule, env):
             yield from m.unordered(pnames, tnames, found, less_ok=True)

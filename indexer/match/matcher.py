@@ -495,7 +495,11 @@ class Matcher:
     def m_dotted(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Dotted":
             return
-        yield from self.seq(p.kids[0], t.kids[0], env)
+        parts = p.kids[0]
+        if len(parts) == 1 and parts[0].kind == "Metavar":  # $X is the whole dotted name
+            yield from self.bind(parts[0].value, t, env)
+            return
+        yield from self.seq(parts, t.kids[0], env)
 
     def m_dots_chain(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """``$O. ... .m()``: the chain may skip any number of attribute accesses and
