@@ -23,6 +23,7 @@ NOT_CONSTANT = "not constant"
 Env = dict[str, Any]  # name -> literal Node, SOME_STRING, or NOT_CONSTANT
 SCOPE_KINDS = ("FuncDef", "Lambda")
 STRING_OPS = frozenset({"+", "*", "%"})
+BOOLEAN_OPS = {"&&": True, "||": True, "and": True, "or": True}  # the right may not run
 MAX_STRING = 1 << 16  # longer computed strings are "some string"
 
 
@@ -51,6 +52,8 @@ class Constants:
         return found if isinstance(found, Node) else None
 
     def name_value(self, node: Node) -> Any:
+        if node.kind != "Name":  # `this.x`: what the language knows of its fields
+            return self.converter.outer_constant(node, self)
         scope = self._scope_of(node)
         if scope not in self.analysed:
             self.analysed.add(scope)
@@ -59,7 +62,8 @@ class Constants:
         if found is None:
             if node.value in self._locals_of(scope):
                 return None
-            return self.globals().get(node.value)
+            outer = self.converter.outer_constant(node, self)
+            return outer if outer is not None else self.globals().get(node.value)
         return found if isinstance(found, Node) else None
 
     def globals(self) -> Env:
@@ -281,7 +285,38 @@ class Flow:
                 new = dict(env)
                 new[operand.value] = NOT_CONSTANT
                 return new
+        if _assigns_inside(e):
+            return self.ordered(e, env)
         self.uses(e, env)
+        return env
+
+    def ordered(self, e: Node, env: Env) -> Env:
+        """An expression with assignments inside (``f(x = 1)``, ``c && (s = "a")``): its
+        parts in evaluation order, the right operand of ``&&``/``||`` and the branches
+        of ``?:`` as paths that may not run."""
+        kind = e.kind
+        if kind in ("Assign", "AugAssign") or kind == "UnOp" and str(e.value).endswith(
+                ("pre", "post")):
+            return self.expression(e, env)
+        if kind == "Name":
+            self.record(e, env)
+            return env
+        if kind in SCOPE_KINDS or kind == "ClassDef":
+            return env
+        if kind == "BinOp" and BOOLEAN_OPS.get(str(e.value)):
+            first = self.ordered(e.kids[0], env) if e.kids[0] is not None else env
+            second = self.ordered(e.kids[1], first) if e.kids[1] is not None else first
+            return join_all([first, second]) or first
+        if kind == "IfExp":
+            cond, then, other = e.kids
+            env = self.ordered(cond, env) if cond is not None else env
+            paths = [self.ordered(k, env) if k is not None else env for k in (then, other)]
+            return join_all(paths) or env  # type: ignore[arg-type]
+        parts = [e.kids[0]] if kind == "Attr" else [e.kids[1]] if kind == "Kwarg" else [
+            k for kid in e.kids for k in (kid if isinstance(kid, tuple) else (kid,))]
+        for part in parts:
+            if isinstance(part, Node):
+                env = self.ordered(part, env)
         return env
 
     def uses(self, e: Node, env: Env) -> None:
@@ -324,10 +359,14 @@ class Flow:
 
     def eval(self, node: Node | None, env: Env) -> Any:
         def lookup(name: Node) -> Any:
-            if name.value in env:
-                return env[name.value]
-            if name.value in self.local:
-                return NOT_CONSTANT
+            if name.kind == "Name":
+                if name.value in env:
+                    return env[name.value]
+                if name.value in self.local:
+                    return NOT_CONSTANT
+            outer = self.constants.converter.outer_constant(name, self.constants)
+            if outer is not None or name.kind != "Name":
+                return outer
             return self.constants.globals().get(name.value)
 
         found = evaluate(node, lookup) if node is not None else None
@@ -341,7 +380,7 @@ def evaluate(node: Node | None, lookup: Any) -> Any:
     kind = node.kind
     if kind in LITERALS:
         return node
-    if kind == "Name":
+    if kind in ("Name", "Attr"):
         found = lookup(node)
         return found if isinstance(found, Node) else None
     if kind == "Interp":
@@ -368,7 +407,20 @@ def evaluate(node: Node | None, lookup: Any) -> Any:
         obj = evaluate(node.kids[0].kids[0], lookup)
         if isinstance(obj, Node) and obj.kind == "Str":
             return some_string(node.start, node.end)  # "...".format(...) and the like
+        if _is_string_format(node.kids[0]) and all(
+                isinstance(evaluate(arg, lookup), Node) for arg in node.kids[1]):
+            return some_string(node.start, node.end)  # Java's String.format of constants
     return None
+
+
+def _is_string_format(func: Node) -> bool:
+    """``String.format`` (or ``java.lang.String.format``)."""
+    obj, name = func.kids
+    if name is None or name.kind != "Name" or name.value != "format" or obj is None:
+        return False
+    if obj.kind == "Attr":
+        obj = obj.kids[1]
+    return obj is not None and obj.kind == "Name" and obj.value == "String"
 
 
 def _binary(node: Node, op: str, left: Any, right: Any) -> Any:
@@ -447,6 +499,23 @@ def join_all(envs: list[Env | None]) -> Env | None:
             else:
                 result[name] = join(result[name], other[name])
     return result
+
+
+def _assigns_inside(e: Node) -> bool:
+    """Whether an expression assigns a name somewhere inside (not in a nested scope)."""
+    stack = list(e.kids)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, tuple):
+            stack.extend(node)
+            continue
+        if not isinstance(node, Node) or node.kind in SCOPE_KINDS or node.kind == "ClassDef":
+            continue
+        if node.kind in ("Assign", "AugAssign") or node.kind == "UnOp" and str(
+                node.value).endswith(("pre", "post")):
+            return True
+        stack.extend(node.kids)
+    return False
 
 
 def may_raise(statement: Node) -> bool:

@@ -257,6 +257,11 @@ class Converter:
         (Java's ``int`` and ``Integer``)."""
         return None
 
+    def outer_constant(self, node: Node, constants: Any) -> Node | None:
+        """The constant a name (or ``this.x``) holds from outside the functions of the
+        file, as the language has it (Java's fields), or None."""
+        return None
+
     def candidates(self, kind: str) -> frozenset[str]:
         """The grammar kinds a node of normalized ``kind`` can come from."""
         return self.MAKES.get(kind, frozenset())
