@@ -13,6 +13,7 @@ from typing import Any
 
 from indexer.match.lang.base import DOTS, MV_PREFIX, restore_placeholders, rule
 from indexer.match.lang.java_defs import JavaDefinitions
+from indexer.match.lang.java_fields import FieldConstants
 from indexer.match.lang.java_types import JavaTyping, alternatives, builtin
 from indexer.match.node import Node, make, span_of
 
@@ -73,6 +74,13 @@ class JavaConverter(JavaDefinitions):
         if typing is None:
             typing = self.__dict__["_typing"] = JavaTyping(self, facts)
         found: Node | None = typing.type_of(node)
+        return found
+
+    def outer_constant(self, node: Node, constants: Any) -> Node | None:
+        fields = self.__dict__.get("_fields")
+        if fields is None:
+            fields = self.__dict__["_fields"] = FieldConstants(self)
+        found: Node | None = fields.value(node)
         return found
 
     def type_alternatives(self, known: Node) -> list[Node]:
@@ -355,6 +363,9 @@ class JavaConverter(JavaDefinitions):
     def _foreach(self, index: int) -> tuple[Any, ...]:
         tree = self.tree
         name = tree.child(index, "name")
+        if self.pattern and name is not None and self.text(name) == DOTS:  # for (...)
+            return (self.leaf("Ellipsis", name, None), self.leaf("Ellipsis", name, None),
+                    self.node(tree.child(index, "body")), None)
         target = Node("VarDef", *self.span(name), None,
                       (self.node(name), self.node(tree.child(index, "type")), None,
                        self.modifiers(index)), None, name) if name is not None else None

@@ -21,11 +21,15 @@ CLASS_KINDS = {"class_declaration": ("class", None), "interface_declaration": ("
                "enum_declaration": ("class", "enum"), "record_declaration": ("record", None),
                "annotation_type_declaration": ("interface", "@interface")}
 # a parameter list of a declaration (followed by a body, throws or the end of the pattern)
+NOT_TYPES = r"(?!(?:new|return|throw|else|case)\b)"
+NOT_NAMES = r"(?!(?:if|while|for|switch|catch|synchronized|return|new|throw|else|do|try|case)\b)"
 DECLARED_PARAMS = re.compile(
-    r"((?:\b[\w$<>\[\]]+|[>\]])[ \t]+(?!(?:if|while|for|switch|catch|synchronized|return|new"
-    r"|throw|else|do|try|case)\b)[\w$]+\s*)\(([^()]*)\)(\s*(?:\{|throws\b|;|$))")
+    r"((?:\b" + NOT_TYPES + r"[\w$<>\[\]]+|[>\]])[ \t]+" + NOT_NAMES + r"[\w$]+\s*)"
+    r"\(([^()]*)\)(\s*(?:\{|throws\b|;|$))")
 CATCH_DOTS = re.compile(r"catch\s*\(\s*" + DOTS + r"\s*\)")
 ANNOTATION_ARGS = re.compile(r"(@[\w$.]+\s*)\(([^()]*=[^()]*)\)")
+FOR_DOTS = re.compile(r"\bfor\s*\(\s*" + DOTS + r"\s*\)")
+VARARGS = re.compile(r"([\w\]>])" + DOTS + r"(\s+[\w$])")  # `double... x`
 STATEMENT_SEQ = re.compile(r"(?m)^(\s*)(" + MV_SEQ_PREFIX + r"[A-Z0-9_]+)\s*;?(\s*)$")
 
 
@@ -41,9 +45,11 @@ class JavaDefinitions(Converter):
         out: list[str] = []
         for text in spellings:
             text = STATEMENT_SEQ.sub(r"\1\2;\3", text)
+            text = VARARGS.sub(r"\1...\2", text)
             text = ANNOTATION_ARGS.sub(_annotation_args, text)
             spelled = DECLARED_PARAMS.sub(_params, text)
             spelled = CATCH_DOTS.sub(f"catch ({DOTS} {DOTS})", spelled)
+            spelled = FOR_DOTS.sub(f"for ({DOTS} {DOTS} : {DOTS})", spelled)
             members = re.sub(r"(?m)^(\s*)" + DOTS + r";?(\s*)$",
                              r"\1" + f"{DOTS} {DOTS};" + r"\2", spelled)
             members = re.sub(r"\{\s*" + DOTS + r"\s*\}", "{ " + f"{DOTS} {DOTS};" + " }",
