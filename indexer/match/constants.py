@@ -25,6 +25,7 @@ SCOPE_KINDS = ("FuncDef", "Lambda")
 STRING_OPS = frozenset({"+", "*", "%"})
 BOOLEAN_OPS = {"&&": True, "||": True, "and": True, "or": True}  # the right may not run
 MAX_STRING = 1 << 16  # longer computed strings are "some string"
+MAX_ROUNDS = 4  # passes over a loop to reach its fixpoint
 
 
 def some_string(start: int = -1, end: int = -1) -> Node:
@@ -131,6 +132,8 @@ class Flow:
     def __init__(self, constants: Constants, local: set[str]) -> None:
         self.constants = constants
         self.local = local
+        self.breaks: list[list[Env]] = []  # per enclosing loop or switch
+        self.continues: list[list[Env]] = []  # per enclosing loop
 
     def block(self, statements: tuple[Node, ...], env: Env | None) -> Env | None:
         for statement in statements:
@@ -152,6 +155,9 @@ class Flow:
                     env = self.expression(kid, env) or env
             return None
         if kind in ("Break", "Continue"):
+            targets = self.breaks if kind == "Break" else self.continues
+            if kids[0] is None and targets:  # a labelled one: its path is dropped
+                targets[-1].append(env)
             return None
         if kind == "VarDef":
             name, _type, value, _attrs = kids
@@ -167,7 +173,9 @@ class Flow:
             bodies = [c.kids[1] for c in kids[1]]
             if not any(c.value == "default" for c in kids[1]):
                 bodies.append(None)
-            return self.branches(kids[0], bodies, env)
+            self.breaks.append([])
+            out = self.branches(kids[0], bodies, env)
+            return join_all([out, *self.breaks.pop()])
         if kind in ("While", "For", "ForC", "DoWhile"):
             return self.loop(s, env)
         if kind == "Try":
@@ -194,8 +202,9 @@ class Flow:
                     env[name] = NOT_CONSTANT
             return env
         for kid in kids:  # anything else: its expressions are read
-            if isinstance(kid, Node) and kid.kind not in SCOPE_KINDS:
-                env = self.expression(kid, env) or env
+            for part in (kid if isinstance(kid, tuple) else (kid,)):
+                if isinstance(part, Node) and part.kind not in SCOPE_KINDS:
+                    env = self.expression(part, env) or env
         return env
 
     def branches(self, condition: Node | None, bodies: list[Node | None], env: Env) -> Env | None:
@@ -205,31 +214,71 @@ class Flow:
         return join_all(exits)
 
     def loop(self, s: Node, env: Env) -> Env | None:
-        written = assigned_names(s)
-        entry = dict(env)
-        for name in written:
-            entry[name] = NOT_CONSTANT
+        """A loop to its fixpoint: the head joins the entry with what comes back from the
+        body (its end, and its ``continue``s), which starts as "nothing is constant"
+        (semgrep's must-analysis: a name keeps its value through a loop only when the body
+        cannot come back); the loop ends from the head or a ``break``. Without a fixpoint
+        in a few rounds, what it assigns is not constant."""
         kids = s.kids
-        if s.kind == "For":
-            entry = self.expression(kids[1], entry) or entry
-            body, other = kids[2], kids[3]
-        elif s.kind == "ForC":
-            for part in kids[:3]:
+        start = dict(env)
+        if s.kind == "ForC":
+            init = kids[0]
+            for part in (init.kids[0] if isinstance(init, Node) and init.kind == "Block" and
+                         init.raw == -1 else (init,)):
                 if isinstance(part, Node):
-                    entry = self.statement(part, entry) if part.kind in (
-                        "VarDef", "ExprStmt") else self.expression(part, entry) or entry
-            body, other = kids[3], None
-        elif s.kind == "While":
-            entry = self.expression(kids[0], entry) or entry
-            body, other = kids[1], kids[2]
+                    start = self.statement(part, start) if part.kind in (
+                        "VarDef", "ExprStmt") else self.expression(part, start)
+        elif s.kind == "For":
+            start = self.expression(kids[1], start)
+        back: Env | None = {}  # as semgrep's: the back edge starts with nothing constant
+        for _round in range(MAX_ROUNDS):
+            entry = join_all([start, back]) if back is not None else start
+            head, again, breaks = self._loop_round(s, entry or start)
+            if (again is None) == (back is None) and (again is None or _same_env(again, back)):
+                break
+            back = again
         else:
-            body, other = kids[0], None
-            entry = self.expression(kids[1], entry) or entry
-        after = self.statement(body, dict(entry)) if body is not None else entry
-        out = join_all([entry, after])
+            entry = dict(start)
+            for name in assigned_names(s):
+                entry[name] = NOT_CONSTANT
+            head, _exit, breaks = self._loop_round(s, entry)
+        out = join_all([head, *breaks])
+        other = kids[3] if s.kind == "For" else kids[2] if s.kind == "While" else None
         if other is not None and out is not None:
             out = self.statement(other, out)
-        return out if out is not None else entry
+        return out if out is not None else head
+
+    def _loop_round(self, s: Node, entry: Env) -> tuple[Env, Env | None, list[Env]]:
+        """One pass over a loop from ``entry``: the head (where the loop may end), the
+        env coming back to the head, the envs of its ``break``s."""
+        kids = s.kids
+        head = dict(entry)
+        if s.kind == "For":
+            for name in _target_names(kids[0].kids[0] if isinstance(kids[0], Node) and
+                                      kids[0].kind == "VarDef" else kids[0]):
+                head[name] = NOT_CONSTANT
+            body = kids[2]
+        elif s.kind == "ForC":
+            if isinstance(kids[1], Node):
+                head = self.expression(kids[1], head)
+            body = kids[3]
+        elif s.kind == "While":
+            head = self.expression(kids[0], head)
+            body = kids[1]
+        else:
+            body = kids[0]
+        self.breaks.append([])
+        self.continues.append([])
+        after = self.statement(body, dict(head)) if body is not None else dict(head)
+        breaks, continues = self.breaks.pop(), self.continues.pop()
+        back = join_all([after, *continues])
+        if back is not None and s.kind == "ForC" and isinstance(kids[2], Node):
+            back = self.statement(kids[2], back) if kids[2].kind == "Block" else \
+                self.expression(kids[2], back)
+        if s.kind == "DoWhile" and back is not None:
+            back = self.expression(kids[1], back)
+            head = back
+        return head, back, breaks
 
     def try_(self, s: Node, env: Env) -> Env | None:
         body, handlers, other, final = s.kids
@@ -474,6 +523,20 @@ def _arithmetic(op: str, a: Any, b: Any) -> Any:
         if op == "^":
             return a ^ b
     return None
+
+
+def _same_env(a: Env, b: Env) -> bool:
+    """Whether two envs hold the same values (a loop's fixpoint is reached)."""
+    if a.keys() != b.keys():
+        return False
+    for name, x in a.items():
+        y = b[name]
+        if x is y:
+            continue
+        if not (isinstance(x, Node) and isinstance(y, Node) and x.kind == y.kind and
+                x.value == y.value):
+            return False
+    return True
 
 
 def join(a: Any, b: Any) -> Any:
