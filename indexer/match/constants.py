@@ -226,7 +226,7 @@ class Flow:
             for part in (init.kids[0] if isinstance(init, Node) and init.kind == "Block" and
                          init.raw == -1 else (init,)):
                 if isinstance(part, Node):
-                    start = self.statement(part, start) if part.kind in (
+                    start = (self.statement(part, start) or start) if part.kind in (
                         "VarDef", "ExprStmt") else self.expression(part, start)
         elif s.kind == "For":
             start = self.expression(kids[1], start)
@@ -234,7 +234,8 @@ class Flow:
         for _round in range(MAX_ROUNDS):
             entry = join_all([start, back]) if back is not None else start
             head, again, breaks = self._loop_round(s, entry or start)
-            if (again is None) == (back is None) and (again is None or _same_env(again, back)):
+            if again is None and back is None or (
+                    again is not None and back is not None and _same_env(again, back)):
                 break
             back = again
         else:
