@@ -23,8 +23,7 @@ BOOLEAN = {"&&": "and", "||": "or", "!": "not"}
 def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     """A pattern node against code of another kind: constants and aliases seen through."""
     if t.kind == "Name" and p.kind not in ("Name",):
-        resolved = m.facts.resolve(t)
-        if resolved is not None:
+        for resolved in m.facts.resolutions(t):
             yield from m.m(p, resolved, env)
     elif t.kind == "Cast" and p.kind != "Cast":
         yield from m.m(p, t.kids[1], env)

@@ -33,6 +33,7 @@ class Facts:
         self._constants: Any = None
         self._types: dict[str, Node] | None = None
         self._resolved: dict[int, Node | None] = {}
+        self._wildcards: list[tuple[str, ...]] | None = None
 
     def nodes_of(self, *kinds: str) -> list[Node]:
         """The nodes of these normalized kinds in the file (converted on demand)."""
@@ -68,6 +69,20 @@ class Facts:
             resolved = dotted_expression(path, name.start, name.end)
         self._resolved[key] = resolved
         return resolved
+
+    def resolutions(self, name: Node) -> list[Node]:
+        """What a name may stand for: its import, else (in languages whose wildcard
+        imports qualify names, as Java's ``import a.b.*;``) each wildcard's ``a.b.name``."""
+        resolved = self.resolve(name)
+        if resolved is not None:
+            return [resolved]
+        if name.kind != "Name" or not self.converter.WILDCARDS_QUALIFY:
+            return []
+        if self._wildcards is None:
+            self._wildcards = [path for path in (_path(node.kids[0]) for node in
+                                                 self.nodes_of("ImportAll")) if path]
+        return [dotted_expression((*path, name.value), name.start, name.end)
+                for path in self._wildcards]
 
     # ---- constants
 

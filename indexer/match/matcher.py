@@ -167,8 +167,7 @@ class Matcher:
                 yield from self.m(pobj, tobj, found)
             return
         if t.kind == "Name":
-            resolved = self.facts.resolve(t)
-            if resolved is not None:
+            for resolved in self.facts.resolutions(t):
                 yield from self.m(p, resolved, env)
             return
         yield from equiv.cross_kind(self, p, t, env)

@@ -53,6 +53,7 @@ class Converter:
     language: ClassVar[str] = ""
     SIMPLE: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = {}
     TRANSPARENT: ClassVar[frozenset[str]] = frozenset()  # (x) is x
+    WILDCARDS_QUALIFY: ClassVar[bool] = False  # `import a.b.*;` makes `c` maybe `a.b.c`
     RULES: ClassVar[dict[str, Rule]] = {}
     MAKES: ClassVar[dict[str, frozenset[str]]] = {}  # normalized kind -> grammar kinds
 
