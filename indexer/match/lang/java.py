@@ -25,6 +25,7 @@ ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "s": " ", '"':
 class JavaConverter(JavaDefinitions):
     language = "java"
     TRANSPARENT = frozenset({"parenthesized_expression"})
+    WILDCARDS_QUALIFY = True
     NON_EXPRESSION = frozenset({
         ("method_invocation", "name"), ("field_access", "field"),
         ("method_declaration", "name"), ("constructor_declaration", "name"),
