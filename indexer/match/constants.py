@@ -12,7 +12,7 @@ its value from the module, when the module assigns it exactly once, from a const
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from indexer.match.node import LITERALS, Node, make
 
@@ -26,6 +26,14 @@ STRING_OPS = frozenset({"+", "*", "%"})
 BOOLEAN_OPS = {"&&": True, "||": True, "and": True, "or": True}  # the right may not run
 MAX_STRING = 1 << 16  # longer computed strings are "some string"
 MAX_ROUNDS = 4  # passes over a loop to reach its fixpoint
+
+
+class Symbol(NamedTuple):
+    """The value of a name assigned an expression that is not constant but can stand for
+    it (semgrep's symbolic propagation): a name, a literal, an attribute, a call or
+    ``new`` of such."""
+
+    expr: Node
 
 
 def some_string(start: int = -1, end: int = -1) -> Node:
@@ -66,6 +74,14 @@ class Constants:
             outer = self.converter.outer_constant(node, self)
             return outer if outer is not None else self.globals().get(node.value)
         return found if isinstance(found, Node) else None
+
+    def symbol(self, node: Node) -> Node | None:
+        """The expression a name stands for where it is used (symbolic propagation)."""
+        if node.kind != "Name":
+            return None
+        self.name_value(node)  # analyses the scope
+        found = self.at.get((node.start, node.end))
+        return found.expr if isinstance(found, Symbol) else None
 
     def globals(self) -> Env:
         """Names the top level assigns exactly once, to a constant."""
@@ -420,7 +436,34 @@ class Flow:
             return self.constants.globals().get(name.value)
 
         found = evaluate(node, lookup) if node is not None else None
-        return found if isinstance(found, Node) else NOT_CONSTANT
+        if isinstance(found, Node):
+            return found
+        return Symbol(node) if node is not None and is_symbolic(node) else NOT_CONSTANT
+
+
+def is_symbolic(node: Node | None) -> bool:
+    """Whether an expression can stand for a name assigned it (semgrep's
+    is_symbolic_expr)."""
+    if node is None:
+        return False
+    kind = node.kind
+    if kind in LITERALS or kind == "Name":
+        return True
+    if kind == "Cast":
+        return is_symbolic(node.kids[1])
+    if kind == "Attr":
+        return is_symbolic(node.kids[0])
+    if kind == "Subscript":
+        return is_symbolic(node.kids[0]) and is_symbolic(node.kids[1])
+    if kind == "Call":
+        return is_symbolic(node.kids[0]) and all(is_symbolic(a) for a in node.kids[1])
+    if kind == "New":
+        return all(is_symbolic(a) for a in node.kids[1])
+    if kind == "Kwarg":
+        return is_symbolic(node.kids[1])
+    if kind in ("UnOp", "BinOp"):  # calls of operators, to semgrep
+        return all(is_symbolic(k) for k in node.kids)
+    return False
 
 
 def evaluate(node: Node | None, lookup: Any) -> Any:
@@ -532,7 +575,7 @@ def _same_env(a: Env, b: Env) -> bool:
         return False
     for name, x in a.items():
         y = b[name]
-        if x is y:
+        if x is y or isinstance(x, Symbol) and isinstance(y, Symbol) and x.expr is y.expr:
             continue
         if not (isinstance(x, Node) and isinstance(y, Node) and x.kind == y.kind and
                 x.value == y.value):
@@ -542,6 +585,8 @@ def _same_env(a: Env, b: Env) -> bool:
 
 def join(a: Any, b: Any) -> Any:
     if a is b:
+        return a
+    if isinstance(a, Symbol) and isinstance(b, Symbol) and a.expr is b.expr:
         return a
     if isinstance(a, Node) and isinstance(b, Node):
         if a.kind == b.kind and a.value == b.value and a.value is not None:

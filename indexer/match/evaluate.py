@@ -35,6 +35,7 @@ class Evaluation:
         self.rule_languages = rule_languages
         self.options = {**DEFAULT_OPTIONS, **(options or {})}
         self.errors: list[str] = []
+        target.matcher.options = self.options  # the rule's (a target serves rules in turn)
 
     # ---- leaves
 

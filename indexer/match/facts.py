@@ -100,6 +100,14 @@ class Facts:
         found: Node | None = self._constants.value(node)
         return found
 
+    def symbol(self, node: Node) -> Node | None:
+        """The expression a name was assigned, where it is used (symbolic propagation)."""
+        if node.kind != "Name":
+            return None
+        self.constant(node)  # builds the constant analysis
+        found: Node | None = self._constants.symbol(node)
+        return found
+
     # ---- types
 
     def type_of(self, node: Node) -> Node | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from indexer.match import equiv
 from indexer.match.facts import Facts
-from indexer.match.node import Node, iter_kids, make, same
+from indexer.match.node import LITERALS, Node, iter_kids, make, same
 
 Env = dict[str, Any]
 REGEX_STRING = re.compile(r"^=~/(.*)/([im]*)$", re.S)
@@ -29,6 +29,9 @@ LOOSE_SLOTS = frozenset({
 UNORDERED = frozenset({("FuncDef", 4), ("ClassDef", 4), ("VarDef", 3), ("Param", 3),
                        ("ClassDef", 2), ("ImportFrom", 1), ("Switch", 1)})
 ORDERED_LESS_OK = frozenset({("ClassDef", 1)})  # parents: a prefix is enough
+NOT_SYMBOLIC = LITERALS | {"Metavar", "MetavarSeq", "TypedMetavar", "Ellipsis", "DeepEllipsis",
+                           "Regex"}
+MAX_SYMBOLIC_DEPTH = 20  # names followed through what they were assigned
 
 
 class Matcher:
@@ -37,6 +40,9 @@ class Matcher:
     def __init__(self, facts: Facts, options: dict[str, Any] | None = None) -> None:
         self.facts = facts
         self.options = options or {}
+        self.roots: set[int] = set()
+        self._roots: dict[int, set[int]] = {}
+        self.symbolic_depth = 0
         self.dispatch = {
             "Metavar": self.m_metavar, "Ellipsis": self.m_ellipsis, "Name": self.m_name,
             "Attr": self.m_attr, "Call": self.m_call, "Str": self.m_str, "Num": self.m_literal,
@@ -69,8 +75,38 @@ class Matcher:
         handler = self.dispatch.get(p.kind)
         if handler is not None:
             yield from handler(p, t, env)
+        else:
+            yield from self.m_generic(p, t, env)
+        if t.kind == "Name" and p.kind not in NOT_SYMBOLIC and id(p) not in self.roots and \
+                self.options.get("symbolic_propagation"):
+            yield from self.m_symbolic(p, t, env)
+
+    def m_symbolic(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        """A name against the pattern through the expression it was assigned (semgrep's
+        symbolic propagation, never at the pattern's root)."""
+        symbol = self.facts.symbol(t)
+        if symbol is None or self.symbolic_depth >= MAX_SYMBOLIC_DEPTH:
             return
-        yield from self.m_generic(p, t, env)
+        self.symbolic_depth += 1
+        try:
+            yield from self.m(p, symbol, env)
+        finally:
+            self.symbolic_depth -= 1
+
+    def set_roots(self, pattern: Node) -> None:
+        """The pattern nodes matched as roots (the top, an expression statement's
+        expression, a deep ellipsis' expression): no symbolic propagation there."""
+        roots = self._roots.get(id(pattern))
+        if roots is None:
+            roots = {id(pattern)}
+            stack = [pattern]
+            while stack:
+                node = stack.pop()
+                if node.kind in ("ExprStmt", "DeepEllipsis") and node.kids[0] is not None:
+                    roots.add(id(node.kids[0]))
+                stack.extend(iter_kids(node))
+            self._roots[id(pattern)] = roots
+        self.roots = roots
 
     def m_generic(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """Same kind, same value, kids matched slot by slot."""
@@ -141,8 +177,18 @@ class Matcher:
     def m_deep(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """``<... e ...>``: e matches the code or any expression inside it."""
         inner = p.kids[0]
-        for sub in equiv.subexpressions(t, deep=True):
-            yield from self.m(inner, sub, env)
+        symbolic = self.options.get("symbolic_propagation")
+        seen: set[int] = set()
+        stack = [t]
+        while stack:
+            for sub in equiv.subexpressions(stack.pop(), deep=True):
+                yield from self.m(inner, sub, env)
+                if symbolic and sub.kind == "Name" and id(sub) not in seen and \
+                        len(seen) < MAX_SYMBOLIC_DEPTH:
+                    seen.add(id(sub))
+                    symbol = self.facts.symbol(sub)
+                    if symbol is not None:  # what a name stands for is inside too
+                        stack.append(symbol)
 
     # ---- names, attributes, calls
 

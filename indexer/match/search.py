@@ -60,6 +60,7 @@ def find(pattern: Pattern, target: Target, inside: bool = False,
     """Every match of ``pattern`` in ``target``, in source order, each range once per set of
     bindings; ``env`` holds bindings a match must agree with (a metavariable-pattern's)."""
     start = env or {}
+    target.matcher.set_roots(pattern.node)
     if pattern.shape == "stmts":
         found = _find_sequences(pattern, target, inside, start)
     else:
