@@ -27,6 +27,9 @@ def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
             yield from m.m(p, resolved, env)
     elif t.kind == "Cast" and p.kind != "Cast":
         yield from m.m(p, t.kids[1], env)
+    elif p.kind == "Try" and t.kind == "With" and t.kids[1] is not None and \
+            t.kids[1].kind == "Try":
+        yield from m.m(p, t.kids[1], env)  # Java's try-with-resources holds a try
     elif p.kind == "For" and t.kind == "ForC" and all(
             k is not None and k.kind == "Ellipsis" for k in p.kids[:2]):
         yield from m.m_body(p.kids[2], t.kids[3], env)  # for (...): any loop header

@@ -25,7 +25,7 @@ METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
 METAVARIABLE_SEQ = re.compile(r"\$\.\.\.([A-Z_][A-Z0-9_]*)")
 TYPED_PARENS = {  # (T $X) and ($X : T) spellings of typed metavariables
     "java": re.compile(
-        r"(?<![\w$])\(\s*(\$?[A-Za-z_][\w.$]*(?:<[^()]*?>)?(?:\[\])*)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
+        r"\(\s*(\$?[A-Za-z_][\w.$]*(?:<[^()]*?>)?(?:\[\])*)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
     "c": re.compile(r"\(\s*([A-Za-z_][\w.]*\s*\**)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
 }
 TYPED_COLON = re.compile(r"\(\s*\$([A-Z_][A-Z0-9_]*)\s*:\s*([^()]+?)\s*\)")
@@ -91,9 +91,15 @@ def _rewrite(text: str, language: str) -> tuple[str, dict[str, str]]:
         types["$" + name] = type_text.strip()
         return MV_TYPED_PREFIX + name
 
+    def typed_parens(match: re.Match[str]) -> str:
+        before = re.search(r"([\w$]+)\s*$", match.string[:match.start()])
+        if before is not None and before.group(1) not in ("return", "throw", "case"):
+            return match.group(0)  # a call's, a declaration's or a catch's parentheses
+        return typed(match.group(2), match.group(1))
+
     parens = TYPED_PARENS.get(language)
     if parens is not None:
-        text = parens.sub(lambda m: typed(m.group(2), m.group(1)), text)
+        text = parens.sub(typed_parens, text)
     if language in ("python", "go", "typescript", "javascript", "tsx"):
         text = TYPED_COLON.sub(lambda m: typed(m.group(1), m.group(2)), text)
     text = METAVARIABLE_SEQ.sub(lambda m: MV_SEQ_PREFIX + m.group(1), text)
