@@ -18,6 +18,9 @@ from indexer.match.lang.java_types import JavaTyping, alternatives, builtin
 from indexer.match.node import Node, make, span_of
 
 PARTIAL = "_CLPARTIAL_"  # what the pattern compiler's wrappers add to complete a partial pattern
+TYPE_KINDS = frozenset({"type_identifier", "scoped_type_identifier", "generic_type", "array_type",
+                        "integral_type", "floating_point_type", "boolean_type", "void_type",
+                        "annotated_type"})
 ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "s": " ", '"': '"',
            "'": "'", "\\": "\\"}
 
@@ -61,9 +64,11 @@ class JavaConverter(JavaDefinitions):
     # ---- what the matcher asks of the language
 
     def in_expression(self, index: int) -> bool:
-        """A declared name is an expression when it is initialized (semgrep sees
-        ``T x = e`` as ``x = e`` too)."""
+        """Types are not expressions; a declared name is one when it is initialized
+        (semgrep sees ``T x = e`` as ``x = e`` too)."""
         tree = self.tree
+        if tree.kind(index) in TYPE_KINDS:
+            return False  # a type is never an expression (semgrep's types are apart)
         parent = tree.parent(index)
         if parent >= 0 and tree.kind(parent) == "variable_declarator" and \
                 tree.field_of(index) == "name":
@@ -398,7 +403,7 @@ class JavaConverter(JavaDefinitions):
         inner = next(iter(self.named(index)), None)
         return (self.nodes(self.named(inner)) if inner is not None else (),)
 
-    @rule("try_with_resources_statement", makes="With")
+    @rule("try_with_resources_statement", makes=("With", "Try"))
     def try_resources(self, index: int) -> Node:
         return self.lazy("With", index, self._try_resources)
 
