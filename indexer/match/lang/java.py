@@ -351,7 +351,7 @@ class JavaConverter(JavaDefinitions):
                 self.node(tree.child(index, "consequence")),
                 self.node(tree.child(index, "alternative")))
 
-    @rule("for_statement", makes="ForC")
+    @rule("for_statement", makes=("ForC", "For"))  # `for (...)` patterns are For
     def for_statement(self, index: int) -> Node:
         return self.lazy("ForC", index, self._for)
 

@@ -29,6 +29,8 @@ DECLARED_PARAMS = re.compile(
 CATCH_DOTS = re.compile(r"catch\s*\(\s*" + DOTS + r"\s*\)")
 ANNOTATION_ARGS = re.compile(r"(@[\w$.]+\s*)\(([^()]*=[^()]*)\)")
 FOR_DOTS = re.compile(r"\bfor\s*\(\s*" + DOTS + r"\s*\)")
+# `...` where a member or a statement stands: on its own line, or after { } ;
+MEMBER_DOTS = re.compile(r"(?:(?m:^)|(?<=[{};]))[ \t]*" + DOTS + r"[ \t]*;?(?=\s|$|\})")
 VARARGS = re.compile(r"([\w\]>])" + DOTS + r"(\s+[\w$])")  # `double... x`
 STATEMENT_SEQ = re.compile(r"(?m)^(\s*)(" + MV_SEQ_PREFIX + r"[A-Z0-9_]+)\s*;?(\s*)$")
 
@@ -50,10 +52,7 @@ class JavaDefinitions(Converter):
             spelled = DECLARED_PARAMS.sub(_params, text)
             spelled = CATCH_DOTS.sub(f"catch ({DOTS} {DOTS})", spelled)
             spelled = FOR_DOTS.sub(f"for ({DOTS} {DOTS} : {DOTS})", spelled)
-            members = re.sub(r"(?m)^(\s*)" + DOTS + r";?(\s*)$",
-                             r"\1" + f"{DOTS} {DOTS};" + r"\2", spelled)
-            members = re.sub(r"\{\s*" + DOTS + r"\s*\}", "{ " + f"{DOTS} {DOTS};" + " }",
-                             members)
+            members = MEMBER_DOTS.sub(f"{DOTS} {DOTS};", spelled)
             out += [text, spelled, members]
         return list(dict.fromkeys(out))
 
