@@ -242,7 +242,8 @@ class Matcher:
         for found in self.m(pcls, tcls, env):
             for found2 in self.args(pargs, targs, found):
                 if pbody is None:
-                    yield found2
+                    if tbody is None:  # an anonymous class is not a plain `new`
+                        yield found2
                 else:
                     yield from self.m(pbody, tbody, found2)
 
