@@ -225,7 +225,11 @@ class JavaDefinitions(Converter):
     # ---- methods
 
     @rule("method_declaration", "annotation_type_element_declaration", makes="FuncDef")
-    def method(self, index: int) -> Node:
+    def method(self, index: int) -> Node | None:
+        tree = self.tree
+        if self.pattern and any(self.text(part) in KEYWORDS for part in (
+                tree.child(index, "type"), tree.child(index, "name")) if part is not None):
+            return None  # `new X() {...}` read as a method of type new
         return self.lazy("FuncDef", index, self._method)
 
     def _method(self, index: int) -> tuple[Any, ...]:
