@@ -155,6 +155,11 @@ def test_typed_metavariable_uses_declared_types_in_scope() -> None:
     assert lines("show((int $X))", code) == [6]
 
 
+def test_a_type_written_out_has_no_type() -> None:
+    code = wrap("String text = load();\nList<String> all = make();")
+    assert lines("(String $X)", code) == [3]  # `text`, never the type names
+
+
 def test_boxed_and_primitive_types_are_alike() -> None:
     code = wrap("Integer boxed = 4;\nlong wide = 5;\nshow(boxed);\nshow(wide);\nshow(true);")
     assert lines("show((int $X))", code) == [5, 6]

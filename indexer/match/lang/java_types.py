@@ -145,8 +145,8 @@ class JavaTyping:
         """The declared type of a name where it is used; the name itself when nothing
         declares it."""
         index = node.raw
-        if index < 0:
-            return None
+        if index < 0 or self.tree.kind(index) == "type_identifier":
+            return None  # a type written out is no value
         declared = self.declared(index, str(node.value))
         if declared is not None:
             return declared
