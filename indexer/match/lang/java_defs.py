@@ -244,7 +244,7 @@ class JavaDefinitions(Converter):
     def constructor(self, index: int) -> Node | None:
         if self.pattern and self.text(self.tree.child(index, "name") or index) in KEYWORDS:
             return None  # `try {...}` read as a record's compact constructor named try
-        return self.lazy("FuncDef", index, self._method, "constructor")
+        return self.lazy("FuncDef", index, self._method)  # no return type: semgrep's constructors
 
     def params(self, index: int) -> tuple[Node, ...]:
         out = []
