@@ -26,6 +26,9 @@ NOT_NAMES = r"(?!(?:if|while|for|switch|catch|synchronized|return|new|throw|else
 DECLARED_PARAMS = re.compile(
     r"((?:\b" + NOT_TYPES + r"[\w$<>\[\]]+|[>\]])[ \t]+" + NOT_NAMES + r"[\w$]+\s*)"
     r"\(([^()]*)\)(\s*(?:\{|throws\b|;|$))")
+# a constructor's: a name alone before its parameters, then its body
+CONSTRUCTOR_PARAMS = re.compile(
+    r"((?:^|(?<=[;{}]))\s*" + NOT_NAMES + r"[\w$]+\s*)\(([^()]*)\)(\s*(?:\{|throws\b))")
 CATCH_DOTS = re.compile(r"catch\s*\(\s*" + DOTS + r"\s*\)")
 ANNOTATION_ARGS = re.compile(r"(@[\w$.]+\s*)\(([^()]*=[^()]*)\)")
 FOR_DOTS = re.compile(r"\bfor\s*\(\s*" + DOTS + r"\s*\)")
@@ -49,7 +52,7 @@ class JavaDefinitions(Converter):
             text = STATEMENT_SEQ.sub(r"\1\2;\3", text)
             text = VARARGS.sub(r"\1...\2", text)
             text = ANNOTATION_ARGS.sub(_annotation_args, text)
-            spelled = DECLARED_PARAMS.sub(_params, text)
+            spelled = CONSTRUCTOR_PARAMS.sub(_params, DECLARED_PARAMS.sub(_params, text))
             spelled = CATCH_DOTS.sub(f"catch ({DOTS} {DOTS})", spelled)
             spelled = FOR_DOTS.sub(f"for ({DOTS} {DOTS} : {DOTS})", spelled)
             members = MEMBER_DOTS.sub(f"{DOTS} {DOTS};", spelled)
