@@ -26,6 +26,7 @@ STRING_OPS = frozenset({"+", "*", "%"})
 BOOLEAN_OPS = {"&&": True, "||": True, "and": True, "or": True}  # the right may not run
 MAX_STRING = 1 << 16  # longer computed strings are "some string"
 MAX_ROUNDS = 4  # passes over a loop to reach its fixpoint
+MAX_NESTED_LOOPS = 4  # deeper loops take one conservative pass
 
 
 class Symbol(NamedTuple):
@@ -247,7 +248,8 @@ class Flow:
         elif s.kind == "For":
             start = self.expression(kids[1], start)
         back: Env | None = {}  # as semgrep's: the back edge starts with nothing constant
-        for _round in range(MAX_ROUNDS):
+        rounds = MAX_ROUNDS if len(self.breaks) < MAX_NESTED_LOOPS else 0  # 4^depth passes
+        for _round in range(rounds):
             entry = join_all([start, back]) if back is not None else start
             head, again, breaks = self._loop_round(s, entry or start)
             if again is None and back is None or (
