@@ -76,8 +76,13 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
     converter, matcher = target.converter, target.matcher
     found = []
     expression_only = pattern.shape == "expr"
+    types_too = root.kind in ("Name", "Attr")  # a written type is found by its name only
+    kinds = target.tree.kinds
+    type_kinds = {k for k, name in target.tree.kind_names.items() if name in
+                  converter.TYPE_KINDS}
     for index in target.of_kinds(_candidate_kinds(root, target)):
-        if expression_only and not converter.in_expression(index):
+        if expression_only and (not converter.in_expression(index) or (
+                not types_too and kinds[index] in type_kinds)):
             continue
         for node in converter.nodes((index,)):  # one node, or a splice of several
             count = 0

@@ -54,6 +54,7 @@ class Converter:
     SIMPLE: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = {}
     TRANSPARENT: ClassVar[frozenset[str]] = frozenset()  # (x) is x
     WILDCARDS_QUALIFY: ClassVar[bool] = False  # `import a.b.*;` makes `c` maybe `a.b.c`
+    TYPE_KINDS: ClassVar[frozenset[str]] = frozenset()  # written types: found by name only
     RULES: ClassVar[dict[str, Rule]] = {}
     MAKES: ClassVar[dict[str, frozenset[str]]] = {}  # normalized kind -> grammar kinds
 
