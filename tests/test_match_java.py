@@ -160,6 +160,12 @@ def test_a_type_written_out_has_no_type() -> None:
     assert lines("(String $X)", code) == [3]  # `text`, never the type names
 
 
+def test_written_types_are_found_by_name_patterns_only() -> None:
+    code = "import java.util.List;\nclass A {\n  List items;\n}\n"
+    assert lines("java.util.List", code) == [3]
+    assert lines("$X", code) == []
+
+
 def test_boxed_and_primitive_types_are_alike() -> None:
     code = wrap("Integer boxed = 4;\nlong wide = 5;\nshow(boxed);\nshow(wide);\nshow(true);")
     assert lines("show((int $X))", code) == [5, 6]

@@ -25,6 +25,7 @@ class JavaConverter(JavaStatements):
     language = "java"
     TRANSPARENT = frozenset({"parenthesized_expression"})
     WILDCARDS_QUALIFY = True
+    TYPE_KINDS = frozenset({"type_identifier", "scoped_type_identifier", "generic_type"})
     NON_EXPRESSION = frozenset({
         ("method_invocation", "name"), ("field_access", "field"),
         ("method_declaration", "name"), ("constructor_declaration", "name"),
@@ -60,9 +61,9 @@ class JavaConverter(JavaStatements):
     # ---- what the matcher asks of the language
 
     def in_expression(self, index: int) -> bool:
-        """Primitive types are not expressions (named types are: a pattern ``a.b.C`` finds
-        them, they have no type of their own); a declared name is one when it is
-        initialized (semgrep sees ``T x = e`` as ``x = e`` too)."""
+        """Primitive types are not expressions (named types are, for name patterns only:
+        ``TYPE_KINDS``); a declared name is one when it is initialized (semgrep sees
+        ``T x = e`` as ``x = e`` too)."""
         tree = self.tree
         if tree.kind(index) in PRIMITIVE_TYPES:
             return False  # `int`, `void`: keywords, not names
