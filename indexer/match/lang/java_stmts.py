@@ -199,10 +199,6 @@ class JavaStatements(JavaDefinitions):
         body = self.nodes(c for c in named if tree.kind(c) != "switch_label")
         return tuple(values), make("Block", *span_of(body), body)
 
-    @rule("yield_statement", makes="Return")
-    def yield_statement(self, index: int) -> Node:
-        return self.lazy("Return", index, self._statement_expression, "yield")
-
 
 def _one_or_block(nodes: tuple[Node, ...]) -> Node | None:
     if not nodes:
