@@ -12,7 +12,7 @@ its value from the module, when the module assigns it exactly once, from a const
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from indexer.match.node import LITERALS, Node, make
 
@@ -21,20 +21,20 @@ if TYPE_CHECKING:
 
 NOT_CONSTANT = "not constant"
 Env = dict[str, Any]  # name -> literal Node, some_string(), Symbol, or NOT_CONSTANT
-
-
-class Symbol:
-    """A name's value as the expression last assigned to it (semgrep's symbolic
-    propagation): kept as the very node, so two paths agree only on the same assignment."""
-
-    __slots__ = ("expression",)
-
-    def __init__(self, expression: Node) -> None:
-        self.expression = expression
 SCOPE_KINDS = ("FuncDef", "Lambda")
-STRING_OPS = frozenset({"+", "*", "%"})
+BOOLEAN_OPS = {"&&": True, "||": True, "and": True, "or": True}  # the right may not run
 MAX_STRING = 1 << 16  # longer computed strings are "some string"
+MAX_ROUNDS = 4  # passes over a loop to reach its fixpoint
+MAX_NESTED_LOOPS = 4  # deeper loops take one conservative pass
 INCREMENTS = frozenset({"++pre", "--pre", "++post", "--post", "++", "--"})
+
+
+class Symbol(NamedTuple):
+    """The value of a name assigned an expression that is not constant but can stand for
+    it (semgrep's symbolic propagation): a name, a literal, an attribute, a call or
+    ``new`` of such."""
+
+    expr: Node
 
 
 def some_string(start: int = -1, end: int = -1) -> Node:
@@ -62,20 +62,9 @@ class Constants:
         found = evaluate(node, self.name_value)
         return found if isinstance(found, Node) else None
 
-    def symbol(self, node: Node) -> Node | None:
-        """The expression a name was last assigned, on every path to this use."""
-        if node.kind != "Name":
-            return None
-        self._ensure(self._scope_of(node))
-        found = self.at.get((node.start, node.end))
-        return found.expression if isinstance(found, Symbol) else None
-
-    def _ensure(self, scope: int) -> None:
-        if scope not in self.analysed:
-            self.analysed.add(scope)
-            self._analyse(scope)
-
     def name_value(self, node: Node) -> Any:
+        if node.kind != "Name":  # `this.x`: what the language knows of its fields
+            return self.converter.outer_constant(node, self)
         scope = self._scope_of(node)
         if scope not in self.analysed:
             self.analysed.add(scope)
@@ -84,8 +73,17 @@ class Constants:
         if found is None:
             if node.value in self._locals_of(scope):
                 return None
-            return self.globals().get(node.value)
+            outer = self.converter.outer_constant(node, self)
+            return outer if outer is not None else self.globals().get(node.value)
         return found if isinstance(found, Node) else None
+
+    def symbol(self, node: Node) -> Node | None:
+        """The expression a name stands for where it is used (symbolic propagation)."""
+        if node.kind != "Name":
+            return None
+        self.name_value(node)  # analyses the scope
+        found = self.at.get((node.start, node.end))
+        return found.expr if isinstance(found, Symbol) else None
 
     def globals(self) -> Env:
         """Names the top level assigns exactly once, to a constant."""
@@ -117,9 +115,18 @@ class Constants:
                 return -1
             scope = self._enclosing(tree.parent(scope))
 
+    def _scopes(self) -> frozenset[str]:
+        """The grammar kinds that open a scope (the converter's, else its functions')."""
+        converter = self.converter
+        if converter.SCOPES:
+            return converter.SCOPES
+        kinds: set[str] = set()
+        for kind in SCOPE_KINDS:
+            kinds |= converter.candidates(kind)
+        return frozenset(kinds)
+
     def _enclosing(self, index: int) -> int:
-        tree, converter = self.converter.tree, self.converter
-        scopes = converter.SCOPES
+        tree, scopes = self.converter.tree, self._scopes()
         while index > 0:
             if tree.kind(index) in scopes:
                 return index
@@ -128,17 +135,9 @@ class Constants:
 
     def _scope_of(self, node: Node) -> int:
         """The grammar index of the function (or 0, the module) a node is in."""
-        tree, converter = self.converter.tree, self.converter
-        scopes = converter.SCOPES
-        index = node.raw
-        if index < 0:
+        if node.raw < 0:
             return 0
-        index = tree.parent(index)
-        while index > 0:
-            if tree.kind(index) in scopes:
-                return index
-            index = tree.parent(index)
-        return 0
+        return self._enclosing(self.converter.tree.parent(node.raw))
 
     def _locals_of(self, scope: int) -> set[str]:
         found = self._locals.get(scope)
@@ -176,6 +175,8 @@ class Flow:
     def __init__(self, constants: Constants, local: set[str]) -> None:
         self.constants = constants
         self.local = local
+        self.breaks: list[list[Env]] = []  # per enclosing loop or switch
+        self.continues: list[list[Env]] = []  # per enclosing loop
 
     def block(self, statements: tuple[Node, ...], env: Env | None) -> Env | None:
         for statement in statements:
@@ -197,6 +198,9 @@ class Flow:
                     env = self.expression(kid, env) or env
             return None
         if kind in ("Break", "Continue"):
+            targets = self.breaks if kind == "Break" else self.continues
+            if kids[0] is None and targets:  # a labelled one: its path is dropped
+                targets[-1].append(env)
             return None
         if kind == "VarDef":
             name, _type, value, _attrs = kids
@@ -204,7 +208,7 @@ class Flow:
                 env = self.expression(value, env) or env
             if name is not None and name.kind == "Name":
                 env = dict(env)
-                env[name.value] = self.value_of(value, env)
+                env[name.value] = self.eval(value, env) if value is not None else NOT_CONSTANT
             return env
         if kind == "If":
             return self.branches(kids[0], [kids[1], kids[2]], env)
@@ -212,7 +216,9 @@ class Flow:
             bodies = [c.kids[1] for c in kids[1]]
             if not any(c.value == "default" for c in kids[1]):
                 bodies.append(None)
-            return self.branches(kids[0], bodies, env)
+            self.breaks.append([])
+            out = self.branches(kids[0], bodies, env)
+            return join_all([out, *self.breaks.pop()])
         if kind in ("While", "For", "ForC", "DoWhile"):
             return self.loop(s, env)
         if kind == "Try":
@@ -224,7 +230,7 @@ class Flow:
                     env = dict(self.expression(item.kids[0], env) or env)
                     target = item.kids[1]
                     if target is not None and target.kind == "Name":
-                        env[target.value] = self.value_of(item.kids[0], env)
+                        env[target.value] = self.eval(item.kids[0], env)  # `as s`: s is it
                         continue
                     for name in _target_names(target):
                         env[name] = NOT_CONSTANT
@@ -252,8 +258,9 @@ class Flow:
                     env[name] = NOT_CONSTANT
             return env
         for kid in kids:  # anything else: its expressions are read
-            if isinstance(kid, Node) and kid.kind not in SCOPE_KINDS:
-                env = self.expression(kid, env) or env
+            for part in (kid if isinstance(kid, tuple) else (kid,)):
+                if isinstance(part, Node) and part.kind not in SCOPE_KINDS:
+                    env = self.expression(part, env) or env
         return env
 
     def branches(self, condition: Node | None, bodies: list[Node | None], env: Env) -> Env | None:
@@ -263,33 +270,73 @@ class Flow:
         return join_all(exits)
 
     def loop(self, s: Node, env: Env) -> Env | None:
-        written = assigned_names(s)
-        entry = {name: NOT_CONSTANT if isinstance(value, Symbol) else value
-                 for name, value in env.items()}  # as semgrep: no symbol through a loop
-        for name in written:
-            entry[name] = NOT_CONSTANT
+        """A loop to its fixpoint: the head joins the entry with what comes back from the
+        body (its end, and its ``continue``s), which starts as "nothing is constant"
+        (semgrep's must-analysis: a name keeps its value through a loop only when the body
+        cannot come back); the loop ends from the head or a ``break``. Without a fixpoint
+        in a few rounds, what it assigns is not constant."""
         kids = s.kids
-        if s.kind == "For":
-            entry = self.expression(kids[1], entry) or entry
-            body, other = kids[2], kids[3]
-        elif s.kind == "ForC":
-            for part in kids[:3]:
-                if isinstance(part, Node) and part.kind in ("VarDef", "ExprStmt"):
-                    entry = self.statement(part, entry) or entry
-                elif isinstance(part, Node):
-                    entry = self.expression(part, entry)
-            body, other = kids[3], None
-        elif s.kind == "While":
-            entry = self.expression(kids[0], entry) or entry
-            body, other = kids[1], kids[2]
+        start = dict(env)
+        if s.kind == "ForC":
+            init = kids[0]
+            for part in (init.kids[0] if isinstance(init, Node) and init.kind == "Block" and
+                         init.raw == -1 else (init,)):
+                if isinstance(part, Node):
+                    start = (self.statement(part, start) or start) if part.kind in (
+                        "VarDef", "ExprStmt") else self.expression(part, start)
+        elif s.kind == "For":
+            start = self.expression(kids[1], start)
+        back: Env | None = {}  # as semgrep's: the back edge starts with nothing constant
+        rounds = MAX_ROUNDS if len(self.breaks) < MAX_NESTED_LOOPS else 0  # 4^depth passes
+        for _round in range(rounds):
+            entry = join_all([start, back]) if back is not None else start
+            head, again, breaks = self._loop_round(s, entry or start)
+            if again is None and back is None or (
+                    again is not None and back is not None and _same_env(again, back)):
+                break
+            back = again
         else:
-            body, other = kids[0], None
-            entry = self.expression(kids[1], entry) or entry
-        after = self.statement(body, dict(entry)) if body is not None else entry
-        out = join_all([entry, after])
+            entry = dict(start)
+            for name in assigned_names(s):
+                entry[name] = NOT_CONSTANT
+            head, _exit, breaks = self._loop_round(s, entry)
+        out = join_all([head, *breaks])
+        other = kids[3] if s.kind == "For" else kids[2] if s.kind == "While" else None
         if other is not None and out is not None:
             out = self.statement(other, out)
-        return out if out is not None else entry
+        return out if out is not None else head
+
+    def _loop_round(self, s: Node, entry: Env) -> tuple[Env, Env | None, list[Env]]:
+        """One pass over a loop from ``entry``: the head (where the loop may end), the
+        env coming back to the head, the envs of its ``break``s."""
+        kids = s.kids
+        head = dict(entry)
+        if s.kind == "For":
+            for name in _target_names(kids[0].kids[0] if isinstance(kids[0], Node) and
+                                      kids[0].kind == "VarDef" else kids[0]):
+                head[name] = NOT_CONSTANT
+            body = kids[2]
+        elif s.kind == "ForC":
+            if isinstance(kids[1], Node):
+                head = self.expression(kids[1], head)
+            body = kids[3]
+        elif s.kind == "While":
+            head = self.expression(kids[0], head)
+            body = kids[1]
+        else:
+            body = kids[0]
+        self.breaks.append([])
+        self.continues.append([])
+        after = self.statement(body, dict(head)) if body is not None else dict(head)
+        breaks, continues = self.breaks.pop(), self.continues.pop()
+        back = join_all([after, *continues])
+        if back is not None and s.kind == "ForC" and isinstance(kids[2], Node):
+            back = self.statement(kids[2], back) if kids[2].kind == "Block" else \
+                self.expression(kids[2], back)
+        if s.kind == "DoWhile" and back is not None:
+            back = self.expression(kids[1], back)
+            head = back
+        return head, back, breaks
 
     def try_(self, s: Node, env: Env) -> Env | None:
         body, handlers, other, final = s.kids
@@ -331,7 +378,7 @@ class Flow:
             new = dict(env)
             if e.kind == "Assign":
                 for name, assigned in _destructure(target, value):
-                    new[name] = self.value_of(assigned, env)
+                    new[name] = self.eval(assigned, env) if assigned is not None else NOT_CONSTANT
             elif target is not None and target.kind == "Name":
                 self.record(target, env)
                 combined = make("BinOp", e.start, e.end, target, value,
@@ -345,7 +392,38 @@ class Flow:
                 new = dict(env)
                 new[operand.value] = NOT_CONSTANT
                 return new
+        if _assigns_inside(e):
+            return self.ordered(e, env)
         self.uses(e, env)
+        return env
+
+    def ordered(self, e: Node, env: Env) -> Env:
+        """An expression with assignments inside (``f(x = 1)``, ``c && (s = "a")``): its
+        parts in evaluation order, the right operand of ``&&``/``||`` and the branches
+        of ``?:`` as paths that may not run."""
+        kind = e.kind
+        if kind in ("Assign", "AugAssign") or kind == "UnOp" and str(e.value).endswith(
+                ("pre", "post")):
+            return self.expression(e, env)
+        if kind == "Name":
+            self.record(e, env)
+            return env
+        if kind in SCOPE_KINDS or kind == "ClassDef":
+            return env
+        if kind == "BinOp" and BOOLEAN_OPS.get(str(e.value)):
+            first = self.ordered(e.kids[0], env) if e.kids[0] is not None else env
+            second = self.ordered(e.kids[1], first) if e.kids[1] is not None else first
+            return join_all([first, second]) or first
+        if kind == "IfExp":
+            cond, then, other = e.kids
+            env = self.ordered(cond, env) if cond is not None else env
+            paths = [self.ordered(k, env) if k is not None else env for k in (then, other)]
+            return join_all(paths) or env  # type: ignore[arg-type]
+        parts = [e.kids[0]] if kind == "Attr" else [e.kids[1]] if kind == "Kwarg" else [
+            k for kid in e.kids for k in (kid if isinstance(kid, tuple) else (kid,))]
+        for part in parts:
+            if isinstance(part, Node):
+                env = self.ordered(part, env)
         return env
 
     def uses(self, e: Node, env: Env) -> None:
@@ -386,26 +464,47 @@ class Flow:
         if name.value in self.local or name.value in env:
             self.constants.at[(name.start, name.end)] = env.get(name.value, NOT_CONSTANT)
 
-    def value_of(self, node: Node | None, env: Env) -> Any:
-        """What a name assigned ``node`` holds: its constant value, else the expression
-        itself as a symbol."""
-        if node is None:
-            return NOT_CONSTANT
-        found = self.eval(node, env)
-        if found is NOT_CONSTANT and node.kind not in LITERALS:
-            return Symbol(node)
-        return found
-
     def eval(self, node: Node | None, env: Env) -> Any:
         def lookup(name: Node) -> Any:
-            if name.value in env:
-                return env[name.value]
-            if name.value in self.local:
-                return NOT_CONSTANT
+            if name.kind == "Name":
+                if name.value in env:
+                    return env[name.value]
+                if name.value in self.local:
+                    return NOT_CONSTANT
+            outer = self.constants.converter.outer_constant(name, self.constants)
+            if outer is not None or name.kind != "Name":
+                return outer
             return self.constants.globals().get(name.value)
 
         found = evaluate(node, lookup) if node is not None else None
-        return found if isinstance(found, Node) else NOT_CONSTANT
+        if isinstance(found, Node):
+            return found
+        return Symbol(node) if node is not None and is_symbolic(node) else NOT_CONSTANT
+
+
+def is_symbolic(node: Node | None) -> bool:
+    """Whether an expression can stand for a name assigned it (semgrep's
+    is_symbolic_expr)."""
+    if node is None:
+        return False
+    kind = node.kind
+    if kind in LITERALS or kind == "Name":
+        return True
+    if kind == "Cast":
+        return is_symbolic(node.kids[1])
+    if kind == "Attr":
+        return is_symbolic(node.kids[0])
+    if kind == "Subscript":
+        return is_symbolic(node.kids[0]) and is_symbolic(node.kids[1])
+    if kind == "Call":
+        return is_symbolic(node.kids[0]) and all(is_symbolic(a) for a in node.kids[1])
+    if kind == "New":
+        return all(is_symbolic(a) for a in node.kids[1])
+    if kind == "Kwarg":
+        return is_symbolic(node.kids[1])
+    if kind in ("UnOp", "BinOp"):  # calls of operators, to semgrep
+        return all(is_symbolic(k) for k in node.kids)
+    return False
 
 
 def evaluate(node: Node | None, lookup: Any) -> Any:
@@ -415,7 +514,7 @@ def evaluate(node: Node | None, lookup: Any) -> Any:
     kind = node.kind
     if kind in LITERALS:
         return node
-    if kind == "Name":
+    if kind in ("Name", "Attr"):
         found = lookup(node)
         return found if isinstance(found, Node) else None
     if kind == "Interp":
@@ -446,7 +545,21 @@ def evaluate(node: Node | None, lookup: Any) -> Any:
                 operand.value, (int, float)):
             value = -operand.value if node.value == "-" else operand.value
             return make("Num", node.start, node.end, value=value)
+    if kind == "Call" and node.kids[0] is not None and node.kids[0].kind == "Attr":
+        if _is_string_format(node.kids[0]) and all(
+                isinstance(evaluate(arg, lookup), Node) for arg in node.kids[1]):
+            return some_string(node.start, node.end)  # Java's String.format of constants
     return None
+
+
+def _is_string_format(func: Node) -> bool:
+    """``String.format`` (or ``java.lang.String.format``)."""
+    obj, name = func.kids
+    if name is None or name.kind != "Name" or name.value != "format" or obj is None:
+        return False
+    if obj.kind == "Attr":
+        obj = obj.kids[1]
+    return obj is not None and obj.kind == "Name" and obj.value == "String"
 
 
 def _binary(node: Node, op: str, left: Any, right: Any) -> Any:
@@ -502,10 +615,24 @@ def _arithmetic(op: str, a: Any, b: Any) -> Any:
     return None
 
 
+def _same_env(a: Env, b: Env) -> bool:
+    """Whether two envs hold the same values (a loop's fixpoint is reached)."""
+    if a.keys() != b.keys():
+        return False
+    for name, x in a.items():
+        y = b[name]
+        if x is y or isinstance(x, Symbol) and isinstance(y, Symbol) and x.expr is y.expr:
+            continue
+        if not (isinstance(x, Node) and isinstance(y, Node) and x.kind == y.kind and
+                x.value == y.value):
+            return False
+    return True
+
+
 def join(a: Any, b: Any) -> Any:
     if a is b:
         return a
-    if isinstance(a, Symbol) and isinstance(b, Symbol) and a.expression is b.expression:
+    if isinstance(a, Symbol) and isinstance(b, Symbol) and a.expr is b.expr:
         return a
     if isinstance(a, Node) and isinstance(b, Node):
         if a.kind == b.kind and a.value == b.value and a.value is not None:
@@ -527,6 +654,23 @@ def join_all(envs: list[Env | None]) -> Env | None:
             else:
                 result[name] = join(result[name], other[name])
     return result
+
+
+def _assigns_inside(e: Node) -> bool:
+    """Whether an expression assigns a name somewhere inside (not in a nested scope)."""
+    stack = list(e.kids)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, tuple):
+            stack.extend(node)
+            continue
+        if not isinstance(node, Node) or node.kind in SCOPE_KINDS or node.kind == "ClassDef":
+            continue
+        if node.kind in ("Assign", "AugAssign") or node.kind == "UnOp" and str(
+                node.value).endswith(("pre", "post")):
+            return True
+        stack.extend(node.kids)
+    return False
 
 
 def may_raise(statement: Node) -> bool:
@@ -621,7 +765,7 @@ def _destructure(target: Node | None, value: Node | None) -> list[tuple[str, Nod
         items = target.kids[0]
         if value is not None and value.kind == "Container" and len(value.kids[0]) == len(items):
             out = []
-            for item, assigned in zip(items, value.kids[0], strict=False):
+            for item, assigned in zip(items, value.kids[0], strict=True):
                 out.extend(_destructure(item, assigned))
             return out
         return [(name, None) for name in _target_names(target)]
@@ -644,5 +788,5 @@ def _assignments(statement: Node) -> list[tuple[str, Node | None]]:
     if statement.kind in ("FuncDef", "ClassDef"):
         return [(name, None) for name in _target_names(statement.kids[0])]
     if statement.kind in ("If", "For", "While", "Try", "With", "Block"):
-        return [(name, None) for name in sorted(assigned_names(statement))]
+        return [(name, None) for name in assigned_names(statement)]
     return []

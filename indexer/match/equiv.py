@@ -23,12 +23,16 @@ BOOLEAN = {"&&": "and", "||": "or", "!": "not"}
 def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     """A pattern node against code of another kind: constants and aliases seen through."""
     if t.kind == "Name" and p.kind not in ("Name",):
-        resolved = m.facts.resolve(t)
-        if resolved is not None:
+        for resolved in m.facts.resolutions(t):
             yield from m.m(p, resolved, env)
-        yield from m.through_symbol(p, t, env)
     elif t.kind == "Cast" and p.kind != "Cast":
         yield from m.m(p, t.kids[1], env)
+    elif p.kind == "Try" and t.kind == "With" and t.kids[1] is not None and \
+            t.kids[1].kind == "Try":
+        yield from m.m(p, t.kids[1], env)  # Java's try-with-resources holds a try
+    elif p.kind == "For" and t.kind == "ForC" and all(
+            k is not None and k.kind == "Ellipsis" for k in p.kids[:2]):
+        yield from m.m_body(p.kids[2], t.kids[3], env)  # for (...): any loop header
 
 
 def values_agree(p: Node, t: Node) -> bool:
@@ -64,12 +68,26 @@ def _text_of(node: Node) -> str | None:
     return None
 
 
-def type_matches(m: Matcher, ptype: Node, t: Node) -> bool:
-    """A typed metavariable's type against what is known of the code's type."""
+def type_matches(m: Matcher, ptype: Node, t: Node, env: Env) -> Iterator[Env]:
+    """A typed metavariable's type against what is known of the code's type (metavariables
+    in the type bind)."""
     known = m.facts.type_of(t)
     if known is None:
-        return False
-    return any(True for _ in m.m(ptype, known, {})) or _type_text(ptype) == _type_text(known)
+        return
+    converter = m.facts.converter
+    wanted = converter.builtin_type(ptype)
+    for spelling in converter.type_alternatives(known):
+        if wanted is not None and wanted == converter.builtin_type(spelling):
+            yield env
+            return
+        matched = False
+        for found in m.m(ptype, spelling, env):
+            matched = True
+            yield found
+        if matched:
+            return
+    if _type_text(ptype) == _type_text(known):
+        yield env
 
 
 def _type_text(node: Node) -> str:
@@ -448,10 +466,16 @@ def imports(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
 def _import_direct(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     if p.kind != t.kind:
         return
+    if p.value is not None and p.value != t.value:
+        return  # `import static` (a pattern without it matches both)
     if p.kind == "ImportFrom":
         pmodule, pnames = p.kids
         tmodule, tnames = t.kids
         if len(pnames) == 1 and pmodule.kids[0] == () and pnames[0].kids[0].kind == "Metavar":
+            if len(tnames) == 1 and tnames[0].kids[0] is not None:  # Java's `import $X;`
+                last = tnames[0].kids[0]
+                full = make("Dotted", *span_of(tmodule, last), (*tmodule.kids[0], last))
+                yield from m.bind(pnames[0].kids[0].value, full, env)
             return
         for found in _module_prefix(m, pmodule, tmodule, env):
             yield from m.unordered(pnames, tnames, found, less_ok=True)

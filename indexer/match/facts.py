@@ -38,6 +38,7 @@ class Facts:
         self._types: dict[str, Node] | None = None
         self._resolved: dict[tuple[int, bool], Node | None] = {}
         self._wildcards: list[tuple[str, ...]] | None = None
+        self._qualifying: list[tuple[str, ...]] | None = None
 
     def nodes_of(self, *kinds: str) -> list[Node]:
         """The nodes of these normalized kinds in the file (converted on demand)."""
@@ -107,6 +108,20 @@ class Facts:
             self._constants = Constants(self)
         return self._constants
 
+    def resolutions(self, name: Node) -> list[Node]:
+        """What a name may stand for: its import, else (in languages whose wildcard
+        imports qualify names, as Java's ``import a.b.*;``) each wildcard's ``a.b.name``."""
+        resolved = self.resolve(name)
+        if resolved is not None:
+            return [resolved]
+        if name.kind != "Name" or not self.converter.WILDCARDS_QUALIFY:
+            return []
+        if self._qualifying is None:
+            self._qualifying = [path for path in (_path(node.kids[0]) for node in
+                                                  self.nodes_of("ImportAll")) if path]
+        return [dotted_expression((*path, name.value), name.start, name.end)
+                for path in self._qualifying]
+
     # ---- constants
 
     def constant(self, node: Node) -> Node | None:
@@ -123,6 +138,9 @@ class Facts:
 
     def type_of(self, node: Node) -> Node | None:
         """The declared (or literal) type of an expression, when known."""
+        inferred = self.converter.infer_type(node, self)
+        if inferred is not None:
+            return inferred
         literal = LITERAL_TYPES.get(self.language, {}).get(node.kind)
         if node.kind == "Num" and isinstance(node.value, float):
             literal = FLOAT_TYPES.get(self.language)

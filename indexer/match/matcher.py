@@ -15,7 +15,7 @@ from typing import Any
 
 from indexer.match import equiv
 from indexer.match.facts import Facts
-from indexer.match.node import Node, iter_kids, make, same
+from indexer.match.node import LITERALS, Node, iter_kids, make, same
 
 Env = dict[str, Any]
 REGEX_STRING = re.compile(r"^=~/(.*)/([im]*)$", re.S)
@@ -29,6 +29,9 @@ LOOSE_SLOTS = frozenset({
 UNORDERED = frozenset({("FuncDef", 4), ("ClassDef", 4), ("VarDef", 3), ("Param", 3),
                        ("ClassDef", 2), ("ImportFrom", 1), ("Switch", 1), ("Try", 1)})
 ORDERED_LESS_OK = frozenset({("ClassDef", 1)})  # parents: a prefix is enough
+NOT_SYMBOLIC = LITERALS | {"Metavar", "MetavarSeq", "TypedMetavar", "Ellipsis", "DeepEllipsis",
+                           "Regex"}
+MAX_SYMBOLIC_DEPTH = 20  # names followed through what they were assigned
 
 
 class Matcher:
@@ -37,7 +40,9 @@ class Matcher:
     def __init__(self, facts: Facts, options: dict[str, Any] | None = None) -> None:
         self.facts = facts
         self.options = options or {}
-        self.root: Node | None = None  # the code node a search is trying now
+        self.roots: set[int] = set()
+        self._roots: dict[int, set[int]] = {}
+        self.symbolic_depth = 0
         self.dispatch = {
             "Metavar": self.m_metavar, "Ellipsis": self.m_ellipsis, "Name": self.m_name,
             "Attr": self.m_attr, "Call": self.m_call, "Str": self.m_str, "Num": self.m_literal,
@@ -71,8 +76,38 @@ class Matcher:
         handler = self.dispatch.get(p.kind)
         if handler is not None:
             yield from handler(p, t, env)
+        else:
+            yield from self.m_generic(p, t, env)
+        if t.kind == "Name" and p.kind not in NOT_SYMBOLIC and id(p) not in self.roots and \
+                self.options.get("symbolic_propagation"):
+            yield from self.m_symbolic(p, t, env)
+
+    def m_symbolic(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        """A name against the pattern through the expression it was assigned (semgrep's
+        symbolic propagation, never at the pattern's root)."""
+        symbol = self.facts.symbol(t)
+        if symbol is None or self.symbolic_depth >= MAX_SYMBOLIC_DEPTH:
             return
-        yield from self.m_generic(p, t, env)
+        self.symbolic_depth += 1
+        try:
+            yield from self.m(p, symbol, env)
+        finally:
+            self.symbolic_depth -= 1
+
+    def set_roots(self, pattern: Node) -> None:
+        """The pattern nodes matched as roots (the top, an expression statement's
+        expression, a deep ellipsis' expression): no symbolic propagation there."""
+        roots = self._roots.get(id(pattern))
+        if roots is None:
+            roots = {id(pattern)}
+            stack = [pattern]
+            while stack:
+                node = stack.pop()
+                if node.kind in ("ExprStmt", "DeepEllipsis") and node.kids[0] is not None:
+                    roots.add(id(node.kids[0]))
+                stack.extend(iter_kids(node))
+            self._roots[id(pattern)] = roots
+        self.roots = roots
 
     def m_generic(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """Same kind, same value, kids matched slot by slot."""
@@ -137,25 +172,26 @@ class Matcher:
         yield env
 
     def m_typed(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if equiv.type_matches(self, p.kids[0], t):
-            yield from self.bind(p.value, t, env)
+        for found in equiv.type_matches(self, p.kids[0], t, env):
+            yield from self.bind(p.value, t, found)
 
     def m_deep(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """``<... e ...>``: e matches the code or any expression inside it."""
         inner = p.kids[0]
-        for sub in equiv.subexpressions(t, deep=True):
-            yield from self.m(inner, sub, env)
+        symbolic = self.options.get("symbolic_propagation")
+        seen: set[int] = set()
+        stack = [t]
+        while stack:
+            for sub in equiv.subexpressions(stack.pop(), deep=True):
+                yield from self.m(inner, sub, env)
+                if symbolic and sub.kind == "Name" and id(sub) not in seen and \
+                        len(seen) < MAX_SYMBOLIC_DEPTH:
+                    seen.add(id(sub))
+                    symbol = self.facts.symbol(sub)
+                    if symbol is not None:  # what a name stands for is inside too
+                        stack.append(symbol)
 
     # ---- names, attributes, calls
-
-    def through_symbol(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        """With symbolic propagation, a name also matches as the expression it was assigned
-        (never the very node a search started from, as in semgrep)."""
-        if t is self.root or not self.options.get("symbolic_propagation"):
-            return
-        value = self.facts.symbol(t)
-        if value is not None:
-            yield from self.m(p, value, env)
 
     def m_name(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind == "Name":
@@ -165,7 +201,6 @@ class Matcher:
                 resolved = self.facts.resolve(t)
                 if resolved is not None:
                     yield from self.m(p, resolved, env)
-                yield from self.through_symbol(p, t, env)
             return
         if t.kind in ("Attr", "Type"):
             return
@@ -179,10 +214,11 @@ class Matcher:
                 yield from self.m(pobj, tobj, found)
             return
         if t.kind == "Name":
-            resolved = self.facts.resolve(t, wildcard=_plain_dotted(p))
-            if resolved is not None:
+            resolutions = self.facts.resolutions(t)
+            wildcard = self.facts.resolve(t, wildcard=_plain_dotted(p)) if not resolutions \
+                else None
+            for resolved in resolutions + ([wildcard] if wildcard is not None else []):
                 yield from self.m(p, resolved, env)
-            yield from self.through_symbol(p, t, env)
             return
         yield from equiv.cross_kind(self, p, t, env)
 
@@ -210,7 +246,8 @@ class Matcher:
         for found in self.m(pcls, tcls, env):
             for found2 in self.args(pargs, targs, found):
                 if pbody is None:
-                    yield found2
+                    if tbody is None:  # an anonymous class is not a plain `new`
+                        yield found2
                 else:
                     yield from self.m(pbody, tbody, found2)
 
@@ -434,6 +471,8 @@ class Matcher:
         yield from equiv.expr_stmt(self, inner, t, env)
 
     def m_block(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        if p.value is not None and p.value != t.value:
+            return  # a block of a kind (a finally clause, a static initializer...)
         if t.kind not in ("Block", "Module"):
             body = p.kids[0]
             if len(body) == 1:  # { s } is s
@@ -444,6 +483,9 @@ class Matcher:
             yield env
             return
         code = t.kids[0]
+        if p.value == "members":  # a class body: members in any order, more allowed
+            yield from self.unordered(stmts, code, env, less_ok=True)
+            return
         if len(stmts) == 1 and stmts[0].kind == "ExprStmt" and stmts[0].kids[0].kind == \
                 "Metavar" and len(code) != 1:
             yield from self.bind(stmts[0].kids[0].value, code, env)  # a body of one $S
@@ -473,11 +515,10 @@ class Matcher:
             if len(p.kids[0]) == 1:
                 yield from self.m(p.kids[0][0], t, env)
             return
-        if t.kind == "Block" and p.kind != "Block":
-            if len(t.kids[0]) == 1:
-                yield from self.m(p, t.kids[0][0], env)
+        if t.kind == "Block" and p.kind != "Block" and len(t.kids[0]) == 1:
+            yield from self.m(p, t.kids[0][0], env)
             return
-        yield from self.m(p, t, env)
+        yield from self.m(p, t, env)  # `$S;` may stand for a whole block
 
     def m_return(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Return":
@@ -556,7 +597,11 @@ class Matcher:
     def m_dotted(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Dotted":
             return
-        yield from self.seq(p.kids[0], t.kids[0], env)
+        parts = p.kids[0]
+        if len(parts) == 1 and parts[0].kind == "Metavar":  # $X is the whole dotted name
+            yield from self.bind(parts[0].value, t, env)
+            return
+        yield from self.seq(parts, t.kids[0], env)
 
     def m_dots_chain(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """``$O. ... .m()``: the chain may skip any number of attribute accesses and

@@ -15,7 +15,7 @@ import re
 from typing import Any, NamedTuple
 
 from indexer.match.lang import converter_for
-from indexer.match.lang.base import DEEP, DOTS, MV_PREFIX, MV_SEQ_PREFIX, MV_TYPED_PREFIX
+from indexer.match.lang.base import DEEP, DOTS, MV_PREFIX, MV_SEQ_PREFIX, MV_TYPED_PREFIX, SUFFIX
 from indexer.match.node import STATEMENTS, Node, make
 from indexer.match.tree import Tree
 from indexer.tokens import MAX_LEN, MIN_LEN, storable
@@ -25,8 +25,8 @@ MAX_RAW_DEPTH = 250  # the grammar's tree of the pattern, checked before convert
 METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
 METAVARIABLE_SEQ = re.compile(r"\$\.\.\.([A-Z_][A-Z0-9_]*)")
 TYPED_PARENS = {  # (T $X) and ($X : T) spellings of typed metavariables
-    "java": re.compile(r"\(\s*([A-Za-z_][\w.]*(?:<[^()]*?>)?(?:\[\])*)\s+"
-                       r"\$([A-Z_][A-Z0-9_]*)\s*\)"),
+    "java": re.compile(
+        r"\(\s*(\$?[A-Za-z_][\w.$]*(?:<[^()]*?>)?(?:\[\])*)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
     "c": re.compile(r"\(\s*([A-Za-z_][\w.]*\s*\**)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
 }
 # `foo($X: int)`, `($X : string)`: the parentheses stay (they may be a call's)
@@ -35,7 +35,13 @@ TYPED_COLON = re.compile(r"(?<!def )(?<![\w.]\s)(?<=\()\s*\$([A-Z_][A-Z0-9_]*)\s
 WRAPPERS: dict[str, list[tuple[str, str]]] = {
     "go": [("", ""), ("package p\n", ""), ("package p\nfunc f() {\n", "\n}")],
     "java": [("", ""), ("class C {\n", "\n}"), ("class C { void f() {\n", "\n} }"),
-             ("class C { void f() {\n", ";\n} }")],
+             ("class C { void f() {\n", ";\n} }"),
+             # partial patterns: a class or a method without body, an annotation alone,
+             # `try {...}` without handlers, `finally {...}`, `super(...)`
+             ("", " { _CLDOTS_ _CLDOTS_; }"), ("class C {\n", " { _CLDOTS_ _CLDOTS_; }\n}"),
+             ("", "\nclass _CLPARTIAL_ {}"), ("class C {\n", "\nvoid _CLPARTIAL_() {}\n}"),
+             ("class C { void f() {\n", "\nfinally { _CLPARTIAL_(); } } }"),
+             ("class C { void f() {\ntry {}\n", "\n} }"), ("class C { C() {\n", ";\n} }")],
 }
 
 
@@ -84,15 +90,22 @@ def compile_pattern(source: str, language: str) -> Pattern:
 def _rewrite(text: str, language: str) -> tuple[str, dict[str, str]]:
     """Placeholders for deep ellipses, typed metavariables and metavariables."""
     types: dict[str, str] = {}
-    text = text.replace("<...", DEEP + "(").replace("...>", ")")
+    # <... e ...>, not a generic's <...> (Java's Foo<...>)
+    text = re.sub(r"(?<![\w$])<\.\.\.(.*?)\.\.\.>", DEEP + r"(\1)", text, flags=re.S)
 
     def typed(name: str, type_text: str) -> str:
         types["$" + name] = type_text.strip()
         return MV_TYPED_PREFIX + name
 
+    def typed_parens(match: re.Match[str]) -> str:
+        before = re.search(r"([\w$]+)\s*$", match.string[:match.start()])
+        if before is not None and before.group(1) not in ("return", "throw", "case"):
+            return match.group(0)  # a call's, a declaration's or a catch's parentheses
+        return typed(match.group(2), match.group(1))
+
     parens = TYPED_PARENS.get(language)
     if parens is not None:
-        text = parens.sub(lambda m: typed(m.group(2), m.group(1)), text)
+        text = parens.sub(typed_parens, text)
     if language in ("python", "go", "typescript", "javascript", "tsx"):
         text = _typed_colons(text, typed)
     text = METAVARIABLE_SEQ.sub(lambda m: MV_SEQ_PREFIX + m.group(1), text)
@@ -115,18 +128,14 @@ def _typed_colons(text: str, typed: Any) -> str:
 
 
 def _spellings(text: str, language: str) -> list[tuple[str, str]]:
-    """The text as written, then with ``...`` outside strings as a placeholder name (as a
-    ``**`` entry inside braces: dictionary patterns), then a lone decorator given a function
-    to decorate."""
+    """(text, suffix) of the ways to write the pattern: as written, then with ``...``
+    outside strings as a placeholder name, then the language's own (the converter's
+    ``spellings``); code a converter appends after SUFFIX only helps the text parse."""
     dotted = _replace_outside_strings(text, "...", DOTS)
     statement_dots = re.sub(r"(?m)^(\s*)" + DOTS + r"(\s*)$", r"\1" + DOTS + r";\2", dotted)
-    spellings = [(text, ""), (dotted, ""), (statement_dots, "")]
-    if language == "python":
-        entries = re.sub(r"(?<=[{,])(\s*)" + DOTS + r"(?=\s*[,}])", r"\1**" + DOTS, dotted)
-        spellings.append((entries, ""))
-        if text.lstrip().startswith("@"):
-            spellings += [(s, "\ndef _CLDECORATED_(): pass") for s in (text, dotted)]
-    return list(dict.fromkeys(spellings))
+    spellings = list(dict.fromkeys([text, dotted, statement_dots]))
+    return [(t.partition(SUFFIX)[0], t.partition(SUFFIX)[2])
+            for t in converter_for(language).spellings(spellings)]
 
 
 def _replace_outside_strings(text: str, old: str, new: str) -> str:
@@ -169,6 +178,8 @@ def _extract(root: Node, span: tuple[int, int]) -> Node | None:
     start, end = span
     node = root
     while True:
+        if node.kind == "Block" and node.value is not None and node.start >= start:
+            return node  # a block of a kind written alone: `finally {...}`, `static {...}`
         if node.kind in ("Module", "Block"):
             inside = [s for s in node.kids[0] if s.start >= start and s.end <= end + 1]
             if len(inside) == len(node.kids[0]) or (inside and node is not root):
@@ -204,7 +215,8 @@ def _finish(node: Node, types: dict[str, str], language: str) -> Node:
     if kind == "Spread" and kids[0] is not None and kids[0].kind == "Ellipsis":
         return kids[0]  # {**..., k: v}: the spelling of a dictionary's `...`
     if kind == "TypedMetavar":
-        return make("TypedMetavar", node.start, node.end, _type_node(types.get(value, "")),
+        return make("TypedMetavar", node.start, node.end,
+                    _type_node(types.get(value, ""), language),
                     value=value)
     return Node(kind, node.start, node.end, value, kids)
 
@@ -217,9 +229,17 @@ def _finish_kid(kid: object, types: dict[str, str], language: str) -> object:
     return kid
 
 
-def _type_node(text: str) -> Node:
-    """A written type as a dotted name (type arguments and array brackets kept in the last
-    name, as written)."""
+def _type_node(text: str, language: str) -> Node:
+    """A written type: parsed as the type of a cast ``(T) x`` in languages that write typed
+    metavariables ``(T $X)``, else as a dotted name (type arguments and array brackets kept
+    in the last name, as written)."""
+    if language in TYPED_PARENS and text:
+        try:
+            cast = compile_pattern(f"(({text}) _CLTYPED_)", language).node
+        except PatternError:
+            cast = None
+        if cast is not None and cast.kind == "Cast" and cast.kids[0] is not None:
+            return cast.kids[0]  # type: ignore[no-any-return]
     parts = text.split(".") if text else ["?"]
     node = make("Name", 0, 0, value=parts[0].strip())
     for part in parts[1:]:

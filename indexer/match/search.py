@@ -60,6 +60,7 @@ def find(pattern: Pattern, target: Target, inside: bool = False,
     """Every match of ``pattern`` in ``target``, in source order, each range once per set of
     bindings; ``env`` holds bindings a match must agree with (a metavariable-pattern's)."""
     start = env or {}
+    target.matcher.set_roots(pattern.node)
     if pattern.shape == "stmts":
         found = _find_sequences(pattern, target, inside, start)
     else:
@@ -76,13 +77,17 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
     found = []
     expression_only = pattern.shape == "expr"
     attributes = matcher.options.get("attr_expr", True)
+    types_too = root.kind in ("Name", "Attr")  # a written type is found by its name only
+    kinds = target.tree.kinds
+    type_kinds = {k for k, name in target.tree.kind_names.items() if name in
+                  converter.TYPE_KINDS}
     for index in target.of_kinds(_candidate_kinds(root, target)):
-        if expression_only and not converter.in_expression(index) or \
+        if expression_only and (not converter.in_expression(index) or (
+                not types_too and kinds[index] in type_kinds)) or \
                 converter.shadowed(index) or not attributes and converter.in_attribute(index):
             continue
         for node in converter.nodes((index,)):  # one node, or a splice of several
             count = 0
-            matcher.root = node
             for env in matcher.m(root, node, start):
                 found.append(Match(node.start, node.end, env))
                 count += 1

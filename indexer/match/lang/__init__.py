@@ -11,6 +11,10 @@ def converter_for(language: str) -> type[Converter]:
         from indexer.match.lang.python import PythonConverter
 
         return PythonConverter
+    if language == "java":
+        from indexer.match.lang.java import JavaConverter
+
+        return JavaConverter
     return GenericConverter
 
 

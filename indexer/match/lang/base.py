@@ -33,6 +33,7 @@ MV_SEQ_PREFIX = "_CLMVS_"  # $...X
 MV_TYPED_PREFIX = "_CLTMV_"  # (T $X): the type is kept by the pattern compiler
 DOTS = "_CLDOTS_"  # ... where the grammar does not take it
 DEEP = "_CLDEEP_"  # <... e ...> is written _CLDEEP_(e)
+SUFFIX = "\0"  # in a spelling, what follows only makes the pattern parse (not part of it)
 PLACEHOLDER = re.compile(r"_CL(?:MV|MVS|TMV)_[A-Z_][A-Z0-9_]*|_CLDOTS_")
 COMMENT_KINDS = frozenset({"comment", "line_comment", "block_comment", "html_comment"})
 PUNCTUATION = frozenset("( ) [ ] { } , ; : . :: => -> ' \" ` \n".split() + ["\n", ""])
@@ -56,6 +57,8 @@ class Converter:
     language: ClassVar[str] = ""
     SIMPLE: ClassVar[dict[str, tuple[str, tuple[str, ...]]]] = {}
     TRANSPARENT: ClassVar[frozenset[str]] = frozenset()  # (x) is x
+    WILDCARDS_QUALIFY: ClassVar[bool] = False  # `import a.b.*;` makes `c` maybe `a.b.c`
+    TYPE_KINDS: ClassVar[frozenset[str]] = frozenset()  # written types: found by name only
     RULES: ClassVar[dict[str, Rule]] = {}
     MAKES: ClassVar[dict[str, frozenset[str]]] = {}  # normalized kind -> grammar kinds
 
@@ -80,6 +83,12 @@ class Converter:
         self.memo: dict[int, Any] = {}
         self._simple_expand = self._expand_simple
         self._other_expand = self._expand_other
+
+    @classmethod
+    def spellings(cls, spellings: list[str]) -> list[str]:
+        """The ways to write a pattern (placeholders in) to try in turn, from the pattern
+        compiler's: a language may add its own."""
+        return spellings
 
     # ---- entry points
 
@@ -272,6 +281,25 @@ class Converter:
         kind = tree.kind(parent)
         return (kind, tree.field_of(index)) not in self.NON_EXPRESSION and (
             kind, "*") not in self.NON_EXPRESSION
+
+    def infer_type(self, node: Node, facts: Any) -> Node | None:
+        """The type of an expression as the language knows it (None: ask the generic
+        rules of facts.py)."""
+        return None
+
+    def type_alternatives(self, known: Node) -> list[Node]:
+        """A code type and the other spellings a pattern may use for it."""
+        return [known]
+
+    def builtin_type(self, kind: Node) -> str | None:
+        """The builtin a written type stands for, when spellings of it are alike
+        (Java's ``int`` and ``Integer``)."""
+        return None
+
+    def outer_constant(self, node: Node, constants: Any) -> Node | None:
+        """The constant a name (or ``this.x``) holds from outside the functions of the
+        file, as the language has it (Java's fields), or None."""
+        return None
 
     def candidates(self, kind: str) -> frozenset[str]:
         """The grammar kinds a node of normalized ``kind`` can come from."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
-from indexer.match.lang.base import Converter, restore_placeholders, rule
+from indexer.match.lang.base import DOTS, SUFFIX, Converter, restore_placeholders, rule
 from indexer.match.node import Node, make, span_of
 
 
@@ -116,6 +117,19 @@ class PythonConverter(Converter):
         inner = self.tree.child(index, "expression")
         found = self.node(inner)
         return found if found is not None else self.other(index)
+
+    @classmethod
+    def spellings(cls, spellings: list[str]) -> list[str]:
+        """Also ``...`` among a dictionary's entries as a ``**`` entry, and a lone decorator
+        given a function to decorate."""
+        out = list(spellings)
+        for text in spellings:
+            if DOTS in text:
+                out.append(re.sub(r"(?<=[{,])(\s*)" + DOTS + r"(?=\s*[,}])", r"\1**" + DOTS,
+                                  text))
+        if spellings and spellings[0].lstrip().startswith("@"):
+            out += [t + SUFFIX + "\ndef _CLDECORATED_(): pass" for t in spellings[:2]]
+        return list(dict.fromkeys(out))
 
     def shadowed(self, index: int) -> bool:
         """Also ``a or b`` inside ``a or b or c``: Python's own tree has one operation with
