@@ -51,14 +51,15 @@ class Pattern(NamedTuple):
 def compile_pattern(source: str, language: str) -> Pattern:
     """Parse ``source`` as ``language``; raises PatternError when it does not parse."""
     text, types = _rewrite(source.strip(), language)
+    converter = converter_for(language)
     for spelling in _spellings(text, language):
-        for before, after in WRAPPERS.get(language, [("", "")]):
+        for before, after in WRAPPERS.get(language) or converter.pattern_wrappers(spelling):
             program = (before + spelling + after).encode()
             tree = _parse(program, language)
             if tree is None:
                 continue
             span = (len(before.encode()), len(before.encode()) + len(spelling.encode()))
-            root = converter_for(language)(tree, pattern=True).node(0)
+            root = converter(tree, pattern=True).node(0)
             if root is None:
                 continue
             found = _extract(root, span)
@@ -97,7 +98,8 @@ def _spellings(text: str, language: str) -> list[str]:
     """The text as written, then with ``...`` outside strings as a placeholder name."""
     dotted = _replace_outside_strings(text, "...", DOTS)
     statement_dots = re.sub(r"(?m)^(\s*)" + DOTS + r"(\s*)$", r"\1" + DOTS + r";\2", dotted)
-    return list(dict.fromkeys([text, dotted, statement_dots]))
+    extra = converter_for(language).pattern_spellings(statement_dots)
+    return list(dict.fromkeys([text, dotted, statement_dots, *extra]))
 
 
 def _replace_outside_strings(text: str, old: str, new: str) -> str:

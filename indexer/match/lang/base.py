@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from indexer.match.node import Node
 from indexer.match.tree import Tree
@@ -38,9 +38,12 @@ COMMENT_KINDS = frozenset({"comment", "line_comment", "block_comment", "html_com
 PUNCTUATION = frozenset("( ) [ ] { } , ; : . :: => -> ' \" ` \n".split() + ["\n", ""])
 
 
-def rule(*kinds: str, makes: str | tuple[str, ...]) -> Callable[[Rule], Rule]:
+RuleMethod = TypeVar("RuleMethod", bound=Callable[..., Any])
+
+
+def rule(*kinds: str, makes: str | tuple[str, ...]) -> Callable[[RuleMethod], RuleMethod]:
     """Mark a method as the rule of these grammar kinds, making nodes of ``makes``."""
-    def mark(method: Rule) -> Rule:
+    def mark(method: RuleMethod) -> RuleMethod:
         method.kinds = kinds  # type: ignore[attr-defined]
         method.makes = (makes,) if isinstance(makes, str) else makes  # type: ignore[attr-defined]
         return method
@@ -240,6 +243,27 @@ class Converter:
     def candidates(self, kind: str) -> frozenset[str]:
         """The grammar kinds a node of normalized ``kind`` can come from."""
         return self.MAKES.get(kind, frozenset())
+
+    # ---- what the pattern compiler and the facts may ask of a language
+
+    @classmethod
+    def pattern_wrappers(cls, text: str) -> list[tuple[str, str]]:
+        """(before, after) texts to try a pattern's text between, in order."""
+        return [("", "")]
+
+    @classmethod
+    def pattern_spellings(cls, text: str) -> list[str]:
+        """Other spellings of a pattern's (placeholder) text to try after the usual ones."""
+        return []
+
+    def import_view(self, node: Node) -> Node | None:
+        """The import statement a non-import node amounts to (JavaScript's ``const x =
+        require('m')``), or None."""
+        return None
+
+    def import_views(self) -> list[Node]:
+        """``import_view`` of every node of the file that has one."""
+        return []
 
 
 def restore_placeholders(text: str) -> str:
