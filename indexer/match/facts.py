@@ -20,6 +20,7 @@ LITERAL_TYPES = {
     "go": {"Str": "string", "Num": "int", "Bool": "bool"},
     "javascript": {"Str": "string", "Num": "number", "Bool": "boolean"},
     "typescript": {"Str": "string", "Num": "number", "Bool": "boolean"},
+    "tsx": {"Str": "string", "Num": "number", "Bool": "boolean"},
 }
 
 
@@ -53,7 +54,8 @@ class Facts:
 
     def imports(self) -> dict[str, tuple[str, ...]]:
         if self._imports is None:
-            self._imports = import_table(self.nodes_of("ImportAs", "ImportFrom"))
+            self._imports = import_table(self.nodes_of("ImportAs", "ImportFrom") +
+                                         self.converter.import_views())
         return self._imports
 
     def resolve(self, name: Node) -> Node | None:
