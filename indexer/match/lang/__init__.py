@@ -11,6 +11,15 @@ def converter_for(language: str) -> type[Converter]:
         from indexer.match.lang.python import PythonConverter
 
         return PythonConverter
+    if language in ("javascript", "typescript", "tsx"):
+        from indexer.match.lang.javascript import (
+            JavascriptConverter,
+            TsxConverter,
+            TypescriptConverter,
+        )
+
+        return {"javascript": JavascriptConverter, "typescript": TypescriptConverter,
+                "tsx": TsxConverter}[language]
     return GenericConverter
 
 

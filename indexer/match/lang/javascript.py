@@ -1,0 +1,474 @@
+"""tree-sitter-javascript, -typescript and -tsx statements and declarations to the
+normalized vocabulary (expressions: js_expressions.py).
+
+- ``var``/``let``/``const`` declarations are one ``VarDef(name, type, value, (Modifier,))``
+  per declarator (spliced); a ``var`` pattern matches all three (equiv.values_agree).
+  Destructuring targets are ``Record``/``Container`` patterns.
+- imports: ``import x from 'm'`` is ``ImportFrom(m, [Alias(default, x)])``, ``import {a as
+  b}`` ``Alias(a, b)``, ``import * as x`` ``ImportAs(m, x)``, ``import 'm'`` ``ImportAs(m,
+  None)``; the module path is a ``Dotted`` of one ``Name`` holding the module string (``"..."``
+  and ``"$X"`` become an ellipsis and a metavariable in a pattern). ``const x =
+  require('m')`` stays a ``VarDef``; ``import_view`` gives the import it amounts to, for the
+  import table and for import patterns (semgrep's m_directive_vs_def).
+- ``export`` is transparent: the exported declaration, spanning the ``export`` keyword and
+  carrying its decorators.
+- class bodies are ``Block``s of members: methods ``FuncDef``, fields ``VarDef``, decorators
+  and modifiers (``static``, ``async``, ``private``...) in ``attrs``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from indexer.match.lang.base import DOTS, MV_PREFIX, rule
+from indexer.match.lang.js_expressions import JsExpressionConverter
+from indexer.match.node import Node, make
+
+PARTIAL = "_CLPARTIAL_"  # marks the made-up part of a partial pattern (``try { ... }``)
+DECLARATIONS = ("lexical_declaration", "variable_declaration")
+MEMBER_MODIFIERS = frozenset({"static", "async", "get", "set", "*", "readonly", "abstract",
+                              "declare", "override"})
+FIELD_START = re.compile(r"""^\s*(?:[\w$]+|"[^"]*"|'[^']*')\s*:(?!:)""")
+FROM_METAVARIABLE = re.compile(r"\bfrom\s+(" + MV_PREFIX + r"\w+)")
+
+
+class JavascriptConverter(JsExpressionConverter):
+    language = "javascript"
+    NON_EXPRESSION = frozenset({
+        ("member_expression", "property"), ("function_declaration", "name"),
+        ("generator_function_declaration", "name"), ("class_declaration", "name"),
+        ("method_definition", "name"), ("formal_parameters", "*"), ("pair", "key"),
+        ("pair_pattern", "key"), ("import_specifier", "*"), ("import_clause", "*"),
+        ("namespace_import", "*"), ("export_specifier", "*"), ("labeled_statement", "label"),
+        ("break_statement", "label"), ("continue_statement", "label"),
+        ("field_definition", "property"), ("public_field_definition", "name"),
+        ("variable_declarator", "name"), ("required_parameter", "pattern"),
+        ("optional_parameter", "pattern"), ("jsx_attribute", "*"), ("jsx_opening_element", "name"),
+        ("jsx_closing_element", "name"), ("jsx_self_closing_element", "name"),
+        ("catch_clause", "parameter"), ("function_expression", "name"),
+        ("arrow_function", "parameter"), ("object_pattern", "*"), ("array_pattern", "*"),
+        ("rest_pattern", "*"), ("assignment_pattern", "left"), ("type_annotation", "*"),
+        ("class", "name"), ("abstract_class_declaration", "name")})
+    SIMPLE = {
+        **JsExpressionConverter.SIMPLE,
+        "program": ("Module", ("#",)),
+        "statement_block": ("Block", ("#",)),
+        "class_body": ("Block", ("#",)),
+        "while_statement": ("While", ("condition", "body", "")),
+        "do_statement": ("DoWhile", ("body", "condition")),
+        "throw_statement": ("Throw", ("#0", "")),
+        "break_statement": ("Break", ("label",)),
+        "continue_statement": ("Continue", ("label",)),
+        "labeled_statement": ("Label", ("label", "body")),
+        "switch_statement": ("Switch", ("value", "body*")),
+    }
+
+    # ---- statements
+
+    @rule("expression_statement", makes="ExprStmt")
+    def expression_statement(self, index: int) -> Node:
+        return self.lazy("ExprStmt", index, self._first)
+
+    @rule("empty_statement", "hash_bang_line", makes=())
+    def empty(self, index: int) -> None:
+        return None
+
+    @rule("return_statement", makes="Return")
+    def return_(self, index: int) -> Node:
+        return self.lazy("Return", index, self._first)
+
+    @rule("if_statement", makes="If")
+    def if_statement(self, index: int) -> Node:
+        return self.lazy("If", index, self._if)
+
+    def _if(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        other = tree.child(index, "alternative")
+        return (self.node(tree.child(index, "condition")),
+                self.body(tree.child(index, "consequence")),
+                self.body(self.inner(other) if other is not None else None))
+
+    def body(self, index: int | None) -> Node | None:
+        """A branch; in a pattern, a bare ``...`` branch is the block ``{ ... }``."""
+        found = self.node(index)
+        if self.pattern and found is not None and found.kind == "ExprStmt" and \
+                found.kids[0] is not None and found.kids[0].kind == "Ellipsis":
+            return make("Block", found.start, found.end, (found,))
+        return found
+
+    @rule("for_statement", makes="ForC")
+    def for_statement(self, index: int) -> Node:
+        return self.lazy("ForC", index, self._for_c)
+
+    def _for_c(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        parts = [self.clause(tree.child(index, field))
+                 for field in ("initializer", "condition", "increment")]
+        return (*parts, self.node(tree.child(index, "body")))
+
+    def clause(self, index: int | None) -> Node | None:
+        """A ``for (;;)`` clause: an expression statement is its expression."""
+        if index is None:
+            return None
+        found = self.node(index)
+        if found is not None and found.kind == "ExprStmt":
+            return found.kids[0]  # type: ignore[no-any-return]
+        return found
+
+    @rule("for_in_statement", makes="For")
+    def for_in(self, index: int) -> Node:
+        tree = self.tree
+        operator = tree.child(index, "operator")
+        flavour = self.text(operator) if operator is not None else "in"
+        return self.lazy("For", index, self._for_in, flavour)
+
+    def _for_in(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        return (self.node(tree.child(index, "left")), self.node(tree.child(index, "right")),
+                self.node(tree.child(index, "body")), None)
+
+    @rule("switch_case", "switch_default", makes="Case")
+    def case(self, index: int) -> Node:
+        default = self.tree.kind(index) == "switch_default"
+        return self.lazy("Case", index, self._case, "default" if default else None)
+
+    def _case(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        value = tree.child(index, "value")
+        statements = self.nodes(tree.children_in(index, "body"))
+        start = statements[0].start if statements else tree.ends[index]
+        block = make("Block", start, tree.ends[index], statements)
+        return (self.node(value),) if value is not None else (), block
+
+    @rule("try_statement", makes="Try")
+    def try_statement(self, index: int) -> Node:
+        return self.lazy("Try", index, self._try)
+
+    def _try(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        handler = tree.child(index, "handler")
+        final = tree.child(index, "finalizer")
+        final_body = self.node(tree.child(final, "body")) if final is not None else None
+        handlers = self.nodes([handler]) if handler is not None else ()
+        if self.pattern and final_body is not None and self.is_partial(final_body):
+            # ``try { ... }`` alone: any handlers, any finally
+            return (self.node(tree.child(index, "body")),
+                    (make("Ellipsis", final_body.start, final_body.end),), None, None)
+        return self.node(tree.child(index, "body")), handlers, None, final_body
+
+    def is_partial(self, block: Node) -> bool:
+        statements = block.kids[0]
+        return len(statements) == 1 and statements[0].kind == "ExprStmt" and \
+            statements[0].kids[0] is not None and statements[0].kids[0].kind == "Name" and \
+            statements[0].kids[0].value == PARTIAL
+
+    @rule("catch_clause", makes="Catch")
+    def catch(self, index: int) -> Node:
+        return self.lazy("Catch", index, self._catch)
+
+    def _catch(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        return (self.node(tree.child(index, "type")), self.node(tree.child(index, "parameter")),
+                self.node(tree.child(index, "body")))
+
+    @rule("else_clause", "finally_clause", makes="Block")
+    def clause_body(self, index: int) -> Node | None:
+        inner = self.tree.child(index, "body")
+        if inner is None:
+            inner = self.inner(index)
+        return self.node(inner) if inner is not None else self.other(index)
+
+    # ---- declarations
+
+    @rule(*DECLARATIONS, makes=("VarDef", "ImportFrom", "ImportAs"))
+    def declaration(self, index: int) -> Node | tuple[Node, ...]:
+        tree = self.tree
+        keyword = tree.child(index, "kind")
+        if keyword is None:
+            keyword = tree.children(index)[0]
+        declarators = [c for c in self.named(index) if tree.kind(c) == "variable_declarator"]
+        start, end = self.outer_span(index)
+        if len(declarators) == 1:
+            return Node("VarDef", start, end, None, None,
+                        lambda i: self._declarator(i, keyword), declarators[0])
+        return tuple(Node("VarDef", start if n == 0 else tree.starts[d], tree.ends[d], None,
+                          None, lambda i: self._declarator(i, keyword), d)
+                     for n, d in enumerate(declarators))
+
+    def _declarator(self, index: int, keyword: int) -> tuple[Any, ...]:
+        tree = self.tree
+        modifier = self.leaf("Modifier", keyword, self.text(keyword))
+        return (self.node(tree.child(index, "name")), self.node(tree.child(index, "type")),
+                self.node(tree.child(index, "value")), (modifier,))
+
+    def outer_span(self, index: int) -> tuple[int, int]:
+        """A declaration's span, from the ``export`` keyword when it is exported."""
+        tree = self.tree
+        parent = tree.parent(index)
+        if parent >= 0 and tree.kind(parent) == "export_statement":
+            return tree.starts[parent], tree.ends[index]
+        return self.span(index)
+
+    def outer_decorators(self, index: int) -> tuple[Node, ...]:
+        """Decorators written before ``export``, or before a member in a TypeScript class
+        body (where they are the member's siblings)."""
+        tree = self.tree
+        parent = tree.parent(index)
+        if parent < 0:
+            return ()
+        if tree.kind(parent) == "export_statement":
+            return self.nodes(tree.children_in(parent, "decorator"))
+        if tree.kind(parent) != "class_body":
+            return ()
+        siblings = self.named(parent)
+        position = siblings.index(index)
+        first = position
+        while first > 0 and tree.kind(siblings[first - 1]) == "decorator":
+            first -= 1
+        return self.nodes(siblings[first:position])
+
+    @rule("function_declaration", "generator_function_declaration", "function_signature",
+          makes="FuncDef")
+    def function(self, index: int) -> Node:
+        start, end = self.outer_span(index)
+        return Node("FuncDef", start, end, None, None, self._function, index)
+
+    def _function(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        attrs = self.outer_decorators(index) + self.nodes(
+            tree.children_in(index, "decorator")) + self.modifiers(index)
+        return (self.node(tree.child(index, "name")), self.params(tree.child(index, "parameters")),
+                self.return_type(index), self.node(tree.child(index, "body")), attrs,
+                self.type_parameters(index))
+
+    def return_type(self, index: int) -> Node | None:
+        """The declared return type; JavaScript's grammar leaves ``(): T`` as an error."""
+        tree = self.tree
+        found = tree.child(index, "return_type")
+        if found is not None:
+            return self.node(found)
+        for child in tree.children(index):
+            if tree.kind(child) == "ERROR":
+                kids = tree.children(child)
+                if len(kids) == 2 and tree.text(kids[0]) == ":":
+                    return self.node(kids[1])
+        return None
+
+    def type_parameters(self, index: int) -> tuple[Node, ...]:
+        found = self.tree.child(index, "type_parameters")
+        return self.nodes(self.named(found)) if found is not None else ()
+
+    def modifiers(self, index: int) -> tuple[Node, ...]:
+        tree = self.tree
+        out = []
+        for child in tree.children(index):
+            kind = tree.kind(child)
+            if kind in ("accessibility_modifier", "override_modifier"):
+                out.append(self.leaf("Modifier", child, self.text(child)))
+            elif not tree.is_named(child) and tree.text(child) in MEMBER_MODIFIERS:
+                out.append(self.leaf("Modifier", child, tree.text(child)))
+        return tuple(out)
+
+    @rule("method_definition", "method_signature", "abstract_method_signature",
+          makes=("FuncDef", "Ellipsis"))
+    def method(self, index: int) -> Node:
+        decorators = self.outer_decorators(index)
+        start = decorators[0].start if decorators else self.tree.starts[index]
+        return Node("FuncDef", start, self.tree.ends[index], None, None, self._function, index)
+
+    @rule("field_definition", "public_field_definition", "property_signature",
+          makes=("VarDef", "Ellipsis"))
+    def field(self, index: int) -> Node:
+        tree = self.tree
+        name = tree.child(index, "property") or tree.child(index, "name")
+        if self.pattern and name is not None and tree.text(name) == DOTS:
+            return self.leaf("Ellipsis", index, None)
+        decorators = self.outer_decorators(index)
+        start = decorators[0].start if decorators else tree.starts[index]
+        return Node("VarDef", start, tree.ends[index], None, None, self._field, index)
+
+    def _field(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        name = tree.child(index, "property") or tree.child(index, "name")
+        attrs = self.outer_decorators(index) + self.nodes(
+            tree.children_in(index, "decorator")) + self.modifiers(index)
+        return (self.node(name), self.node(tree.child(index, "type")),
+                self.node(tree.child(index, "value")), attrs)
+
+    @rule("class_declaration", "class", "abstract_class_declaration", makes="ClassDef")
+    def class_(self, index: int) -> Node:
+        start, end = self.outer_span(index)
+        return Node("ClassDef", start, end, "class", None, self._class, index)
+
+    def _class(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        bases: list[int] = []
+        impls: list[int] = []
+        for heritage in (c for c in self.named(index) if tree.kind(c) == "class_heritage"):
+            for part in self.named(heritage):
+                if tree.kind(part) == "extends_clause":
+                    bases.extend(tree.children_in(part, "value"))
+                elif tree.kind(part) == "implements_clause":
+                    impls.extend(self.named(part))
+                else:
+                    bases.append(part)
+        attrs = self.outer_decorators(index) + self.nodes(
+            c for c in tree.children(index) if tree.kind(c) == "decorator") + self.modifiers(index)
+        body = tree.child(index, "body")
+        return (self.node(tree.child(index, "name")), self.nodes(bases), self.nodes(impls),
+                self.class_body(body) if body is not None else None, attrs,
+                self.type_parameters(index))
+
+    def class_body(self, index: int) -> Node:
+        members = [c for c in self.named(index) if self.tree.kind(c) != "decorator"]
+        return make("Block", *self.span(index), self.nodes(members))
+
+    # ---- modules
+
+    @rule("export_statement", makes=("FuncDef", "ClassDef", "VarDef", "ExprStmt", "Other"))
+    def export(self, index: int) -> Node | tuple[Node, ...] | None:
+        tree = self.tree
+        declaration = tree.child(index, "declaration")
+        if declaration is not None:
+            found = self.nodes([declaration])
+            return found if len(found) != 1 else found[0]
+        value = tree.child(index, "value")
+        if value is not None:
+            return make("ExprStmt", *self.span(index), self.node(value))
+        return self.other(index)
+
+    @rule("import_statement", makes=("ImportFrom", "ImportAs"))
+    def import_statement(self, index: int) -> Node | tuple[Node, ...]:
+        tree = self.tree
+        source = tree.child(index, "source")
+        module = self.module(source if source is not None else index)
+        clause = next((c for c in self.named(index) if tree.kind(c) in (
+            "import_clause", "import_require_clause")), None)
+        if clause is None:
+            return make("ImportAs", *self.span(index), module, None)
+        if tree.kind(clause) == "import_require_clause":
+            inner = tree.child(clause, "source")
+            named = self.named(clause)
+            return make("ImportAs", *self.span(index), self.module(inner) if inner is not None
+                        else module, self.node(named[0]) if named else None)
+        return self._import_clause(index, clause, module)
+
+    def _import_clause(self, index: int, clause: int, module: Node) -> Node | tuple[Node, ...]:
+        tree = self.tree
+        names: list[Node] = []
+        out: list[Node] = []
+        for part in self.named(clause):
+            kind = tree.kind(part)
+            if kind == "identifier":
+                names.append(make("Alias", *self.span(part),
+                                  self.leaf("Name", part, "default"), self.node(part)))
+            elif kind == "namespace_import":
+                alias = self.named(part)
+                out.append(make("ImportAs", *self.span(index), module,
+                                self.node(alias[0]) if alias else None))
+            elif kind == "named_imports":
+                names.extend(self._specifier(s) for s in self.named(part))
+        if names or not out:
+            out.insert(0, make("ImportFrom", *self.span(index), module, tuple(names)))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def _specifier(self, index: int) -> Node:
+        tree = self.tree
+        name = tree.child(index, "name")
+        found = self.node(name if name is not None else index)
+        if found is not None and found.kind == "Ellipsis":
+            return found
+        return make("Alias", *self.span(index), found, self.node(tree.child(index, "alias")))
+
+    def module(self, index: int) -> Node:
+        """A module path: a Dotted of one Name holding the module string."""
+        text = self.string_text(index) if self.tree.kind(index) == "string" else \
+            self.text(index)
+        if self.pattern and text == "...":
+            part = self.leaf("Ellipsis", index, None)
+        elif self.pattern and re.fullmatch(r"\$[A-Z_][A-Z0-9_]*", text):
+            part = self.leaf("Metavar", index, text)
+        else:
+            part = self.leaf("Name", index, text)
+        return make("Dotted", *self.span(index), (part,))
+
+    def import_view(self, node: Node) -> Node | None:
+        """The import a ``require`` declaration amounts to: ``const x = require('m')`` is
+        ``ImportAs(m, x)``, ``const {a, b: c} = require('m')`` ``ImportFrom(m, [a, b as
+        c])``; None for any other node."""
+        if node.kind != "VarDef":
+            return None
+        name, _type, value, _attrs = node.kids
+        module = required_module(value)
+        if module is None or name is None:
+            return None
+        if name.kind in ("Name", "Metavar"):
+            return make("ImportAs", node.start, node.end, module, name)
+        if name.kind != "Record":
+            return None
+        aliases = []
+        for field in name.kids[0]:
+            if field.kind != "Prop" or field.kids[0].kind != "Name":
+                return None
+            key, local = field.kids
+            same_name = local is not None and local.kind == "Name" and local.value == key.value
+            aliases.append(make("Alias", field.start, field.end, key,
+                                None if same_name else local))
+        return make("ImportFrom", node.start, node.end, module, tuple(aliases))
+
+    def import_views(self) -> list[Node]:
+        """The imports the file's ``require`` declarations amount to."""
+        out = []
+        for index in self.tree.of_kinds(frozenset(DECLARATIONS)):
+            for node in self.nodes([index]):
+                view = self.import_view(node)
+                if view is not None:
+                    out.append(view)
+        return out
+
+    # ---- patterns
+
+    @classmethod
+    def pattern_wrappers(cls, text: str) -> list[tuple[str, str]]:
+        """Where a pattern is tried: an object literal before a block, a single field inside
+        an object, then alone, then partial constructs completed (``catch (e) {}`` in a
+        ``try``, ``case 1:`` in a ``switch``, ``function f()``/``class A``/``if (c)`` with a
+        body, ``try { }`` with a made-up ``finally``, a method in a class)."""
+        stripped = text.lstrip()
+        first: list[tuple[str, str]] = []
+        if stripped.startswith("{"):
+            first.append(("(", ")"))
+        if FIELD_START.match(stripped) and not stripped.startswith(("case", "default")):
+            first.append(("({", "})"))
+        return first + [
+            ("", ""), ("try {} ", ""), (f"switch ({PARTIAL}) {{ ", " }"),
+            ("", f" {{ {DOTS} }}"), ("", f" finally {{ {PARTIAL} }}"),
+            (f"class {PARTIAL} {{ ", f" {{ {DOTS} }} }}")]
+
+    @classmethod
+    def pattern_spellings(cls, text: str) -> list[str]:
+        """``${...}`` in a template and ``from $X`` need a spelling the grammar takes."""
+        spelled = text.replace("${...}", "${" + DOTS + "}")
+        spelled = FROM_METAVARIABLE.sub(r'from "\1"', spelled)
+        return [spelled] if spelled != text else []
+
+
+class TypescriptConverter(JavascriptConverter):
+    language = "typescript"
+
+
+class TsxConverter(JavascriptConverter):
+    language = "tsx"
+
+
+def required_module(value: Node | None) -> Node | None:
+    """The module of a ``require('m')`` call (as a Dotted), else None."""
+    if value is None or value.kind != "Call":
+        return None
+    func, args = value.kids
+    if func is None or func.kind != "Name" or func.value != "require" or len(args) != 1 or \
+            args[0].kind != "Str":
+        return None
+    return make("Dotted", args[0].start, args[0].end,
+                (make("Name", args[0].start, args[0].end, value=args[0].value),))
