@@ -19,6 +19,7 @@ from indexer.match.node import Node, iter_kids, make, same
 
 Env = dict[str, Any]
 REGEX_STRING = re.compile(r"^=~/(.*)/([im]*)$", re.S)
+METAVARIABLE_SEQ = re.compile(r"\$\.\.\.[A-Z_][A-Z0-9_]*")
 # slots where a pattern that says nothing (None) matches code that says something
 LOOSE_SLOTS = frozenset({
     ("FuncDef", 2), ("If", 2), ("Param", 1), ("Param", 2), ("VarDef", 1), ("Try", 2),
@@ -27,8 +28,9 @@ LOOSE_SLOTS = frozenset({
     ("Alias", 1), ("ImportAs", 1), ("Break", 0), ("Continue", 0)})
 # sequence slots where a pattern's elements may appear anywhere among the code's, and more
 UNORDERED = frozenset({("FuncDef", 4), ("ClassDef", 4), ("VarDef", 3), ("Param", 3),
-                       ("ClassDef", 2), ("ImportFrom", 1), ("Switch", 1)})
-ORDERED_LESS_OK = frozenset({("ClassDef", 1)})  # parents: a prefix is enough
+                       ("ClassDef", 2), ("ImportFrom", 1), ("Switch", 1), ("Xml", 1)})
+ORDERED_LESS_OK = frozenset({("ClassDef", 1), ("Xml", 2)})  # a prefix is enough
+FIELDS = frozenset({("ClassDef", 3)})  # a Block of members: any order, more allowed
 
 
 class Matcher:
@@ -96,7 +98,10 @@ class Matcher:
         if a is None and (kind, i) in LOOSE_SLOTS:
             yield from self._slots(kind, pk, tk, i + 1, env)
             return
-        if isinstance(a, tuple):
+        if (kind, i) in FIELDS and isinstance(a, Node) and isinstance(b, Node) and \
+                a.kind == b.kind == "Block":
+            matches = self.unordered(a.kids[0], b.kids[0], env, less_ok=True)
+        elif isinstance(a, tuple):
             if not isinstance(b, tuple):
                 return
             if (kind, i) in UNORDERED:
@@ -312,10 +317,10 @@ class Matcher:
 
     def m_interp(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """f-strings and template literals: ``...`` pieces take runs of pieces."""
-        if t.kind == "Str" and p.value != "f":
+        if t.kind == "Str" and p.value is None:
             parts = (make("Str", t.start, t.end, value=t.value),)
-        elif t.kind != "Interp" or (p.value == "f") != (t.value == "f"):
-            return
+        elif t.kind != "Interp" or p.value != t.value:
+            return  # an f-string (or a tagged template) pattern matches only its kind
         else:
             parts = t.kids[0]
         yield from self.interp_parts(p.kids[0], parts, env)
@@ -330,6 +335,11 @@ class Matcher:
         if p.kind == "Str" and p.value == "...":
             for cut in range(len(ts) + 1):
                 yield from self.interp_parts(rest, ts[cut:], env)
+            return
+        if p.kind == "Str" and METAVARIABLE_SEQ.fullmatch(p.value):
+            for cut in range(len(ts) + 1):  # "$...X": a run of pieces
+                for found in self.bind(p.value, ts[:cut], env):
+                    yield from self.interp_parts(rest, ts[cut:], found)
             return
         if p.kind == "Str" and p.value.startswith("...") or p.kind == "Str" and \
                 p.value.endswith("..."):
@@ -559,14 +569,16 @@ class Matcher:
                 else:
                     yield env, last
                 return
+            # from a ``...`` on, code statements after the pattern's last are fine
+            # (semgrep's m_list__m_stmt, less_is_ok by default)
             found_any = False
-            for result in self.flat_stmts(ps, ts, env, less_ok, last):
+            for result in self.flat_stmts(ps, ts, env, True, last):
                 found_any = True
                 yield result
             if not found_any:
                 flat = equiv.flatten_statements(ts)
                 if flat is not None:
-                    yield from self.flat_stmts(ps, flat, env, less_ok, last)
+                    yield from self.flat_stmts(ps, flat, env, True, last)
             return
         if _is_metavar_seq_stmt(p):
             yield from self.flat_stmts(ps, ts, env, less_ok, last)
