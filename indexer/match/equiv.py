@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from indexer.match.facts import Facts
-from indexer.match.node import LITERALS, Node, iter_kids, make, same, span_of
+from indexer.match.node import LITERALS, STATEMENTS, Node, iter_kids, make, same, span_of
 
 if TYPE_CHECKING:
     from indexer.match.matcher import Env, Matcher
@@ -371,11 +371,30 @@ def flatten_statements(ts: tuple[Node, ...]) -> tuple[Node, ...] | None:
     while stack:
         current = stack.pop()
         out.append(current)
-        nested = nested_statements(current)
+        nested = lambda_bodies(current) + nested_statements(current)
         if nested:
             changed = True
             stack.extend(reversed(nested))
     return tuple(out) if changed else None
+
+
+def lambda_bodies(t: Node) -> list[Node]:
+    """The bodies of the lambdas in a statement's expressions (not those nested in another
+    lambda), as statements: semgrep's deep statement matching reaches into callbacks."""
+    bodies: list[Node] = []
+    stack = list(reversed(statement_expressions(t)))
+    while stack:
+        node = stack.pop()
+        if node.kind == "Lambda":
+            body = node.kids[1]
+            if body is not None:
+                bodies.append(body if body.kind in STATEMENTS else make(
+                    "ExprStmt", body.start, body.end, body))
+            continue
+        if node.kind in ("FuncDef", "ClassDef"):
+            continue
+        stack.extend(reversed(list(iter_kids(node))))
+    return bodies
 
 
 def nested_statements(t: Node) -> list[Node]:
@@ -413,6 +432,11 @@ def nested_statements(t: Node) -> list[Node]:
 def imports(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     """Import patterns: a module prefix is enough, names in any order, more allowed; a
     simple ``from a import b`` pattern also matches ``import a.b``-like spellings."""
+    if t.kind == "VarDef":
+        view = m.facts.converter.import_view(t)
+        if view is not None:
+            yield from _import_vs_require(m, p, view, env)
+        return
     matched = False
     for found in _import_direct(m, p, t, env):
         matched = True
@@ -427,6 +451,40 @@ def imports(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if not any(_prefix(path, code) for code in code_paths):
             return
     yield env
+
+
+def _import_vs_require(m: Matcher, p: Node, view: Node, env: Env) -> Iterator[Env]:
+    """``import 'm'`` and ``import {a, b as c} from 'm'`` against a ``require('m')``
+    declaration (semgrep's m_directive_vs_def): the names must be the destructured
+    fields, each bound to the same local name."""
+    if p.kind == "ImportAs" and p.kids[1] is None:
+        names: tuple[Node, ...] = ()
+    elif p.kind == "ImportFrom":
+        names = tuple(n for n in p.kids[1] if n.kind == "Alias")
+    else:
+        return
+    if view.kind == "ImportAs" and names:
+        return
+    fields = view.kids[1] if view.kind == "ImportFrom" else ()
+    for found in m.m(p.kids[0], view.kids[0], env):
+        yield from _names_vs_fields(m, names, fields, found)
+
+
+def _names_vs_fields(m: Matcher, ps: tuple[Node, ...], ts: tuple[Node, ...],
+                     env: Env) -> Iterator[Env]:
+    if not ps:
+        yield env
+        return
+    first, rest = ps[0], ps[1:]
+    for position, t in enumerate(ts):
+        for found in m.m(first.kids[0], t.kids[0], env):
+            palias, talias = first.kids[1], t.kids[1]
+            if palias is None:
+                aliased = iter((found,)) if talias is None else iter(())
+            else:
+                aliased = m.m(palias, talias if talias is not None else t.kids[0], found)
+            for found2 in aliased:
+                yield from _names_vs_fields(m, rest, ts[:position] + ts[position + 1:], found2)
 
 
 def _import_direct(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
