@@ -22,7 +22,7 @@ EXPRESSIONS = frozenset({
     "Name", "Attr", "Call", "New", "Str", "Interp", "Num", "Bool", "Null", "Undefined",
     "Regex", "Char", "BinOp", "UnOp", "Assign", "AugAssign", "Subscript", "Container",
     "Record", "Lambda", "IfExp", "Await", "Yield", "Cast", "Comprehension", "Other", "Spread",
-    "Slice"})
+    "Slice", "Xml"})
 ANYTHING = frozenset({"Metavar", "TypedMetavar", "DeepEllipsis", "Ellipsis"})
 MAX_MATCHES_PER_NODE = 64  # ways one node can match one pattern (bounds a combinatorial blowup)
 
@@ -102,6 +102,9 @@ def _candidate_kinds(root: Node, target: Target) -> frozenset[str]:
     kinds = set(converter.candidates(kind))
     if kind in LITERALS or kind in ("Attr", "Interp", "BinOp"):
         kinds |= converter.candidates("Name")  # constants and imported aliases
+    if kind in LITERALS:  # expressions constant propagation evaluates
+        for folded in ("BinOp", "Interp", "IfExp"):
+            kinds |= converter.candidates(folded)
     if kind == "Assign":
         kinds |= converter.candidates("VarDef")
     if kind in ("ImportAs", "ImportFrom", "ImportAll"):
