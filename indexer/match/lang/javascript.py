@@ -31,6 +31,7 @@ MEMBER_MODIFIERS = frozenset({"static", "async", "get", "set", "*", "readonly", 
                               "declare", "override"})
 FIELD_START = re.compile(r"""^\s*(?:[\w$]+|"[^"]*"|'[^']*')\s*:(?!:)""")
 FROM_METAVARIABLE = re.compile(r"\bfrom\s+(" + MV_PREFIX + r"\w+)")
+JSX_ATTRIBUTE_HOLE = re.compile(r"(\w)=(" + DOTS + "|" + MV_PREFIX + r"\w+)(?=[\s/>])")
 
 
 class JavascriptConverter(JsExpressionConverter):
@@ -382,16 +383,16 @@ class JavascriptConverter(JsExpressionConverter):
         return make("Alias", *self.span(index), found, self.node(tree.child(index, "alias")))
 
     def module(self, index: int) -> Node:
-        """A module path: a Dotted of one Name holding the module string."""
+        """A module path: a Dotted of its ``/``-separated parts (``import 'a'`` is a prefix
+        of ``import 'a/b'``)."""
         text = self.string_text(index) if self.tree.kind(index) == "string" else \
             self.text(index)
+        start, end = self.span(index)
         if self.pattern and text == "...":
-            part = self.leaf("Ellipsis", index, None)
-        elif self.pattern and re.fullmatch(r"\$[A-Z_][A-Z0-9_]*", text):
-            part = self.leaf("Metavar", index, text)
-        else:
-            part = self.leaf("Name", index, text)
-        return make("Dotted", *self.span(index), (part,))
+            return make("Dotted", start, end, (make("Ellipsis", start, end),))
+        if self.pattern and re.fullmatch(r"\$[A-Z_][A-Z0-9_]*", text):
+            return make("Dotted", start, end, (make("Metavar", start, end, value=text),))
+        return module_path(text, start, end)
 
     def import_view(self, node: Node) -> Node | None:
         """The import a ``require`` declaration amounts to: ``const x = require('m')`` is
@@ -451,6 +452,7 @@ class JavascriptConverter(JsExpressionConverter):
         """``${...}`` in a template and ``from $X`` need a spelling the grammar takes."""
         spelled = text.replace("${...}", "${" + DOTS + "}")
         spelled = FROM_METAVARIABLE.sub(r'from "\1"', spelled)
+        spelled = JSX_ATTRIBUTE_HOLE.sub(r"\1={\2}", spelled)
         return [spelled] if spelled != text else []
 
 
@@ -470,5 +472,10 @@ def required_module(value: Node | None) -> Node | None:
     if func is None or func.kind != "Name" or func.value != "require" or len(args) != 1 or \
             args[0].kind != "Str":
         return None
-    return make("Dotted", args[0].start, args[0].end,
-                (make("Name", args[0].start, args[0].end, value=args[0].value),))
+    return module_path(str(args[0].value), args[0].start, args[0].end)
+
+
+def module_path(text: str, start: int, end: int) -> Node:
+    """A module string as a Dotted of its ``/``-separated parts (a regex string whole)."""
+    parts = [text] if text.startswith("=~/") else text.split("/")
+    return make("Dotted", start, end, tuple(make("Name", start, end, value=p) for p in parts))

@@ -10,8 +10,9 @@ What semgrep treats as the same (its js_to_generic), and how it is spelled here:
 - object literals (and object destructuring patterns) are ``Record`` of ``Prop(key, value)``,
   ``{a}`` being ``{a: a}``, ``...x`` a ``Spread``, methods ``FuncDef``; string, number and
   identifier keys are all ``Name`` (so ``{"=~/re/": $V}`` matches keys by regex).
-- template literals without holes are ``Str``; with holes, ``Interp`` of ``Str`` pieces and
-  expressions; a tagged template ``t`...``` is ``Call(t, (Interp,))``.
+- template literals are ``Interp`` of ``Str`` pieces and expressions (even without holes:
+  ```...``` does not match a plain string); a tagged template ``t`...``` is ``Call(t,
+  (Interp,))``.
 - ``x as T``, ``<T>x`` and ``x satisfies T`` are ``Cast(T, x)``.
 - JSX: ``Xml(tag, attrs, body)`` (tag None for a fragment), attributes ``XmlAttr(name,
   value)`` (``{...p}`` a ``Spread``), text children ``Str`` (whitespace-only text dropped),
@@ -60,6 +61,18 @@ class JsExpressionConverter(Converter):
         "nested_type_identifier": ("Attr", ("module", "name")),
         "nested_identifier": ("Attr", ("object", "property")),
     }
+
+    def _convert(self, index: int) -> Any:
+        """As the base does; an expression in parentheses spans them (semgrep reports
+        ``(<a/>)`` from its parenthesis)."""
+        found = super()._convert(index)
+        if isinstance(found, Node) and index and not self.pattern:
+            tree = self.tree
+            parent = tree.parent(index)
+            while parent > 0 and tree.kind(parent) == "parenthesized_expression":
+                found.start, found.end = tree.starts[parent], tree.ends[parent]
+                parent = tree.parent(parent)
+        return found
 
     # ---- leaves
 
@@ -128,9 +141,6 @@ class JsExpressionConverter(Converter):
                 found = self.node(inner) if inner is not None else None
                 parts.append(found if found is not None else self.other(child))
         merged = merge_strings(parts, self.pattern)
-        if all(p.kind == "Str" for p in merged):
-            text = "".join(p.value for p in merged)
-            return self.leaf("Str", index, text)
         return make("Interp", *self.span(index), merged, value="`")
 
     # ---- accesses and calls
@@ -170,7 +180,10 @@ class JsExpressionConverter(Converter):
         args = tree.child(index, "arguments")
         func = self.optional(index, tree.child(index, "function"))
         if args is not None and tree.kind(args) == "template_string":
-            return func, (self.node(args),)
+            template = self.node(args)
+            assert template is not None
+            return func, (Node("Interp", template.start, template.end, "tag`",
+                               template.kids, None, args),)
         return func, self.arguments(args)
 
     def arguments(self, index: int | None) -> tuple[Node, ...]:
@@ -316,7 +329,16 @@ class JsExpressionConverter(Converter):
 
     @rule("decorator", makes="Decorator")
     def decorator(self, index: int) -> Node:
-        return self.lazy("Decorator", index, self._first)
+        """``@d`` is ``@d()``: a Decorator of a Call (as semgrep's NamedAttr, whose
+        arguments must match)."""
+        return self.lazy("Decorator", index, self._decorator)
+
+    def _decorator(self, index: int) -> tuple[Any, ...]:
+        named = self.named(index)
+        inner = self.node(named[0]) if named else None
+        if inner is None or inner.kind == "Call":
+            return (inner,)
+        return (make("Call", inner.start, inner.end, inner, ()),)
 
     # ---- JSX
 
@@ -341,6 +363,8 @@ class JsExpressionConverter(Converter):
         named = self.named(index)
         name = self.node(named[0]) if named else None
         value = self.node(named[1]) if len(named) > 1 else None
+        if name is not None and name.kind == "Ellipsis" and value is None:
+            return name
         return make("XmlAttr", *self.span(index), name, value)
 
     @rule("jsx_expression", makes=("Spread", "Other"))
