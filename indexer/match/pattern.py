@@ -50,8 +50,8 @@ class Pattern(NamedTuple):
 @functools.lru_cache(maxsize=4096)
 def compile_pattern(source: str, language: str) -> Pattern:
     """Parse ``source`` as ``language``; raises PatternError when it does not parse."""
-    text, types = _rewrite(source.strip(), language)
     converter = converter_for(language)
+    text, types = _rewrite(converter.pattern_source(source.strip()), language)
     for spelling in _spellings(text, language):
         for before, after in WRAPPERS.get(language) or converter.pattern_wrappers(spelling):
             program = (before + spelling + after).encode()

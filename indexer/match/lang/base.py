@@ -252,6 +252,11 @@ class Converter:
         return [("", "")]
 
     @classmethod
+    def pattern_source(cls, text: str) -> str:
+        """A pattern's text as the compiler should read it (comments dropped...)."""
+        return text
+
+    @classmethod
     def pattern_spellings(cls, text: str) -> list[str]:
         """Other spellings of a pattern's (placeholder) text to try after the usual ones."""
         return []
