@@ -28,6 +28,13 @@ def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
             yield from m.m(p, resolved, env)
     elif t.kind == "Cast" and p.kind != "Cast":
         yield from m.m(p, t.kids[1], env)
+    elif p.kind == "ForC" and t.kind == "For" and all(
+            k is not None and k.kind == "Ellipsis" for k in p.kids[:3]):
+        yield from m.m_body(p.kids[3], t.kids[2], env)  # for (...) is any loop header
+    elif p.kind == "FuncDef" and t.kind == "Lambda" and p.kids[0] is not None and \
+            p.kids[0].kind == "Ellipsis":  # function ...(...) is a function or a lambda
+        for found in m.seq(p.kids[1], t.kids[0], env):
+            yield from m.m_body(p.kids[3], t.kids[1], found)
 
 
 def values_agree(p: Node, t: Node) -> bool:

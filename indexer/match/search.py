@@ -107,6 +107,8 @@ def _candidate_kinds(root: Node, target: Target) -> frozenset[str]:
             kinds |= converter.candidates(folded)
     if kind == "Assign":
         kinds |= converter.candidates("VarDef")
+    if kind in ("ForC", "FuncDef"):  # for (...) and function ...() (equiv.cross_kind)
+        kinds |= converter.candidates("For" if kind == "ForC" else "Lambda")
     if kind in ("ImportAs", "ImportFrom", "ImportAll"):
         for other in ("ImportAs", "ImportFrom", "ImportAll"):
             kinds |= converter.candidates(other)
