@@ -306,14 +306,18 @@ class Matcher:
 
     def m_regex(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Regex":
-            return
+            constant = self.facts.constant(t)
+            if constant is None or constant.kind != "Regex":
+                return
+            t = constant
         ppattern, pflags = p.value
         tpattern, tflags = t.value
-        if ppattern != "..." and ppattern != tpattern:
-            return
         if pflags and pflags != tflags:
             return
-        yield env
+        if _is_metavar(ppattern):  # /$X/ binds the regex's text
+            yield from self.bind(ppattern, make("Text", t.start, t.end, value=tpattern), env)
+        elif ppattern == "..." or ppattern == tpattern:
+            yield env
 
     def m_interp(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """f-strings and template literals: ``...`` pieces take runs of pieces."""
@@ -414,8 +418,10 @@ class Matcher:
         if kind == "Ellipsis":
             yield env
             return
-        if kind == "Metavar":
+        if kind == "Metavar":  # $S; binds the statement, or the expression it is
             yield from self.bind(inner.value, t, env)
+            if t.kind == "ExprStmt" and t.kids[0] is not None:
+                yield from self.bind(inner.value, t.kids[0], env)
             return
         if kind == "DeepEllipsis":
             for sub in equiv.statement_expressions(t):
@@ -461,6 +467,8 @@ class Matcher:
         if t.kind == "Block" and p.kind != "Block":
             if len(t.kids[0]) == 1:
                 yield from self.m(p, t.kids[0][0], env)
+            else:
+                yield from self.m(p, t, env)  # $S; binds a whole block
             return
         yield from self.m(p, t, env)
 
