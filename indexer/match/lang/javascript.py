@@ -31,6 +31,7 @@ MEMBER_MODIFIERS = frozenset({"static", "async", "get", "set", "*", "readonly", 
                               "declare", "override"})
 FIELD_START = re.compile(r"""^\s*(?:[\w$]+|"[^"]*"|'[^']*')\s*:(?!:)""")
 FROM_METAVARIABLE = re.compile(r"\bfrom\s+(" + MV_PREFIX + r"\w+)")
+FOR_DOTS = re.compile(r"\bfor\s*\(\s*" + DOTS + r"\s*\)")
 JSX_ATTRIBUTE_HOLE = re.compile(r"(\w)=(" + DOTS + "|" + MV_PREFIX + r"\w+)(?=[\s/>])")
 
 
@@ -71,8 +72,8 @@ class JavascriptConverter(JsExpressionConverter):
     def expression_statement(self, index: int) -> Node:
         return self.lazy("ExprStmt", index, self._first)
 
-    @rule("empty_statement", "hash_bang_line", makes=())
-    def empty(self, index: int) -> None:
+    @rule("hash_bang_line", makes=())
+    def hash_bang(self, index: int) -> None:
         return None
 
     @rule("return_statement", makes="Return")
@@ -110,7 +111,7 @@ class JavascriptConverter(JsExpressionConverter):
 
     def clause(self, index: int | None) -> Node | None:
         """A ``for (;;)`` clause: an expression statement is its expression."""
-        if index is None:
+        if index is None or self.tree.kind(index) == "empty_statement":
             return None
         found = self.node(index)
         if found is not None and found.kind == "ExprStmt":
@@ -152,10 +153,12 @@ class JavascriptConverter(JsExpressionConverter):
         final = tree.child(index, "finalizer")
         final_body = self.node(tree.child(final, "body")) if final is not None else None
         handlers = self.nodes([handler]) if handler is not None else ()
-        if self.pattern and final_body is not None and self.is_partial(final_body):
+        if self.pattern and (final_body is None and not handlers or final_body is not None
+                             and self.is_partial(final_body)):
             # ``try { ... }`` alone: any handlers, any finally
-            return (self.node(tree.child(index, "body")),
-                    (make("Ellipsis", final_body.start, final_body.end),), None, None)
+            start, end = self.span(index)
+            return self.node(tree.child(index, "body")), (make("Ellipsis", start, end),), None, \
+                None
         return self.node(tree.child(index, "body")), handlers, None, final_body
 
     def is_partial(self, block: Node) -> bool:
@@ -170,8 +173,13 @@ class JavascriptConverter(JsExpressionConverter):
 
     def _catch(self, index: int) -> tuple[Any, ...]:
         tree = self.tree
-        return (self.node(tree.child(index, "type")), self.node(tree.child(index, "parameter")),
-                self.node(tree.child(index, "body")))
+        parameter = tree.child(index, "parameter")
+        if parameter is None:  # catch { }: an anonymous parameter ($E matches it)
+            keyword = tree.children(index)[0]
+            name: Node | None = self.leaf("Name", keyword, "_")
+        else:
+            name = self.node(parameter)
+        return self.node(tree.child(index, "type")), name, self.node(tree.child(index, "body"))
 
     @rule("else_clause", "finally_clause", makes="Block")
     def clause_body(self, index: int) -> Node | None:
@@ -200,8 +208,10 @@ class JavascriptConverter(JsExpressionConverter):
     def _declarator(self, index: int, keyword: int) -> tuple[Any, ...]:
         tree = self.tree
         modifier = self.leaf("Modifier", keyword, self.text(keyword))
+        declaration = tree.parent(index)
         return (self.node(tree.child(index, "name")), self.node(tree.child(index, "type")),
-                self.node(tree.child(index, "value")), (modifier,))
+                self.node(tree.child(index, "value")),
+                (modifier, *self.export_modifier(declaration)))
 
     def outer_span(self, index: int) -> tuple[int, int]:
         """A declaration's span, from the ``export`` keyword when it is exported."""
@@ -210,6 +220,12 @@ class JavascriptConverter(JsExpressionConverter):
         if parent >= 0 and tree.kind(parent) == "export_statement":
             return tree.starts[parent], tree.ends[index]
         return self.span(index)
+
+    def export_modifier(self, index: int) -> tuple[Node, ...]:
+        parent = self.tree.parent(index)
+        if parent < 0 or self.tree.kind(parent) != "export_statement":
+            return ()
+        return (self.leaf("Modifier", self.tree.children(parent)[0], "export"),)
 
     def outer_decorators(self, index: int) -> tuple[Node, ...]:
         """Decorators written before ``export``, or before a member in a TypeScript class
@@ -239,7 +255,7 @@ class JavascriptConverter(JsExpressionConverter):
         tree = self.tree
         attrs = self.outer_decorators(index) + self.nodes(
             tree.children_in(index, "decorator")) + self.modifiers(index)
-        return (self.node(tree.child(index, "name")), self.params(tree.child(index, "parameters")),
+        return (self.key(tree.child(index, "name")), self.params(tree.child(index, "parameters")),
                 self.return_type(index), self.node(tree.child(index, "body")), attrs,
                 self.type_parameters(index))
 
@@ -261,8 +277,10 @@ class JavascriptConverter(JsExpressionConverter):
         return self.nodes(self.named(found)) if found is not None else ()
 
     def modifiers(self, index: int) -> tuple[Node, ...]:
+        """Keyword modifiers (``static``, ``async``, ``private``...), ``export`` for an
+        exported declaration."""
         tree = self.tree
-        out = []
+        out = list(self.export_modifier(index))
         for child in tree.children(index):
             kind = tree.kind(child)
             if kind in ("accessibility_modifier", "override_modifier"):
@@ -294,7 +312,7 @@ class JavascriptConverter(JsExpressionConverter):
         name = tree.child(index, "property") or tree.child(index, "name")
         attrs = self.outer_decorators(index) + self.nodes(
             tree.children_in(index, "decorator")) + self.modifiers(index)
-        return (self.node(name), self.node(tree.child(index, "type")),
+        return (self.key(name), self.node(tree.child(index, "type")),
                 self.node(tree.child(index, "value")), attrs)
 
     @rule("class_declaration", "class", "abstract_class_declaration", makes="ClassDef")
@@ -448,9 +466,18 @@ class JavascriptConverter(JsExpressionConverter):
             (f"class {PARTIAL} {{ ", f" {{ {DOTS} }} }}")]
 
     @classmethod
+    def pattern_source(cls, text: str) -> str:
+        """Without its ``//`` comment lines (their quotes would confuse the compiler's
+        string tracking)."""
+        return "\n".join(line for line in text.split("\n")
+                         if not line.lstrip().startswith("//")).strip()
+
+    @classmethod
     def pattern_spellings(cls, text: str) -> list[str]:
-        """``${...}`` in a template and ``from $X`` need a spelling the grammar takes."""
+        """``${...}`` in a template, ``from $X``, ``attr=$X`` in JSX and ``for (...)`` need
+        a spelling the grammar takes."""
         spelled = text.replace("${...}", "${" + DOTS + "}")
+        spelled = FOR_DOTS.sub(f"for ({DOTS}; {DOTS}; {DOTS})", spelled)
         spelled = FROM_METAVARIABLE.sub(r'from "\1"', spelled)
         spelled = JSX_ATTRIBUTE_HOLE.sub(r"\1={\2}", spelled)
         return [spelled] if spelled != text else []

@@ -43,13 +43,9 @@ class JsExpressionConverter(Converter):
                              "opting_type_annotation", "omitting_type_annotation"})
     SIMPLE = {
         "subscript_expression": ("Subscript", ("object", "index")),
-        "assignment_expression": ("Assign", ("left", "right")),
-        "augmented_assignment_expression": ("AugAssign", ("left", "right")),
         "ternary_expression": ("IfExp", ("condition", "consequence", "alternative")),
         "await_expression": ("Await", ("#0",)),
         "spread_element": ("Spread", ("#0",)),
-        "pair": ("Prop", ("key", "value")),
-        "pair_pattern": ("Prop", ("key", "value")),
         "array": ("Container", ("#",)),
         "array_pattern": ("Container", ("#",)),
         "object": ("Record", ("#",)),
@@ -212,6 +208,18 @@ class JsExpressionConverter(Converter):
         found = self.tree.child(index, "operator")
         return self.text(found) if found is not None else "?"
 
+    @rule("assignment_expression", makes="Assign")
+    def assignment(self, index: int) -> Node:
+        return self.lazy("Assign", index, self._assignment, "=")
+
+    @rule("augmented_assignment_expression", makes="AugAssign")
+    def augmented(self, index: int) -> Node:
+        return self.lazy("AugAssign", index, self._assignment, self.operator(index))
+
+    def _assignment(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        return self.node(tree.child(index, "left")), self.node(tree.child(index, "right"))
+
     @rule("unary_expression", makes="UnOp")
     def unary(self, index: int) -> Node:
         return self.lazy("UnOp", index, self._operand, self.operator(index))
@@ -247,6 +255,21 @@ class JsExpressionConverter(Converter):
         if name.kind == "Name":
             return make("Prop", name.start, name.end, name, name)
         return name
+
+    @rule("pair", "pair_pattern", makes="Prop")
+    def pair(self, index: int) -> Node:
+        return self.lazy("Prop", index, self._pair)
+
+    def _pair(self, index: int) -> tuple[Any, ...]:
+        tree = self.tree
+        return self.key(tree.child(index, "key")), self.node(tree.child(index, "value"))
+
+    def key(self, index: int | None) -> Node | None:
+        """A property name: ``"a"`` and ``a`` are the same Name (a number stays a Num,
+        ``[e]`` is e)."""
+        if index is not None and self.tree.kind(index) == "string":
+            return self.leaf("Name", index, self.string_text(index))
+        return self.node(index)
 
     @rule("object_assignment_pattern", makes="Prop")
     def assignment_pattern(self, index: int) -> Node:
