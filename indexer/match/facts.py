@@ -147,8 +147,14 @@ def dotted_expression(path: tuple[str, ...], start: int, end: int) -> Node:
 def declared_types(facts: Facts) -> dict[str, Node]:
     """Names declared with a type: variables and parameters."""
     types: dict[str, Node] = {}
+    literal_types = LITERAL_TYPES.get(facts.language, {})
     for node in facts.nodes_of("VarDef"):
-        name, declared, _value, _attrs = node.kids
+        name, declared, value, _attrs = node.kids
+        if declared is None and value is not None:  # x = new C() is a C, x = "a" a string
+            if value.kind == "New":
+                declared = value.kids[0]
+            elif value.kind in literal_types:
+                declared = make("Name", value.start, value.end, value=literal_types[value.kind])
         if name is not None and name.kind == "Name" and declared is not None:
             types.setdefault(name.value, declared)
     for node in facts.nodes_of("FuncDef"):
