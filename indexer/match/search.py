@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from indexer.match.facts import Facts
 from indexer.match.lang import converter_for
 from indexer.match.matcher import Env, Matcher
-from indexer.match.node import LITERALS, Node
+from indexer.match.node import LITERALS, STATEMENTS, Node
 from indexer.match.pattern import Pattern
 from indexer.match.tree import Tree
 
@@ -79,6 +79,8 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
         if expression_only and not converter.in_expression(index):
             continue
         for node in converter.nodes((index,)):  # one node, or a splice of several
+            if expression_only and node.kind in STATEMENTS and root.kind in ANYTHING:
+                continue  # $X is an expression, not a declaration
             count = 0
             for env in matcher.m(root, node, start):
                 found.append(Match(node.start, node.end, env))
