@@ -135,6 +135,8 @@ class Matcher:
             yield from self.bind(p.value, t, env)
             return
         yield from self.bind(p.value, t, env)
+        if t.kind == "Cast" and p.value in env:  # a bound $X also matches (T) x
+            yield from self.bind(p.value, t.kids[1], env)
 
     def m_ellipsis(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         yield env
