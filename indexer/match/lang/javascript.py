@@ -29,8 +29,22 @@ PARTIAL = "_CLPARTIAL_"  # marks the made-up part of a partial pattern (``try { 
 DECLARATIONS = ("lexical_declaration", "variable_declaration")
 MEMBER_MODIFIERS = frozenset({"static", "async", "get", "set", "*", "readonly", "abstract",
                               "declare", "override"})
+TYPE_KINDS = frozenset({
+    "type_annotation", "type_arguments", "type_parameters", "type_parameter", "generic_type",
+    "union_type", "intersection_type", "array_type", "tuple_type", "predefined_type",
+    "type_identifier", "nested_type_identifier", "literal_type", "function_type",
+    "object_type", "parenthesized_type", "lookup_type", "index_type_query", "type_query",
+    "conditional_type", "readonly_type", "optional_type", "rest_type", "constructor_type",
+    "type_predicate", "type_predicate_annotation", "existential_type", "this_type",
+    "template_literal_type", "infer_type", "mapped_type_clause", "constraint", "default_type",
+    "implements_clause", "extends_type_clause"})
 FIELD_START = re.compile(r"""^\s*(?:[\w$]+|"[^"]*"|'[^']*')\s*:(?!:)""")
 FROM_METAVARIABLE = re.compile(r"\bfrom\s+(" + MV_PREFIX + r"\w+)")
+TYPED_PARAMETER = re.compile(r"(\bfunction\b\s*[\w$]*\s*)\((?=\s*\$[A-Z_][A-Z0-9_]*\s*\??:)")
+METHOD_START = re.compile(r"(?:@.*\s+)?(?:(?:async|static|get|set|private|public|protected)\s+)*"
+                          r"([\w$]+)\s*\(")
+KEYWORDS = frozenset({"if", "for", "while", "switch", "catch", "function", "with", "return",
+                      "typeof", "new", "await", "yield", "delete", "void", "super", "import"})
 FOR_DOTS = re.compile(r"\bfor\s*\(\s*" + DOTS + r"\s*\)")
 JSX_ATTRIBUTE_HOLE = re.compile(r"(\w)=(" + DOTS + "|" + MV_PREFIX + r"\w+)(?=[\s/>])")
 
@@ -65,6 +79,17 @@ class JavascriptConverter(JsExpressionConverter):
         "labeled_statement": ("Label", ("label", "body")),
         "switch_statement": ("Switch", ("value", "body*")),
     }
+
+    def in_expression(self, index: int) -> bool:
+        """As the base says, and never in a type (``Record<string, T>`` holds no
+        expression)."""
+        tree = self.tree
+        if tree.kind(index) in TYPE_KINDS:
+            return False
+        parent = tree.parent(index)
+        if parent >= 0 and tree.kind(parent) in TYPE_KINDS:
+            return False
+        return super().in_expression(index)
 
     # ---- statements
 
@@ -345,7 +370,7 @@ class JavascriptConverter(JsExpressionConverter):
 
     # ---- modules
 
-    @rule("export_statement", makes=("FuncDef", "ClassDef", "VarDef", "ExprStmt", "Other"))
+    @rule("export_statement", makes=("FuncDef", "ClassDef", "VarDef", "ExprStmt"))
     def export(self, index: int) -> Node | tuple[Node, ...] | None:
         tree = self.tree
         declaration = tree.child(index, "declaration")
@@ -460,17 +485,23 @@ class JavascriptConverter(JsExpressionConverter):
             first.append(("(", ")"))
         if FIELD_START.match(stripped) and not stripped.startswith(("case", "default")):
             first.append(("({", "})"))
+        last: list[tuple[str, str]] = []
+        method = METHOD_START.match(stripped)
+        if method and method.group(1) not in KEYWORDS:
+            last = [(f"class {PARTIAL} {{ ", " }"), (f"class {PARTIAL} {{ ", f" {{ {DOTS} }} }}")]
         return first + [
             ("", ""), ("try {} ", ""), (f"switch ({PARTIAL}) {{ ", " }"),
-            ("", f" {{ {DOTS} }}"), ("", f" finally {{ {PARTIAL} }}"),
-            (f"class {PARTIAL} {{ ", f" {{ {DOTS} }} }}")]
+            ("", f" {{ {DOTS} }}"), ("", f" finally {{ {PARTIAL} }}"), *last]
 
     @classmethod
     def pattern_source(cls, text: str) -> str:
         """Without its ``//`` comment lines (their quotes would confuse the compiler's
         string tracking)."""
-        return "\n".join(line for line in text.split("\n")
+        text = "\n".join(line for line in text.split("\n")
                          if not line.lstrip().startswith("//")).strip()
+        # function f($X: T) declares a typed parameter: keep it from reading as a typed
+        # metavariable (an empty comment hides it from the compiler's rewrite)
+        return TYPED_PARAMETER.sub(r"\1(/**/", text)
 
     @classmethod
     def pattern_spellings(cls, text: str) -> list[str]:

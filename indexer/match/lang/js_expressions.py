@@ -61,6 +61,8 @@ class JsExpressionConverter(Converter):
     def _convert(self, index: int) -> Any:
         """As the base does; an expression in parentheses spans them (semgrep reports
         ``(<a/>)`` from its parenthesis)."""
+        if not self.tree.is_named(index):
+            return None  # a keyword token named like a node kind (function, class, number)
         found = super()._convert(index)
         if isinstance(found, Node) and index and not self.pattern:
             tree = self.tree
@@ -284,8 +286,7 @@ class JsExpressionConverter(Converter):
 
     # ---- functions
 
-    @rule("arrow_function", "function_expression", "function", "generator_function",
-          makes="Lambda")
+    @rule("arrow_function", "function_expression", "generator_function", makes="Lambda")
     def lambda_(self, index: int) -> Node:
         return self.lazy("Lambda", index, self._lambda)
 
