@@ -580,15 +580,12 @@ class Matcher:
                     yield env, last
                 return
             # from a ``...`` on, code statements after the pattern's last are fine
-            # (semgrep's m_list__m_stmt, less_is_ok by default)
-            found_any = False
-            for result in self.flat_stmts(ps, ts, env, True, last):
-                found_any = True
-                yield result
-            if not found_any:
-                flat = equiv.flatten_statements(ts)
-                if flat is not None:
-                    yield from self.flat_stmts(ps, flat, env, True, last)
+            # (semgrep's m_list__m_stmt, less_is_ok by default); the statements nested in
+            # the code's are tried as well as the code's own (m_stmts_deep's >||>)
+            yield from self.flat_stmts(ps, ts, env, True, last)
+            flat = equiv.flatten_statements(ts)
+            if flat is not None:
+                yield from self.flat_stmts(ps, flat, env, True, last)
             return
         if _is_metavar_seq_stmt(p):
             yield from self.flat_stmts(ps, ts, env, less_ok, last)
