@@ -257,6 +257,8 @@ class Evaluation:
     def bound_text(self, value: Any) -> str:
         if isinstance(value, Node) and value.kind in ("Text", "Span"):
             return str(value.value)
+        if isinstance(value, Node) and value.kind == "Name" and value.raw < 0:
+            return str(value.value)  # a name import resolution made up (foo for baz)
         if isinstance(value, tuple) and not value:
             return ""
         start, end = _span_of(value)
