@@ -41,11 +41,14 @@ TYPE_KINDS = frozenset({
 FIELD_START = re.compile(r"""^\s*(?:[\w$]+|"[^"]*"|'[^']*')\s*:(?!:)""")
 FROM_METAVARIABLE = re.compile(r"\bfrom\s+(" + MV_PREFIX + r"\w+)")
 TYPED_PARAMETER = re.compile(r"(\bfunction\b\s*[\w$]*\s*)\((?=\s*\$[A-Z_][A-Z0-9_]*\s*\??:)")
+MEMBER_START = re.compile(r"@|(?:async|static|public|private|protected|readonly)\s")
 METHOD_START = re.compile(r"(?:@.*\s+)?(?:(?:async|static|get|set|private|public|protected)\s+)*"
                           r"([\w$]+)\s*\(")
 KEYWORDS = frozenset({"if", "for", "while", "switch", "catch", "function", "with", "return",
                       "typeof", "new", "await", "yield", "delete", "void", "super", "import"})
 FOR_DOTS = re.compile(r"\bfor\s*\(\s*" + DOTS + r"\s*\)")
+SPREAD_DOTS = re.compile(DOTS + r"(?=[\w$])")
+ASYNC_FIELD = re.compile(r"\basync\s+([\w$]+)\s*$")
 JSX_ATTRIBUTE_HOLE = re.compile(r"(\w)=(" + DOTS + "|" + MV_PREFIX + r"\w+)(?=[\s/>])")
 
 
@@ -280,9 +283,13 @@ class JavascriptConverter(JsExpressionConverter):
         tree = self.tree
         attrs = self.outer_decorators(index) + self.nodes(
             tree.children_in(index, "decorator")) + self.modifiers(index)
+        body = self.node(tree.child(index, "body"))
+        if body is None and self.pattern:  # a method pattern without a body: any body
+            start, end = self.span(index)
+            body = make("Block", start, end, (make("ExprStmt", start, end,
+                                                    make("Ellipsis", start, end)),))
         return (self.key(tree.child(index, "name")), self.params(tree.child(index, "parameters")),
-                self.return_type(index), self.node(tree.child(index, "body")), attrs,
-                self.type_parameters(index))
+                self.return_type(index), body, attrs, self.type_parameters(index))
 
     def return_type(self, index: int) -> Node | None:
         """The declared return type; JavaScript's grammar leaves ``(): T`` as an error."""
@@ -381,6 +388,22 @@ class JavascriptConverter(JsExpressionConverter):
         if value is not None:
             return make("ExprStmt", *self.span(index), self.node(value))
         return self.other(index)
+
+    @rule("import_alias", makes="ImportAs")
+    def import_alias(self, index: int) -> Node:
+        """TypeScript's ``import a = b.c``: an ImportAs of the path b/c."""
+        named = self.named(index)
+        if len(named) < 2:
+            return self.other(index)
+        value = self.node(named[1])
+        parts: list[Node] = []
+        while value is not None and value.kind == "Attr":
+            parts.insert(0, value.kids[1])
+            value = value.kids[0]
+        if value is not None:
+            parts.insert(0, value)
+        return make("ImportAs", *self.span(index), make("Dotted", *self.span(named[1]),
+                                                         tuple(parts)), self.node(named[0]))
 
     @rule("import_statement", makes=("ImportFrom", "ImportAs"))
     def import_statement(self, index: int) -> Node | tuple[Node, ...]:
@@ -487,7 +510,7 @@ class JavascriptConverter(JsExpressionConverter):
             first.append(("({", "})"))
         last: list[tuple[str, str]] = []
         method = METHOD_START.match(stripped)
-        if method and method.group(1) not in KEYWORDS:
+        if method and method.group(1) not in KEYWORDS or MEMBER_START.match(stripped):
             last = [(f"class {PARTIAL} {{ ", " }"), (f"class {PARTIAL} {{ ", f" {{ {DOTS} }} }}")]
         return first + [
             ("", ""), ("try {} ", ""), (f"switch ({PARTIAL}) {{ ", " }"),
@@ -511,6 +534,8 @@ class JavascriptConverter(JsExpressionConverter):
         spelled = FOR_DOTS.sub(f"for ({DOTS}; {DOTS}; {DOTS})", spelled)
         spelled = FROM_METAVARIABLE.sub(r'from "\1"', spelled)
         spelled = JSX_ATTRIBUTE_HOLE.sub(r"\1={\2}", spelled)
+        spelled = SPREAD_DOTS.sub("...", spelled)  # ...$X is a spread, not an ellipsis
+        spelled = ASYNC_FIELD.sub(r"\1", spelled)  # "async foo" names a member
         return [spelled] if spelled != text else []
 
 
