@@ -6,7 +6,7 @@ this module as the list of "code that looks different but means the same".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from indexer.match.facts import Facts
@@ -37,13 +37,23 @@ def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
             yield from m.m_body(p.kids[3], t.kids[1], found)
 
 
-def values_agree(p: Node, t: Node) -> bool:
-    """Values that differ in spelling only."""
+def values_agree(p: Node, t: Node, option: Callable[[str], bool]) -> bool:
+    """Values that differ in spelling only (``option``: is this rule option on)."""
     if p.kind in ("BinOp", "UnOp"):
         return BOOLEAN.get(p.value, p.value) == BOOLEAN.get(t.value, t.value)
     if p.kind == "Modifier":
-        return p.value == "var" and t.value in ("let", "const")
+        return p.value == "var" and t.value in ("let", "const") and option("let_is_var")
+    if p.kind == "Lambda":  # an arrow function and a function expression
+        return option("arrow_is_function")
     return False
+
+
+def vardef_as_assign(t: Node) -> Node | None:
+    """``var x = 1`` as the assignment ``x = 1`` (None without a value)."""
+    name, _type, value, _attrs = t.kids
+    if name is None or value is None:
+        return None
+    return make("Assign", t.start, t.end, name, value, value="=")
 
 
 def same_binding(a: Any, b: Any, facts: Facts) -> bool:
@@ -172,9 +182,10 @@ def expr_stmt(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
         yield from deep_implicit(m, p, t.kids[0], env)
     elif kind == "Return" and t.kids[0] is not None:
         yield from deep_all(m, p, t.kids[0], env)
-    elif kind == "VarDef" and t.kids[2] is not None and t.kids[0] is not None:
-        assign = make("Assign", t.start, t.end, t.kids[0], t.kids[2], value="=")
-        yield from deep_all(m, p, assign, env)
+    elif kind == "VarDef" and m.option("vardef_assign"):
+        assign = vardef_as_assign(t)
+        if assign is not None:
+            yield from deep_all(m, p, assign, env)
     elif kind == "Throw" and p.kind != "Call":
         return
 

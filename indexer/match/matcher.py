@@ -15,7 +15,7 @@ from typing import Any
 
 from indexer.match import equiv
 from indexer.match.facts import Facts
-from indexer.match.node import Node, iter_kids, make, same
+from indexer.match.node import LITERALS, Node, iter_kids, make, same
 
 Env = dict[str, Any]
 REGEX_STRING = re.compile(r"^=~/(.*)/([im]*)$", re.S)
@@ -28,8 +28,8 @@ LOOSE_SLOTS = frozenset({
     ("Alias", 1), ("ImportAs", 1), ("Break", 0), ("Continue", 0)})
 # sequence slots where a pattern's elements may appear anywhere among the code's, and more
 UNORDERED = frozenset({("FuncDef", 4), ("ClassDef", 4), ("VarDef", 3), ("Param", 3),
-                       ("ClassDef", 2), ("ImportFrom", 1), ("Switch", 1), ("Xml", 1)})
-ORDERED_LESS_OK = frozenset({("ClassDef", 1), ("Xml", 2)})  # a prefix is enough
+                       ("ClassDef", 2), ("ImportFrom", 1), ("Switch", 1)})
+ORDERED_LESS_OK = frozenset({("ClassDef", 1)})  # parents: a prefix is enough
 FIELDS = frozenset({("ClassDef", 3)})  # a Block of members: any order, more allowed
 
 
@@ -51,7 +51,18 @@ class Matcher:
             "ImportAs": self.m_import, "ImportAll": self.m_import, "Dotted": self.m_dotted,
             "New": self.m_new, "Return": self.m_return, "Catch": self.m_catch,
             "Kwarg": self.m_kwarg, "Param": self.m_param, "Regex": self.m_regex,
+            "Xml": self.m_xml,
         }
+
+    def option(self, name: str) -> bool:
+        """A rule option (semgrep's ``options:``) that is on unless the rule says off."""
+        return bool(self.options.get(name, True))
+
+    def constant(self, t: Node) -> Node | None:
+        """What constant propagation knows of ``t`` (nothing when the rule turns it off)."""
+        if not self.option("constant_propagation"):
+            return t if t.kind in LITERALS else None
+        return self.facts.constant(t)
 
     # ---- entry: any pattern node against any code node
 
@@ -79,7 +90,7 @@ class Matcher:
         if p.kind != t.kind:
             yield from equiv.cross_kind(self, p, t, env)
             return
-        if p.value != t.value and not equiv.values_agree(p, t):
+        if p.value != t.value and not equiv.values_agree(p, t, self.option):
             return
         yield from self.kids(p, t, env)
 
@@ -100,7 +111,7 @@ class Matcher:
             return
         if (kind, i) in FIELDS and isinstance(a, Node) and isinstance(b, Node) and \
                 a.kind == b.kind == "Block":
-            matches = self.unordered(a.kids[0], b.kids[0], env, less_ok=True)
+            matches = self.fields(a.kids[0], b.kids[0], env)
         elif isinstance(a, tuple):
             if not isinstance(b, tuple):
                 return
@@ -146,8 +157,14 @@ class Matcher:
             yield from self.bind(p.value, t, env)
 
     def m_deep(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        """``<... e ...>``: e matches the code or any expression inside it."""
+        """``<... e ...>``: e matches the code or any expression inside it (a declaration
+        with a value as the assignment it makes)."""
         inner = p.kids[0]
+        if t.kind == "VarDef":
+            view = equiv.vardef_as_assign(t) if self.option("vardef_assign") else None
+            if view is None:
+                return
+            t = view
         for sub in equiv.subexpressions(t, deep=True):
             yield from self.m(inner, sub, env)
 
@@ -258,7 +275,7 @@ class Matcher:
         if t.kind == "Str":
             yield from self.string_content(value, t, env)
             return
-        constant = self.facts.constant(t)
+        constant = self.constant(t)
         if constant is None or constant.kind != "Str":
             return
         if constant.value is None:  # some string, which is not known
@@ -302,13 +319,13 @@ class Matcher:
             if p.value == t.value and type(p.value) is type(t.value):
                 yield env
             return
-        constant = self.facts.constant(t)
+        constant = self.constant(t)
         if constant is not None and constant.kind == p.kind and constant.value == p.value:
             yield env
 
     def m_regex(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Regex":
-            constant = self.facts.constant(t)
+            constant = self.constant(t)
             if constant is None or constant.kind != "Regex":
                 return
             t = constant
@@ -387,7 +404,8 @@ class Matcher:
 
     def m_assign(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind == "VarDef":
-            yield from equiv.assign_vs_vardef(self, p, t, env)
+            if self.option("vardef_assign"):
+                yield from equiv.assign_vs_vardef(self, p, t, env)
             return
         if t.kind != "Assign":
             yield from equiv.cross_kind(self, p, t, env)
@@ -407,10 +425,31 @@ class Matcher:
     def m_record(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Record":
             return
-        fields = p.kids[0]
-        plain = tuple(f for f in fields if f.kind != "Ellipsis" and not (
-            f.kind == "ExprStmt" and f.kids[0].kind == "Ellipsis"))
-        yield from self.unordered(plain, t.kids[0], env, less_ok=True)
+        yield from self.fields(p.kids[0], t.kids[0], env)
+
+    def fields(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env) -> Iterator[Env]:
+        """Fields (of a record, of a class body): in any order, more in the code unless
+        the rule turns implicit_ellipsis off and the pattern has no ``...``."""
+        plain = tuple(f for f in ps if not _is_dots(f))
+        less_ok = len(plain) != len(ps) or self.option("implicit_ellipsis")
+        yield from self.unordered(plain, ts, env, less_ok=less_ok)
+
+    def m_xml(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        """JSX: the tag; attributes in any order (more in the code unless
+        xml_attrs_implicit_ellipsis is off); children a prefix; ``<a/>`` and
+        ``<a></a>`` alike unless xml_singleton_loose_matching is off."""
+        if t.kind != "Xml":
+            yield from equiv.cross_kind(self, p, t, env)
+            return
+        if p.value != t.value and not self.option("xml_singleton_loose_matching"):
+            return
+        ptag, pattrs, pbody = p.kids
+        ttag, tattrs, tbody = t.kids
+        plain = tuple(a for a in pattrs if not _is_dots(a))
+        less_ok = len(plain) != len(pattrs) or self.option("xml_attrs_implicit_ellipsis")
+        for found in self.m(ptag, ttag, env):
+            for found2 in self.unordered(plain, tattrs, found, less_ok=less_ok):
+                yield from self.seq(pbody, tbody, found2, less_ok=True)
 
     # ---- statements
 
