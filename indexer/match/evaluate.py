@@ -34,6 +34,7 @@ class Evaluation:
         self.target = target
         self.rule_languages = rule_languages
         self.options = {**DEFAULT_OPTIONS, **(options or {})}
+        target.matcher.options = self.options  # rules run one at a time on a target
         self.errors: list[str] = []
 
     # ---- leaves
