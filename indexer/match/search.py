@@ -79,7 +79,8 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
         if expression_only and not converter.in_expression(index):
             continue
         for node in converter.nodes((index,)):  # one node, or a splice of several
-            if expression_only and node.kind in STATEMENTS and root.kind in ANYTHING:
+            if expression_only and node.kind in STATEMENTS and root.kind in (
+                    "Metavar", "TypedMetavar"):
                 continue  # $X is an expression, not a declaration
             count = 0
             for env in matcher.m(root, node, start):
@@ -97,6 +98,8 @@ def _candidate_kinds(root: Node, target: Target) -> frozenset[str]:
         kinds: set[str] = set()
         for expression in EXPRESSIONS:
             kinds |= converter.candidates(expression)
+        if kind == "DeepEllipsis":  # a declaration is an assignment too
+            kinds |= converter.candidates("VarDef")
         return frozenset(kinds) if kinds else frozenset(
             target.tree.kind_names[k] for k in target.tree.named_kinds)
     if kind == "Other":
