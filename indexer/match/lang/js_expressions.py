@@ -45,7 +45,6 @@ class JsExpressionConverter(Converter):
         "subscript_expression": ("Subscript", ("object", "index")),
         "ternary_expression": ("IfExp", ("condition", "consequence", "alternative")),
         "await_expression": ("Await", ("#0",)),
-        "spread_element": ("Spread", ("#0",)),
         "array": ("Container", ("#",)),
         "array_pattern": ("Container", ("#",)),
         "object": ("Record", ("#",)),
@@ -71,6 +70,19 @@ class JsExpressionConverter(Converter):
                 found.start, found.end = tree.starts[parent], tree.ends[parent]
                 parent = tree.parent(parent)
         return found
+
+    def ident(self, index: int, kind: str = "Name") -> Node:
+        """As the base does; in a pattern whose ``...`` were all spelled as placeholders,
+        ``...x`` (a spread) reads as ``_CLDOTS_x``: a Spread again."""
+        text = self.tree.text(index)
+        if self.pattern and text.startswith(DOTS) and len(text) > len(DOTS):
+            rest = text[len(DOTS):]
+            start, end = self.span(index)
+            inner = self.placeholder(rest, index) if rest.startswith("_CL") else None
+            if inner is None:
+                inner = make(kind, start + 3, end, value=rest)
+            return make("Spread", start, end, inner, value="...")
+        return super().ident(index, kind)
 
     # ---- leaves
 
@@ -247,6 +259,10 @@ class JsExpressionConverter(Converter):
         named = self.named(index)
         return (self.node(named[0]) if named else None,)
 
+    @rule("spread_element", makes="Spread")
+    def spread(self, index: int) -> Node:
+        return self.lazy("Spread", index, self._first, "...")
+
     # ---- objects
 
     @rule("shorthand_property_identifier", "shorthand_property_identifier_pattern",
@@ -288,7 +304,8 @@ class JsExpressionConverter(Converter):
 
     @rule("arrow_function", "function_expression", "generator_function", makes="Lambda")
     def lambda_(self, index: int) -> Node:
-        return self.lazy("Lambda", index, self._lambda)
+        arrow = self.tree.kind(index) == "arrow_function"
+        return self.lazy("Lambda", index, self._lambda, "=>" if arrow else None)
 
     def _lambda(self, index: int) -> tuple[Any, ...]:
         tree = self.tree
@@ -368,7 +385,8 @@ class JsExpressionConverter(Converter):
 
     @rule("jsx_element", "jsx_self_closing_element", makes="Xml")
     def jsx(self, index: int) -> Node:
-        return self.lazy("Xml", index, self._jsx)
+        singleton = self.tree.kind(index) == "jsx_self_closing_element"
+        return self.lazy("Xml", index, self._jsx, "singleton" if singleton else None)
 
     def _jsx(self, index: int) -> tuple[Any, ...]:
         tree = self.tree
