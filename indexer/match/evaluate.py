@@ -68,7 +68,13 @@ class Evaluation:
         return ranges
 
     def regex_ranges(self, regex: str, context: F.Range | None) -> list[F.Range]:
+        """Where ``regex`` matches: in the file, or in a metavariable-pattern's context (its
+        text alone, as semgrep reads a metavariable's content: ``^`` is its start)."""
         source = self.target.source
+        base = 0
+        if context is not None:
+            base = context.start
+            source = source[context.start:context.end]
         text = source.decode("utf-8", "replace")
         if len(text.encode()) != len(source):
             text_offsets = _offsets(text)
@@ -83,13 +89,12 @@ class Evaluation:
                 start, end = text_offsets[start], text_offsets[end]
             env: dict[str, Any] = {}
             for name, value in _groups(match).items():
-                group_start, group_end = match.span(name)
+                group_start, group_end = match.span(int(name) if name.isdigit() else name)
                 if text_offsets is not None:
                     group_start, group_end = text_offsets[group_start], text_offsets[group_end]
-                env["$" + str(name)] = make("Span", group_start, group_end, value=value)
-            if context is not None and not (context.start <= start and end <= context.end):
-                continue
-            ranges.append(F.Range(start, end, env, "regex"))
+                env["$" + str(name)] = make("Span", base + group_start, base + group_end,
+                                            value=value)
+            ranges.append(F.Range(base + start, base + end, env, "regex"))
         return ranges
 
     # ---- conditions
@@ -125,7 +130,7 @@ class Evaluation:
         env = dict(r.env)
         base = value.start if isinstance(value, Node) else 0
         for name, group_value in captured.items():
-            span = found.span(name)
+            span = found.span(int(name) if name.isdigit() else name)
             env["$" + str(name)] = make("Span", base + span[0], base + span[1],
                                         value=group_value)
         return r._replace(env=env)
@@ -135,9 +140,10 @@ class Evaluation:
         if value is None:
             return []
         language = condition.language
-        if language is None or language == self.target.language or (
+        quoted = isinstance(value, Node) and value.kind == "Str" and language is not None
+        if not quoted and (language is None or language == self.target.language or (
                 language in self.rule_languages and self.target.language in ("typescript",
-                                                                              "tsx")):
+                                                                              "tsx"))):
             if not isinstance(value, (Node, tuple)) or (
                     isinstance(value, Node) and value.kind in ("Text", "Span")):
                 return []
