@@ -26,6 +26,9 @@ def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
         resolved = m.facts.resolve(t)
         if resolved is not None:
             yield from m.m(p, resolved, env)
+        value = m.symbolic(t)
+        if value is not None:
+            yield from m.m(p, value, env)
     elif t.kind == "Cast" and p.kind != "Cast":
         yield from m.m(p, t.kids[1], env)
     elif p.kind == "ForC" and t.kind == "For" and all(

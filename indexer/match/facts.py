@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from indexer.match.node import LITERALS, Node, make
+from indexer.match.node import LITERALS, Node, make, walk
 
 if TYPE_CHECKING:
     from indexer.match.lang.base import Converter
@@ -34,6 +34,7 @@ class Facts:
         self._constants: Any = None
         self._types: dict[str, Node] | None = None
         self._resolved: dict[int, Node | None] = {}
+        self._symbols: dict[str, Node] | None = None
 
     def nodes_of(self, *kinds: str) -> list[Node]:
         """The nodes of these normalized kinds in the file (converted on demand)."""
@@ -85,6 +86,18 @@ class Facts:
 
             self._constants = Constants(self)
         found: Node | None = self._constants.value(node)
+        return found
+
+    # ---- symbolic propagation
+
+    def symbolic(self, name: Node) -> Node | None:
+        """The expression a name stands for when the file defines it exactly once, from a
+        value (semgrep's symbolic propagation, flow-insensitive)."""
+        if self._symbols is None:
+            self._symbols = single_definitions(self.converter.node(0))
+        found = self._symbols.get(str(name.value)) if name.kind == "Name" else None
+        if found is None or found.start <= name.start < found.end:
+            return None
         return found
 
     # ---- types
@@ -164,3 +177,37 @@ def declared_types(facts: Facts) -> dict[str, Node]:
                 if name is not None and name.kind == "Name" and declared is not None:
                     types.setdefault(name.value, declared)
     return types
+
+
+def single_definitions(root: Node | None) -> dict[str, Node]:
+    """Names defined exactly once in a tree (declared, assigned, bound as a parameter, a
+    loop variable...), mapped to the value they were given when that one definition has
+    one."""
+    counts: dict[str, int] = {}
+    values: dict[str, Node] = {}
+    for node in walk(root) if root is not None else ():
+        target, value = _definition(node)
+        if target is None:
+            continue
+        for name in _names_in(target):
+            counts[name] = counts.get(name, 0) + 1
+            if value is not None and target.kind == "Name":
+                values[name] = value
+    return {name: value for name, value in values.items() if counts[name] == 1}
+
+
+def _definition(node: Node) -> tuple[Node | None, Node | None]:
+    kind = node.kind
+    if kind == "VarDef":
+        return node.kids[0], node.kids[2]
+    if kind == "Assign":
+        return node.kids[0], node.kids[1]
+    if kind in ("AugAssign", "For", "Param"):
+        return node.kids[0], None
+    if kind == "UnOp" and str(node.value)[:2] in ("++", "--"):
+        return node.kids[0], None
+    return None, None
+
+
+def _names_in(target: Node) -> list[str]:
+    return [str(n.value) for n in walk(target) if n.kind == "Name"]

@@ -39,6 +39,7 @@ class Matcher:
     def __init__(self, facts: Facts, options: dict[str, Any] | None = None) -> None:
         self.facts = facts
         self.options = options or {}
+        self.root: Node | None = None  # the code node the current match starts from
         self.dispatch = {
             "Metavar": self.m_metavar, "Ellipsis": self.m_ellipsis, "Name": self.m_name,
             "Attr": self.m_attr, "Call": self.m_call, "Str": self.m_str, "Num": self.m_literal,
@@ -54,9 +55,17 @@ class Matcher:
             "Xml": self.m_xml,
         }
 
-    def option(self, name: str) -> bool:
-        """A rule option (semgrep's ``options:``) that is on unless the rule says off."""
-        return bool(self.options.get(name, True))
+    def option(self, name: str, default: bool = True) -> bool:
+        """A rule option (semgrep's ``options:``), ``default`` unless the rule says."""
+        return bool(self.options.get(name, default))
+
+    def symbolic(self, t: Node) -> Node | None:
+        """With symbolic_propagation, the expression a name stands for (never for the code
+        node a match starts from, as semgrep only substitutes below the root)."""
+        if t.kind != "Name" or t is self.root or not self.option("symbolic_propagation",
+                                                                 False):
+            return None
+        return self.facts.symbolic(t)
 
     def constant(self, t: Node) -> Node | None:
         """What constant propagation knows of ``t`` (nothing when the rule turns it off)."""
@@ -178,6 +187,9 @@ class Matcher:
                 resolved = self.facts.resolve(t)
                 if resolved is not None:
                     yield from self.m(p, resolved, env)
+                value = self.symbolic(t)
+                if value is not None:
+                    yield from self.m(p, value, env)
             return
         if t.kind in ("Attr", "Type"):
             return
@@ -191,9 +203,7 @@ class Matcher:
                 yield from self.m(pobj, tobj, found)
             return
         if t.kind == "Name":
-            resolved = self.facts.resolve(t)
-            if resolved is not None:
-                yield from self.m(p, resolved, env)
+            yield from equiv.cross_kind(self, p, t, env)
             return
         yield from equiv.cross_kind(self, p, t, env)
 

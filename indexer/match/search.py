@@ -83,6 +83,7 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
                     "Metavar", "TypedMetavar"):
                 continue  # $X is an expression, not a declaration
             count = 0
+            matcher.root = node
             for env in matcher.m(root, node, start):
                 found.append(Match(node.start, node.end, env))
                 count += 1
