@@ -141,7 +141,8 @@ class Evaluation:
             return []
         language = condition.language
         quoted = isinstance(value, Node) and value.kind == "Str" and language is not None
-        if not quoted and (language is None or language == self.target.language or (
+        made_up = isinstance(value, Node) and value.kind == "Name" and value.raw < 0
+        if not quoted and not made_up and (language is None or language == self.target.language or (
                 language in self.rule_languages and self.target.language in ("typescript",
                                                                               "tsx"))):
             if not isinstance(value, (Node, tuple)) or (
@@ -153,7 +154,7 @@ class Evaluation:
         content = self._text_content(value)
         if content is None:
             return []
-        nested = self._snippet(content, language)
+        nested = self._snippet(content, language or self.target.language)
         if nested is None:
             return []
         context = F.Range(0, len(nested.target.source), r.env)
@@ -186,8 +187,8 @@ class Evaluation:
         if isinstance(value, Node):
             if value.kind in ("Text", "Span"):
                 return str(value.value)
-            if value.kind == "Str":
-                return str(value.value)
+            if value.kind == "Str" or value.kind == "Name" and value.raw < 0:
+                return str(value.value)  # a string's content, a resolved import's name
         return None
 
     def _compare(self, r: F.Range, condition: F.Comparison) -> bool:
