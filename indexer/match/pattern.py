@@ -55,7 +55,9 @@ def compile_pattern(source: str, language: str) -> Pattern:
     for spelling in _spellings(text, language):
         for before, after in WRAPPERS.get(language) or converter.pattern_wrappers(spelling):
             program = (before + spelling + after).encode()
-            tree = _parse(program, language)
+            tree = next((t for t in (_parse(program, grammar) for grammar in
+                                     converter.pattern_grammars(language)) if t is not None),
+                        None)
             if tree is None:
                 continue
             span = (len(before.encode()), len(before.encode()) + len(spelling.encode()))

@@ -252,6 +252,11 @@ class Converter:
         return [("", "")]
 
     @classmethod
+    def pattern_grammars(cls, language: str) -> tuple[str, ...]:
+        """The grammars a pattern of ``language`` may be parsed with, in order."""
+        return (language,)
+
+    @classmethod
     def pattern_source(cls, text: str) -> str:
         """A pattern's text as the compiler should read it (comments dropped...)."""
         return text
