@@ -517,6 +517,12 @@ class JavascriptConverter(JsExpressionConverter):
             ("", f" {{ {DOTS} }}"), ("", f" finally {{ {PARTIAL} }}"), *last]
 
     @classmethod
+    def pattern_grammars(cls, language: str) -> tuple[str, ...]:
+        """A JavaScript or TypeScript pattern may use JSX and type annotations (as semgrep
+        parses both with one grammar): the TSX grammar is tried after the language's."""
+        return (language,) if language == "tsx" else (language, "tsx")
+
+    @classmethod
     def pattern_source(cls, text: str) -> str:
         """Without its ``//`` comment lines (their quotes would confuse the compiler's
         string tracking)."""
