@@ -69,6 +69,12 @@ def same_binding(a: Any, b: Any, facts: Facts) -> bool:
         if a.kind == "Name" and b.kind in LITERALS:
             constant = facts.constant(a)
             return constant is not None and same(constant, b)
+        if a.kind == b.kind == "Name" and a.value == b.value:
+            # the same name, declared in the same scope (a parameter of a nested function
+            # is another variable); languages that do not say match by name
+            scope_a = facts.converter.declaring_scope(a)
+            scope_b = facts.converter.declaring_scope(b)
+            return scope_a is None or scope_b is None or scope_a == scope_b
     return same(a, b)
 
 

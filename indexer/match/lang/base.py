@@ -266,6 +266,11 @@ class Converter:
         """Other spellings of a pattern's (placeholder) text to try after the usual ones."""
         return []
 
+    def declaring_scope(self, name: Node) -> int | None:
+        """Which scope declares a name use (a grammar index), when the language says (None:
+        names are compared by spelling alone)."""
+        return None
+
     def import_view(self, node: Node) -> Node | None:
         """The import statement a non-import node amounts to (JavaScript's ``const x =
         require('m')``), or None."""
