@@ -1,32 +1,32 @@
 """tree-sitter-javascript, -typescript and -tsx statements and declarations to the
-normalized vocabulary (expressions: js_expressions.py).
+normalized vocabulary (expressions: js_expressions.py), one converter for the three grammars
+(TypeScript's extends JavaScript's; JSX is in javascript and tsx).
 
 - ``var``/``let``/``const`` declarations are one ``VarDef(name, type, value, (Modifier,))``
   per declarator (spliced); a ``var`` pattern matches all three (equiv.values_agree).
   Destructuring targets are ``Record``/``Container`` patterns.
-- imports: ``import x from 'm'`` is ``ImportFrom(m, [Alias(default, x)])``, ``import {a as
-  b}`` ``Alias(a, b)``, ``import * as x`` ``ImportAs(m, x)``, ``import 'm'`` ``ImportAs(m,
-  None)``; the module path is a ``Dotted`` of one ``Name`` holding the module string (``"..."``
-  and ``"$X"`` become an ellipsis and a metavariable in a pattern). ``const x =
-  require('m')`` stays a ``VarDef``; ``import_view`` gives the import it amounts to, for the
-  import table and for import patterns (semgrep's m_directive_vs_def).
+- imports and ``require``: js_modules.py. Variables are told apart by the function declaring
+  them (js_scopes.py).
 - ``export`` is transparent: the exported declaration, spanning the ``export`` keyword and
   carrying its decorators.
 - class bodies are ``Block``s of members: methods ``FuncDef``, fields ``VarDef``, decorators
-  and modifiers (``static``, ``async``, ``private``...) in ``attrs``.
+  and modifiers (``static``, ``async``, ``private``, ``export``...) in ``attrs``.
+- patterns: the text handling (partial constructs, spellings) is in js_patterns.py.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from indexer.match.lang.base import DOTS, MV_PREFIX, rule
-from indexer.match.lang.js_expressions import JsExpressionConverter
+from indexer.match.lang import js_patterns
+from indexer.match.lang.base import DOTS, rule
+from indexer.match.lang.js_modules import DECLARATIONS, JsModuleConverter
+from indexer.match.lang.js_patterns import PARTIAL
+from indexer.match.lang.js_scopes import Scopes
 from indexer.match.node import Node, make
 
-PARTIAL = "_CLPARTIAL_"  # marks the made-up part of a partial pattern (``try { ... }``)
-DECLARATIONS = ("lexical_declaration", "variable_declaration")
+SCOPED = frozenset({"identifier", "shorthand_property_identifier",
+                    "shorthand_property_identifier_pattern"})
 MEMBER_MODIFIERS = frozenset({"static", "async", "get", "set", "*", "readonly", "abstract",
                               "declare", "override"})
 TYPE_KINDS = frozenset({
@@ -38,22 +38,11 @@ TYPE_KINDS = frozenset({
     "type_predicate", "type_predicate_annotation", "existential_type", "this_type",
     "template_literal_type", "infer_type", "mapped_type_clause", "constraint", "default_type",
     "implements_clause", "extends_type_clause"})
-FIELD_START = re.compile(r"""^\s*(?:[\w$]+|"[^"]*"|'[^']*')\s*:(?!:)""")
-FROM_METAVARIABLE = re.compile(r"\bfrom\s+(" + MV_PREFIX + r"\w+)")
-TYPED_PARAMETER = re.compile(r"(\bfunction\b\s*[\w$]*\s*)\((?=\s*\$[A-Z_][A-Z0-9_]*\s*\??:)")
-MEMBER_START = re.compile(r"@|(?:async|static|public|private|protected|readonly)\s")
-METHOD_START = re.compile(r"(?:@.*\s+)?(?:(?:async|static|get|set|private|public|protected)\s+)*"
-                          r"([\w$]+)\s*\(")
-KEYWORDS = frozenset({"if", "for", "while", "switch", "catch", "function", "with", "return",
-                      "typeof", "new", "await", "yield", "delete", "void", "super", "import"})
-FOR_DOTS = re.compile(r"\bfor\s*\(\s*" + DOTS + r"\s*\)")
-SPREAD_DOTS = re.compile(DOTS + r"(?=[\w$])")
-ASYNC_FIELD = re.compile(r"\basync\s+([\w$]+)\s*$")
-JSX_ATTRIBUTE_HOLE = re.compile(r"(\w)=(" + DOTS + "|" + MV_PREFIX + r"\w+)(?=[\s/>])")
 
 
-class JavascriptConverter(JsExpressionConverter):
+class JavascriptConverter(JsModuleConverter):
     language = "javascript"
+    scopes: Scopes | None = None  # made on first use
     NON_EXPRESSION = frozenset({
         ("member_expression", "property"), ("function_declaration", "name"),
         ("generator_function_declaration", "name"), ("class_declaration", "name"),
@@ -70,7 +59,7 @@ class JavascriptConverter(JsExpressionConverter):
         ("rest_pattern", "*"), ("assignment_pattern", "left"), ("type_annotation", "*"),
         ("class", "name"), ("abstract_class_declaration", "name")})
     SIMPLE = {
-        **JsExpressionConverter.SIMPLE,
+        **JsModuleConverter.SIMPLE,
         "program": ("Module", ("#",)),
         "statement_block": ("Block", ("#",)),
         "class_body": ("Block", ("#",)),
@@ -181,6 +170,10 @@ class JavascriptConverter(JsExpressionConverter):
         final = tree.child(index, "finalizer")
         final_body = self.node(tree.child(final, "body")) if final is not None else None
         handlers = self.nodes([handler]) if handler is not None else ()
+        body = self.node(tree.child(index, "body"))
+        if self.pattern and final is not None and body is not None and self.is_partial(body):
+            # ``finally { ... }`` alone: the clause, as code's finally clauses are searched
+            return body, (), None, self.node(final)
         if self.pattern and (final_body is None and not handlers or final_body is not None
                              and self.is_partial(final_body)):
             # ``try { ... }`` alone: any handlers, any finally
@@ -209,7 +202,15 @@ class JavascriptConverter(JsExpressionConverter):
             name = self.node(parameter)
         return self.node(tree.child(index, "type")), name, self.node(tree.child(index, "body"))
 
-    @rule("else_clause", "finally_clause", makes="Block")
+    @rule("finally_clause", makes="Other")
+    def finally_clause(self, index: int) -> Node:
+        """A finally clause found on its own (a ``finally { ... }`` pattern); a Try holds
+        the block itself."""
+        body = self.node(self.tree.child(index, "body"))
+        return make("Other", *self.span(index), (body,) if body is not None else (),
+                    value=("finally_clause", ("finally",)))
+
+    @rule("else_clause", makes="Block")
     def clause_body(self, index: int) -> Node | None:
         inner = self.tree.child(index, "body")
         if inner is None:
@@ -389,132 +390,20 @@ class JavascriptConverter(JsExpressionConverter):
             return make("ExprStmt", *self.span(index), self.node(value))
         return self.other(index)
 
-    @rule("import_alias", makes="ImportAs")
-    def import_alias(self, index: int) -> Node:
-        """TypeScript's ``import a = b.c``: an ImportAs of the path b/c."""
-        named = self.named(index)
-        if len(named) < 2:
-            return self.other(index)
-        value = self.node(named[1])
-        parts: list[Node] = []
-        while value is not None and value.kind == "Attr":
-            parts.insert(0, value.kids[1])
-            value = value.kids[0]
-        if value is not None:
-            parts.insert(0, value)
-        return make("ImportAs", *self.span(index), make("Dotted", *self.span(named[1]),
-                                                         tuple(parts)), self.node(named[0]))
-
-    @rule("import_statement", makes=("ImportFrom", "ImportAs"))
-    def import_statement(self, index: int) -> Node | tuple[Node, ...]:
-        tree = self.tree
-        source = tree.child(index, "source")
-        module = self.module(source if source is not None else index)
-        clause = next((c for c in self.named(index) if tree.kind(c) in (
-            "import_clause", "import_require_clause")), None)
-        if clause is None:
-            return make("ImportAs", *self.span(index), module, None)
-        if tree.kind(clause) == "import_require_clause":
-            inner = tree.child(clause, "source")
-            named = self.named(clause)
-            return make("ImportAs", *self.span(index), self.module(inner) if inner is not None
-                        else module, self.node(named[0]) if named else None)
-        return self._import_clause(index, clause, module)
-
-    def _import_clause(self, index: int, clause: int, module: Node) -> Node | tuple[Node, ...]:
-        tree = self.tree
-        names: list[Node] = []
-        out: list[Node] = []
-        for part in self.named(clause):
-            kind = tree.kind(part)
-            if kind == "identifier":
-                names.append(make("Alias", *self.span(part),
-                                  self.leaf("Name", part, "default"), self.node(part)))
-            elif kind == "namespace_import":
-                alias = self.named(part)
-                out.append(make("ImportAs", *self.span(index), module,
-                                self.node(alias[0]) if alias else None))
-            elif kind == "named_imports":
-                names.extend(self._specifier(s) for s in self.named(part))
-        if names or not out:
-            out.insert(0, make("ImportFrom", *self.span(index), module, tuple(names)))
-        return out[0] if len(out) == 1 else tuple(out)
-
-    def _specifier(self, index: int) -> Node:
-        tree = self.tree
-        name = tree.child(index, "name")
-        found = self.node(name if name is not None else index)
-        if found is not None and found.kind == "Ellipsis":
-            return found
-        return make("Alias", *self.span(index), found, self.node(tree.child(index, "alias")))
-
-    def module(self, index: int) -> Node:
-        """A module path: a Dotted of its ``/``-separated parts (``import 'a'`` is a prefix
-        of ``import 'a/b'``)."""
-        text = self.string_text(index) if self.tree.kind(index) == "string" else \
-            self.text(index)
-        start, end = self.span(index)
-        if self.pattern and text == "...":
-            return make("Dotted", start, end, (make("Ellipsis", start, end),))
-        if self.pattern and re.fullmatch(r"\$[A-Z_][A-Z0-9_]*", text):
-            return make("Dotted", start, end, (make("Metavar", start, end, value=text),))
-        return module_path(text, start, end)
-
-    def import_view(self, node: Node) -> Node | None:
-        """The import a ``require`` declaration amounts to: ``const x = require('m')`` is
-        ``ImportAs(m, x)``, ``const {a, b: c} = require('m')`` ``ImportFrom(m, [a, b as
-        c])``; None for any other node."""
-        if node.kind != "VarDef":
+    def declaring_scope(self, name: Node) -> int | None:
+        """The function that declares a variable use (see js_scopes.py); None for property
+        names and made-up nodes."""
+        if name.kind != "Name" or name.raw < 0 or self.tree.kind(name.raw) not in SCOPED:
             return None
-        name, _type, value, _attrs = node.kids
-        module = required_module(value)
-        if module is None or name is None:
-            return None
-        if name.kind in ("Name", "Metavar"):
-            return make("ImportAs", node.start, node.end, module, name)
-        if name.kind != "Record":
-            return None
-        aliases = []
-        for field in name.kids[0]:
-            if field.kind != "Prop" or field.kids[0].kind != "Name":
-                return None
-            key, local = field.kids
-            same_name = local is not None and local.kind == "Name" and local.value == key.value
-            aliases.append(make("Alias", field.start, field.end, key,
-                                None if same_name else local))
-        return make("ImportFrom", node.start, node.end, module, tuple(aliases))
-
-    def import_views(self) -> list[Node]:
-        """The imports the file's ``require`` declarations amount to."""
-        out = []
-        for index in self.tree.of_kinds(frozenset(DECLARATIONS)):
-            for node in self.nodes([index]):
-                view = self.import_view(node)
-                if view is not None:
-                    out.append(view)
-        return out
+        if self.scopes is None:
+            self.scopes = Scopes(self.tree)
+        return self.scopes.declaring(name.raw, str(name.value))
 
     # ---- patterns
 
     @classmethod
     def pattern_wrappers(cls, text: str) -> list[tuple[str, str]]:
-        """Where a pattern is tried: an object literal before a block, a single field inside
-        an object, then alone, then partial constructs completed (``catch (e) {}`` in a
-        ``try``, ``case 1:`` in a ``switch``, ``function f()``/``class A``/``if (c)`` with a
-        body, ``try { }`` with a made-up ``finally``, a method in a class)."""
-        stripped = text.lstrip()
-        first: list[tuple[str, str]] = []
-        if stripped.startswith("{"):
-            first.append(("(", ")"))
-        if FIELD_START.match(stripped) and not stripped.startswith(("case", "default")):
-            first.append(("({", "})"))
-        last: list[tuple[str, str]] = []
-        method = METHOD_START.match(stripped)
-        if method and method.group(1) not in KEYWORDS or MEMBER_START.match(stripped):
-            last = [(f"class {PARTIAL} {{ ", " }"), (f"class {PARTIAL} {{ ", f" {{ {DOTS} }} }}")]
-        return first + [
-            ("", ""), ("try {} ", ""), (f"switch ({PARTIAL}) {{ ", " }"),
-            ("", f" {{ {DOTS} }}"), ("", f" finally {{ {PARTIAL} }}"), *last]
+        return js_patterns.wrappers(text)
 
     @classmethod
     def pattern_grammars(cls, language: str) -> tuple[str, ...]:
@@ -524,25 +413,11 @@ class JavascriptConverter(JsExpressionConverter):
 
     @classmethod
     def pattern_source(cls, text: str) -> str:
-        """Without its ``//`` comment lines (their quotes would confuse the compiler's
-        string tracking)."""
-        text = "\n".join(line for line in text.split("\n")
-                         if not line.lstrip().startswith("//")).strip()
-        # function f($X: T) declares a typed parameter: keep it from reading as a typed
-        # metavariable (an empty comment hides it from the compiler's rewrite)
-        return TYPED_PARAMETER.sub(r"\1(/**/", text)
+        return js_patterns.source(text)
 
     @classmethod
     def pattern_spellings(cls, text: str) -> list[str]:
-        """``${...}`` in a template, ``from $X``, ``attr=$X`` in JSX and ``for (...)`` need
-        a spelling the grammar takes."""
-        spelled = text.replace("${...}", "${" + DOTS + "}")
-        spelled = FOR_DOTS.sub(f"for ({DOTS}; {DOTS}; {DOTS})", spelled)
-        spelled = FROM_METAVARIABLE.sub(r'from "\1"', spelled)
-        spelled = JSX_ATTRIBUTE_HOLE.sub(r"\1={\2}", spelled)
-        spelled = SPREAD_DOTS.sub("...", spelled)  # ...$X is a spread, not an ellipsis
-        spelled = ASYNC_FIELD.sub(r"\1", spelled)  # "async foo" names a member
-        return [spelled] if spelled != text else []
+        return js_patterns.spellings(text)
 
 
 class TypescriptConverter(JavascriptConverter):
@@ -551,20 +426,3 @@ class TypescriptConverter(JavascriptConverter):
 
 class TsxConverter(JavascriptConverter):
     language = "tsx"
-
-
-def required_module(value: Node | None) -> Node | None:
-    """The module of a ``require('m')`` call (as a Dotted), else None."""
-    if value is None or value.kind != "Call":
-        return None
-    func, args = value.kids
-    if func is None or func.kind != "Name" or func.value != "require" or len(args) != 1 or \
-            args[0].kind != "Str":
-        return None
-    return module_path(str(args[0].value), args[0].start, args[0].end)
-
-
-def module_path(text: str, start: int, end: int) -> Node:
-    """A module string as a Dotted of its ``/``-separated parts (a regex string whole)."""
-    parts = [text] if text.startswith("=~/") else text.split("/")
-    return make("Dotted", start, end, tuple(make("Name", start, end, value=p) for p in parts))

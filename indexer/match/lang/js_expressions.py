@@ -320,11 +320,31 @@ class JsExpressionConverter(Converter):
         if index is None:
             return ()
         out = []
-        for child in self.named(index):
+        named = self.named(index)
+        position = 0
+        while position < len(named):
+            child = named[position]
+            position += 1
+            typed = self._annotated_error(child, named[position] if position < len(named)
+                                          else None)
+            if typed is not None:  # JavaScript's grammar on ``(req: Request)``
+                out.append(typed)
+                position += 1
+                continue
             param = self.param(child)
             if param is not None:
                 out.append(param)
         return tuple(out)
+
+    def _annotated_error(self, index: int, following: int | None) -> Node | None:
+        """``name:`` left as an error, the type after it: a typed parameter."""
+        tree = self.tree
+        kids = tree.children(index)
+        if tree.kind(index) != "ERROR" or following is None or len(kids) != 2 or \
+                tree.kind(kids[0]) != "identifier" or tree.text(kids[1]) != ":":
+            return None
+        return make("Param", tree.starts[index], tree.ends[following], self.ident(kids[0]),
+                    self.node(following), None, (), value="")
 
     def param(self, index: int) -> Node | None:
         """One formal parameter: ``Param(name, type, default, attrs)``; ``...`` and
