@@ -170,6 +170,12 @@ def declared_types(facts: Facts) -> dict[str, Node]:
                 declared = make("Name", value.start, value.end, value=literal_types[value.kind])
         if name is not None and name.kind == "Name" and declared is not None:
             types.setdefault(name.value, declared)
+    for node in facts.nodes_of("Assign"):  # x = 1 declares x where assignments do
+        name, value = node.kids
+        if name is not None and name.kind == "Name" and value is not None and \
+                value.kind in literal_types:
+            types.setdefault(name.value, make("Name", value.start, value.end,
+                                              value=literal_types[value.kind]))
     for node in facts.nodes_of("FuncDef"):
         for param in node.kids[1]:
             if param.kind == "Param":
