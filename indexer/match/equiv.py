@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 COMMUTATIVE = frozenset({"|", "&", "^"})
 ASSOCIATIVE = frozenset({"and", "or", "&&", "||", "|", "&", "^", "+", "*"})
 BOOLEAN = {"&&": "and", "||": "or", "!": "not"}
+NUMBERS = frozenset({"number", "int", "float"})
 
 
 def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
@@ -89,6 +90,9 @@ def type_matches(m: Matcher, ptype: Node, t: Node) -> bool:
     known = m.facts.type_of(t)
     if known is None:
         return False
+    if {_type_text(ptype), _type_text(known)} <= NUMBERS and "number" in (
+            _type_text(ptype), _type_text(known)):
+        return True  # JavaScript's number is its ints and floats
     return any(True for _ in m.m(ptype, known, {})) or _type_text(ptype) == _type_text(known)
 
 
