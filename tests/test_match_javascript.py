@@ -199,3 +199,21 @@ def test_let_is_var_option() -> None:
     rule = ("rules:\n- id: r\n  languages: [js]\n  message: m\n  severity: INFO\n"
             "  options:\n    let_is_var: false\n  pattern: var $X = 1;\n")
     assert rule_lines(rule, "var a = 1;\nlet b = 1;\n") == [1]
+
+
+def test_nested_parameter_is_another_variable() -> None:
+    code = ("function outer() {\n  let token = 1;\n  function inner(token) {\n"
+            "    log(token);\n  }\n  function same() {\n    log(token);\n  }\n}\n")
+    assert lines("let $T = 1;\n...\nlog($T);", code) == [2]
+    assert lines("log(token)", code) == [4, 7]
+
+
+def test_partial_finally() -> None:
+    code = "try {\n  a();\n} finally {\n  b();\n}\n"
+    assert lines("finally { ... }", code) == [3]
+
+
+def test_number_types() -> None:
+    code = "count = 3;\nuse(count);\nuse(2.5);\nuse('s');\n"
+    assert lines("use(($N: number))", code) == [2, 3]
+    assert lines("use(($N: float))", code) == [2, 3]
