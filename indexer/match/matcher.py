@@ -202,10 +202,7 @@ class Matcher:
             for found in self.m_field_name(pname, tname, env):
                 yield from self.m(pobj, tobj, found)
             return
-        if t.kind == "Name":
-            yield from equiv.cross_kind(self, p, t, env)
-            return
-        yield from equiv.cross_kind(self, p, t, env)
+        yield from equiv.cross_kind(self, p, t, env)  # an imported alias, a symbol...
 
     def m_field_name(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if p.kind == "Name" and t.kind == "Name":
