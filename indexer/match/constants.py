@@ -35,6 +35,7 @@ class Symbol(NamedTuple):
     ``new`` of such."""
 
     expr: Node
+TEXT_PLUS_NUMBER = frozenset({"javascript", "typescript", "tsx", "java"})  # 'a' + 1 == 'a1'
 
 
 def some_string(start: int = -1, end: int = -1) -> Node:
@@ -52,6 +53,7 @@ class Constants:
         self.analysed: set[int] = set()
         self._globals: Env | None = None
         self._locals: dict[int, set[str]] = {}
+        self.text_plus_number = facts.language in TEXT_PLUS_NUMBER
 
     def value(self, node: Node) -> Node | None:
         """The literal (or some-string) value of an expression, or None."""
@@ -59,7 +61,7 @@ class Constants:
             return node
         if node.kind == "Name":
             return self.name_value(node)
-        found = evaluate(node, self.name_value)
+        found = evaluate(node, self.name_value, self.text_plus_number)
         return found if isinstance(found, Node) else None
 
     def name_value(self, node: Node) -> Any:
@@ -94,7 +96,8 @@ class Constants:
             for statement in (root.kids[0] if root is not None and root.kids else ()):
                 for name, assigned in _assignments(statement):
                     counts[name] = counts.get(name, 0) + 1
-                    values[name] = evaluate(assigned, lambda n: None) if assigned else None
+                    values[name] = evaluate(assigned, lambda n: None, self.text_plus_number) \
+                        if assigned else None
             self._globals = {n: v for n, v in values.items()
                              if counts[n] == 1 and isinstance(v, Node)}
         return self._globals
@@ -476,7 +479,8 @@ class Flow:
                 return outer
             return self.constants.globals().get(name.value)
 
-        found = evaluate(node, lookup) if node is not None else None
+        found = evaluate(node, lookup, self.constants.text_plus_number) \
+            if node is not None else None
         if isinstance(found, Node):
             return found
         return Symbol(node) if node is not None and is_symbolic(node) else NOT_CONSTANT
@@ -507,8 +511,9 @@ def is_symbolic(node: Node | None) -> bool:
     return False
 
 
-def evaluate(node: Node | None, lookup: Any) -> Any:
-    """The constant value of an expression: a literal Node, some_string(), or None."""
+def evaluate(node: Node | None, lookup: Any, text_plus_number: bool = False) -> Any:
+    """The constant value of an expression: a literal Node, some_string(), or None;
+    ``text_plus_number``: the language makes ``'a' + 1`` the string ``'a1'``."""
     if node is None:
         return None
     kind = node.kind
@@ -520,16 +525,22 @@ def evaluate(node: Node | None, lookup: Any) -> Any:
     if kind == "Interp":
         pieces = []
         for part in node.kids[0]:
-            value = part if part.kind == "Str" else evaluate(part, lookup)
+            value = part if part.kind == "Str" else evaluate(part, lookup, text_plus_number)
             if not isinstance(value, Node) or value.kind not in ("Str", "Num", "Bool"):
                 return None
             if value.value is None:
                 return some_string(node.start, node.end)
             pieces.append(str(value.value))
         return make("Str", node.start, node.end, value="".join(pieces))
+    if kind == "IfExp":  # c ? 'a' : 'b' is some string
+        branches = [evaluate(k, lookup, text_plus_number) for k in node.kids[1:]]
+        if all(isinstance(b, Node) and b.kind == "Str" for b in branches):
+            same_text = branches[0].value == branches[1].value and branches[0].value is not None
+            return branches[0] if same_text else some_string(node.start, node.end)
+        return None
     if kind == "BinOp":
-        left = evaluate(node.kids[0], lookup)
-        right = evaluate(node.kids[1], lookup)
+        left = evaluate(node.kids[0], lookup, text_plus_number)
+        right = evaluate(node.kids[1], lookup, text_plus_number)
         op = str(node.value)
         if op in ("and", "&&"):  # `c and "s"`: "s" (or a falsy c: semgrep keeps "s")
             return right if isinstance(right, Node) and right.kind == "Str" else None
@@ -538,7 +549,7 @@ def evaluate(node: Node | None, lookup: Any) -> Any:
                     right.kind == "Str":
                 return left if left.value == right.value else some_string(node.start, node.end)
             return None
-        return _binary(node, op, left, right)
+        return _binary(node, op, left, right, text_plus_number)
     if kind == "UnOp" and node.value in ("-", "+"):
         operand = evaluate(node.kids[0], lookup)
         if isinstance(operand, Node) and operand.kind == "Num" and isinstance(
@@ -562,12 +573,15 @@ def _is_string_format(func: Node) -> bool:
     return obj is not None and obj.kind == "Name" and obj.value == "String"
 
 
-def _binary(node: Node, op: str, left: Any, right: Any) -> Any:
+def _binary(node: Node, op: str, left: Any, right: Any, text_plus_number: bool) -> Any:
     if not isinstance(left, Node) or not isinstance(right, Node):
         if op in ("*", "%") and any(isinstance(x, Node) and x.kind == "Str"
                                     for x in (left, right)):
             return some_string(node.start, node.end)  # "x" * n, "%s" % y
         return None
+    if op == "+" and text_plus_number and {left.kind, right.kind} == {"Str", "Num"}:
+        left, right = (make("Str", x.start, x.end, value=_number_text(x.value))
+                       if x.kind == "Num" else x for x in (left, right))
     if left.kind == "Str" and right.kind == "Str" and op == "+":
         if left.value is None or right.value is None or \
                 len(left.value) + len(right.value) > MAX_STRING:
@@ -584,6 +598,12 @@ def _binary(node: Node, op: str, left: Any, right: Any) -> Any:
         if value is not None:
             return make("Num", node.start, node.end, value=value)
     return None
+
+
+def _number_text(value: Any) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value) if isinstance(value, (int, float)) else None
 
 
 def _arithmetic(op: str, a: Any, b: Any) -> Any:

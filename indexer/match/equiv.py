@@ -6,11 +6,11 @@ this module as the list of "code that looks different but means the same".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from indexer.match.facts import Facts
-from indexer.match.node import LITERALS, Node, iter_kids, make, same, span_of
+from indexer.match.node import LITERALS, STATEMENTS, Node, iter_kids, make, same, span_of
 
 if TYPE_CHECKING:
     from indexer.match.matcher import Env, Matcher
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 COMMUTATIVE = frozenset({"|", "&", "^"})
 ASSOCIATIVE = frozenset({"and", "or", "|", "&", "^"})
 BOOLEAN = {"&&": "and", "||": "or", "!": "not"}
+NUMBERS = frozenset({"number", "int", "float"})
 
 
 def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
@@ -33,15 +34,32 @@ def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     elif p.kind == "For" and t.kind == "ForC" and all(
             k is not None and k.kind == "Ellipsis" for k in p.kids[:2]):
         yield from m.m_body(p.kids[2], t.kids[3], env)  # for (...): any loop header
+    elif p.kind == "ForC" and t.kind == "For" and all(
+            k is not None and k.kind == "Ellipsis" for k in p.kids[:3]):
+        yield from m.m_body(p.kids[3], t.kids[2], env)  # for (...) is any loop header
+    elif p.kind == "FuncDef" and t.kind == "Lambda" and p.kids[0] is not None and \
+            p.kids[0].kind == "Ellipsis":  # function ...(...) is a function or a lambda
+        for found in m.seq(p.kids[1], t.kids[0], env):
+            yield from m.m_body(p.kids[3], t.kids[1], found)
 
 
-def values_agree(p: Node, t: Node) -> bool:
-    """Values that differ in spelling only."""
+def values_agree(p: Node, t: Node, option: Callable[[str], bool]) -> bool:
+    """Values that differ in spelling only (``option``: is this rule option on)."""
     if p.kind in ("BinOp", "UnOp"):
         return BOOLEAN.get(p.value, p.value) == BOOLEAN.get(t.value, t.value)
     if p.kind == "Modifier":
-        return p.value == "var" and t.value in ("let", "const")
+        return p.value == "var" and t.value in ("let", "const") and option("let_is_var")
+    if p.kind == "Lambda":  # an arrow function and a function expression
+        return option("arrow_is_function")
     return False
+
+
+def vardef_as_assign(t: Node) -> Node | None:
+    """``var x = 1`` as the assignment ``x = 1`` (None without a value)."""
+    name, _type, value, _attrs = t.kids
+    if name is None or value is None:
+        return None
+    return make("Assign", t.start, t.end, name, value, value="=")
 
 
 def same_binding(a: Any, b: Any, facts: Facts) -> bool:
@@ -59,6 +77,12 @@ def same_binding(a: Any, b: Any, facts: Facts) -> bool:
         if a.kind == "Name" and b.kind in LITERALS:
             constant = facts.constant(a)
             return constant is not None and same(constant, b)
+        if a.kind == b.kind == "Name" and a.value == b.value:
+            # the same name, declared in the same scope (a parameter of a nested function
+            # is another variable); languages that do not say match by name
+            scope_a = facts.converter.declaring_scope(a)
+            scope_b = facts.converter.declaring_scope(b)
+            return scope_a is None or scope_b is None or scope_a == scope_b
     return same(a, b)
 
 
@@ -73,6 +97,10 @@ def type_matches(m: Matcher, ptype: Node, t: Node, env: Env) -> Iterator[Env]:
     in the type bind)."""
     known = m.facts.type_of(t)
     if known is None:
+        return
+    if {_type_text(ptype), _type_text(known)} <= NUMBERS and "number" in (
+            _type_text(ptype), _type_text(known)):
+        yield env  # JavaScript's number is its ints and floats
         return
     converter = m.facts.converter
     wanted = converter.builtin_type(ptype)
@@ -193,9 +221,10 @@ def expr_stmt(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
         yield from deep_implicit(m, p, t.kids[0], env)
     elif kind == "Return" and t.kids[0] is not None:
         yield from deep_all(m, p, t.kids[0], env)
-    elif kind == "VarDef" and t.kids[2] is not None and t.kids[0] is not None:
-        assign = make("Assign", t.start, t.end, t.kids[0], t.kids[2], value="=")
-        yield from deep_all(m, p, assign, env)
+    elif kind == "VarDef" and m.option("vardef_assign"):
+        assign = vardef_as_assign(t)
+        if assign is not None:
+            yield from deep_all(m, p, assign, env)
     elif kind == "Throw" and p.kind != "Call":
         return
 
@@ -405,11 +434,30 @@ def flatten_statements(ts: tuple[Node, ...]) -> tuple[Node, ...] | None:
     while stack:
         current = stack.pop()
         out.append(current)
-        nested = nested_statements(current)
+        nested = lambda_bodies(current) + nested_statements(current)
         if nested:
             changed = True
             stack.extend(reversed(nested))
     return tuple(out) if changed else None
+
+
+def lambda_bodies(t: Node) -> list[Node]:
+    """The bodies of the lambdas in a statement's expressions (not those nested in another
+    lambda), as statements: semgrep's deep statement matching reaches into callbacks."""
+    bodies: list[Node] = []
+    stack = list(reversed(statement_expressions(t)))
+    while stack:
+        node = stack.pop()
+        if node.kind == "Lambda":
+            body = node.kids[1]
+            if body is not None:
+                bodies.append(body if body.kind in STATEMENTS else make(
+                    "ExprStmt", body.start, body.end, body))
+            continue
+        if node.kind in ("FuncDef", "ClassDef"):
+            continue
+        stack.extend(reversed(list(iter_kids(node))))
+    return bodies
 
 
 def nested_statements(t: Node) -> list[Node]:
@@ -447,6 +495,11 @@ def nested_statements(t: Node) -> list[Node]:
 def imports(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     """Import patterns: a module prefix is enough, names in any order, more allowed; a
     simple ``from a import b`` pattern also matches ``import a.b``-like spellings."""
+    if t.kind == "VarDef":
+        view = m.facts.converter.import_view(t)
+        if view is not None:
+            yield from _import_vs_require(m, p, view, env)
+        return
     matched = False
     for found in _import_direct(m, p, t, env):
         matched = True
@@ -461,6 +514,40 @@ def imports(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if not any(_prefix(path, code) for code in code_paths):
             return
     yield env
+
+
+def _import_vs_require(m: Matcher, p: Node, view: Node, env: Env) -> Iterator[Env]:
+    """``import 'm'`` and ``import {a, b as c} from 'm'`` against a ``require('m')``
+    declaration (semgrep's m_directive_vs_def): the names must be the destructured
+    fields, each bound to the same local name."""
+    if p.kind == "ImportAs" and p.kids[1] is None:
+        names: tuple[Node, ...] = ()
+    elif p.kind == "ImportFrom":
+        names = tuple(n for n in p.kids[1] if n.kind == "Alias")
+    else:
+        return
+    if view.kind == "ImportAs" and names:
+        return
+    fields = view.kids[1] if view.kind == "ImportFrom" else ()
+    for found in m.m(p.kids[0], view.kids[0], env):
+        yield from _names_vs_fields(m, names, fields, found)
+
+
+def _names_vs_fields(m: Matcher, ps: tuple[Node, ...], ts: tuple[Node, ...],
+                     env: Env) -> Iterator[Env]:
+    if not ps:
+        yield env
+        return
+    first, rest = ps[0], ps[1:]
+    for position, t in enumerate(ts):
+        for found in m.m(first.kids[0], t.kids[0], env):
+            palias, talias = first.kids[1], t.kids[1]
+            if palias is None:
+                aliased = iter((found,)) if talias is None else iter(())
+            else:
+                aliased = m.m(palias, talias if talias is not None else t.kids[0], found)
+            for found2 in aliased:
+                yield from _names_vs_fields(m, rest, ts[:position] + ts[position + 1:], found2)
 
 
 def _import_direct(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:

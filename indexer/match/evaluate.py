@@ -71,7 +71,13 @@ class Evaluation:
         return ranges
 
     def regex_ranges(self, regex: str, context: F.Range | None) -> list[F.Range]:
+        """Where ``regex`` matches: in the file, or in a metavariable-pattern's context (its
+        text alone, as semgrep reads a metavariable's content: ``^`` is its start)."""
         source = self.target.source
+        base = 0
+        if context is not None:
+            base = context.start
+            source = source[context.start:context.end]
         text = source.decode("utf-8", "replace")
         if len(text.encode()) != len(source):
             text_offsets = _offsets(text)
@@ -89,10 +95,9 @@ class Evaluation:
                 group_start, group_end = match.span(key)
                 if text_offsets is not None:
                     group_start, group_end = text_offsets[group_start], text_offsets[group_end]
-                env["$" + name] = make("Span", group_start, group_end, value=value)
-            if context is not None and not (context.start <= start and end <= context.end):
-                continue
-            ranges.append(F.Range(start, end, env, "regex"))
+                env["$" + name] = make("Span", base + group_start, base + group_end,
+                                       value=value)
+            ranges.append(F.Range(base + start, base + end, env, "regex"))
         return ranges
 
     # ---- conditions
@@ -147,9 +152,11 @@ class Evaluation:
         if value is None:
             return []
         language = condition.language
-        if language is None or language == self.target.language or (
+        quoted = isinstance(value, Node) and value.kind == "Str" and language is not None
+        made_up = isinstance(value, Node) and value.kind == "Name" and value.raw < 0
+        if not quoted and not made_up and (language is None or language == self.target.language or (
                 language in self.rule_languages and self.target.language in ("typescript",
-                                                                              "tsx")):
+                                                                              "tsx"))):
             if not isinstance(value, (Node, tuple)) or (
                     isinstance(value, Node) and value.kind == "Text"):
                 return []
@@ -162,7 +169,7 @@ class Evaluation:
         content = self._text_content(value)
         if content is None:
             return []
-        nested = self._snippet(content, language)
+        nested = self._snippet(content, language or self.target.language)
         if nested is None:
             return []
         context = F.Range(0, len(nested.target.source), r.env)
@@ -196,8 +203,8 @@ class Evaluation:
         if isinstance(value, Node):
             if value.kind in ("Text", "Span"):
                 return str(value.value)
-            if value.kind == "Str":
-                return str(value.value)
+            if value.kind == "Str" or value.kind == "Name" and value.raw < 0:
+                return str(value.value)  # a string's content, a resolved import's name
         return None
 
     def _compare(self, r: F.Range, condition: F.Comparison) -> bool:
@@ -274,6 +281,8 @@ class Evaluation:
     def bound_text(self, value: Any) -> str:
         if isinstance(value, Node) and value.kind in ("Text", "Span"):
             return str(value.value)
+        if isinstance(value, Node) and value.kind == "Name" and value.raw < 0:
+            return str(value.value)  # a name import resolution made up (foo for baz)
         if isinstance(value, tuple) and not value:
             return ""
         start, end = _span_of(value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from indexer.match.node import LITERALS, Node, make
+from indexer.match.node import LITERALS, Node, make, walk
 
 if TYPE_CHECKING:
     from indexer.match.lang.base import Converter
@@ -20,6 +20,7 @@ LITERAL_TYPES = {
     "go": {"Str": "string", "Num": "int", "Bool": "bool"},
     "javascript": {"Str": "string", "Num": "number", "Bool": "boolean"},
     "typescript": {"Str": "string", "Num": "number", "Bool": "boolean"},
+    "tsx": {"Str": "string", "Num": "number", "Bool": "boolean"},
 }
 
 
@@ -59,7 +60,8 @@ class Facts:
 
     def imports(self) -> dict[str, tuple[str, ...]]:
         if self._imports is None:
-            self._imports = import_table(self.nodes_of("ImportAs", "ImportFrom"))
+            self._imports = import_table(self.nodes_of("ImportAs", "ImportFrom") +
+                                         self.converter.import_views())
         return self._imports
 
     def resolve(self, name: Node, wildcard: bool = False) -> Node | None:
@@ -199,10 +201,22 @@ def dotted_expression(path: tuple[str, ...], start: int, end: int) -> Node:
 def declared_types(facts: Facts) -> dict[str, Node]:
     """Names declared with a type: variables and parameters."""
     types: dict[str, Node] = {}
+    literal_types = LITERAL_TYPES.get(facts.language, {})
     for node in facts.nodes_of("VarDef"):
-        name, declared, _value, _attrs = node.kids
+        name, declared, value, _attrs = node.kids
+        if declared is None and value is not None:  # x = new C() is a C, x = "a" a string
+            if value.kind == "New":
+                declared = value.kids[0]
+            elif value.kind in literal_types:
+                declared = make("Name", value.start, value.end, value=literal_types[value.kind])
         if name is not None and name.kind == "Name" and declared is not None:
             types.setdefault(name.value, declared)
+    for node in facts.nodes_of("Assign"):  # x = 1 declares x where assignments do
+        name, value = node.kids
+        if name is not None and name.kind == "Name" and value is not None and \
+                value.kind in literal_types:
+            types.setdefault(name.value, make("Name", value.start, value.end,
+                                              value=literal_types[value.kind]))
     for node in facts.nodes_of("FuncDef"):
         for param in node.kids[1]:
             if param.kind == "Param":
@@ -210,3 +224,20 @@ def declared_types(facts: Facts) -> dict[str, Node]:
                 if name is not None and name.kind == "Name" and declared is not None:
                     types.setdefault(name.value, declared)
     return types
+
+
+def _definition(node: Node) -> tuple[Node | None, Node | None]:
+    kind = node.kind
+    if kind == "VarDef":
+        return node.kids[0], node.kids[2]
+    if kind == "Assign":
+        return node.kids[0], node.kids[1]
+    if kind in ("AugAssign", "For", "Param"):
+        return node.kids[0], None
+    if kind == "UnOp" and str(node.value)[:2] in ("++", "--"):
+        return node.kids[0], None
+    return None, None
+
+
+def _names_in(target: Node) -> list[str]:
+    return [str(n.value) for n in walk(target) if n.kind == "Name"]

@@ -19,6 +19,7 @@ from indexer.match.node import LITERALS, Node, iter_kids, make, same
 
 Env = dict[str, Any]
 REGEX_STRING = re.compile(r"^=~/(.*)/([im]*)$", re.S)
+METAVARIABLE_SEQ = re.compile(r"\$\.\.\.[A-Z_][A-Z0-9_]*")
 # slots where a pattern that says nothing (None) matches code that says something
 LOOSE_SLOTS = frozenset({
     ("FuncDef", 2), ("If", 2), ("Param", 1), ("Param", 2), ("VarDef", 1), ("Try", 2),
@@ -32,6 +33,7 @@ ORDERED_LESS_OK = frozenset({("ClassDef", 1)})  # parents: a prefix is enough
 NOT_SYMBOLIC = LITERALS | {"Metavar", "MetavarSeq", "TypedMetavar", "Ellipsis", "DeepEllipsis",
                            "Regex"}
 MAX_SYMBOLIC_DEPTH = 20  # names followed through what they were assigned
+FIELDS = frozenset({("ClassDef", 3)})  # a Block of members: any order, more allowed
 
 
 class Matcher:
@@ -56,7 +58,18 @@ class Matcher:
             "New": self.m_new, "Return": self.m_return, "Catch": self.m_catch,
             "Kwarg": self.m_kwarg, "Param": self.m_param, "Regex": self.m_regex,
             "Decorator": self.m_decorator, "ClassDef": self.m_class,
+            "Xml": self.m_xml,
         }
+
+    def option(self, name: str, default: bool = True) -> bool:
+        """A rule option (semgrep's ``options:``), ``default`` unless the rule says."""
+        return bool(self.options.get(name, default))
+
+    def constant(self, t: Node) -> Node | None:
+        """What constant propagation knows of ``t`` (nothing when the rule turns it off)."""
+        if not self.option("constant_propagation"):
+            return t if t.kind in LITERALS else None
+        return self.facts.constant(t)
 
     # ---- entry: any pattern node against any code node
 
@@ -114,7 +127,7 @@ class Matcher:
         if p.kind != t.kind:
             yield from equiv.cross_kind(self, p, t, env)
             return
-        if p.value != t.value and not equiv.values_agree(p, t):
+        if p.value != t.value and not equiv.values_agree(p, t, self.option):
             return
         yield from self.kids(p, t, env)
 
@@ -133,7 +146,10 @@ class Matcher:
         if a is None and (kind, i) in LOOSE_SLOTS:
             yield from self._slots(kind, pk, tk, i + 1, env)
             return
-        if isinstance(a, tuple):
+        if (kind, i) in FIELDS and isinstance(a, Node) and isinstance(b, Node) and \
+                a.kind == b.kind == "Block":
+            matches = self.fields(a.kids[0], b.kids[0], env)
+        elif isinstance(a, tuple):
             if not isinstance(b, tuple):
                 return
             if (kind, i) in UNORDERED:
@@ -167,6 +183,8 @@ class Matcher:
             yield from self.bind(p.value, t, env)
             return
         yield from self.bind(p.value, t, env)
+        if t.kind == "Cast" and p.value in env:  # a bound $X also matches (T) x
+            yield from self.bind(p.value, t.kids[1], env)
 
     def m_ellipsis(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         yield env
@@ -176,8 +194,14 @@ class Matcher:
             yield from self.bind(p.value, t, found)
 
     def m_deep(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        """``<... e ...>``: e matches the code or any expression inside it."""
+        """``<... e ...>``: e matches the code or any expression inside it (a declaration
+        with a value as the assignment it makes)."""
         inner = p.kids[0]
+        if t.kind == "VarDef":
+            view = equiv.vardef_as_assign(t) if self.option("vardef_assign") else None
+            if view is None:
+                return
+            t = view
         symbolic = self.options.get("symbolic_propagation")
         seen: set[int] = set()
         stack = [t]
@@ -301,7 +325,7 @@ class Matcher:
         if t.kind == "Str":
             yield from self.string_content(value, t, env)
             return
-        constant = self.facts.constant(t)
+        constant = self.constant(t)
         if constant is None or constant.kind != "Str":
             return
         if constant.value is None:  # some string, which is not known
@@ -345,27 +369,31 @@ class Matcher:
             if p.value == t.value and type(p.value) is type(t.value):
                 yield env
             return
-        constant = self.facts.constant(t)
+        constant = self.constant(t)
         if constant is not None and constant.kind == p.kind and constant.value == p.value:
             yield env
 
     def m_regex(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Regex":
-            return
+            constant = self.constant(t)
+            if constant is None or constant.kind != "Regex":
+                return
+            t = constant
         ppattern, pflags = p.value
         tpattern, tflags = t.value
-        if ppattern != "..." and ppattern != tpattern:
-            return
         if pflags and pflags != tflags:
             return
-        yield env
+        if _is_metavar(ppattern):  # /$X/ binds the regex's text
+            yield from self.bind(ppattern, make("Text", t.start, t.end, value=tpattern), env)
+        elif ppattern == "..." or ppattern == tpattern:
+            yield env
 
     def m_interp(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """f-strings and template literals: ``...`` pieces take runs of pieces."""
-        if t.kind == "Str" and p.value != "f":
+        if t.kind == "Str" and p.value is None:
             parts = (make("Str", t.start, t.end, value=t.value),)
-        elif t.kind != "Interp" or (p.value == "f") != (t.value == "f"):
-            return
+        elif t.kind != "Interp" or p.value != t.value:
+            return  # an f-string (or a tagged template) pattern matches only its kind
         else:
             parts = t.kids[0]
         yield from self.interp_parts(p.kids[0], parts, env)
@@ -380,6 +408,11 @@ class Matcher:
         if p.kind == "Str" and p.value == "...":
             for cut in range(len(ts) + 1):
                 yield from self.interp_parts(rest, ts[cut:], env)
+            return
+        if p.kind == "Str" and METAVARIABLE_SEQ.fullmatch(p.value):
+            for cut in range(len(ts) + 1):  # "$...X": a run of pieces
+                for found in self.bind(p.value, ts[:cut], env):
+                    yield from self.interp_parts(rest, ts[cut:], found)
             return
         if p.kind == "Str" and p.value.startswith("...") or p.kind == "Str" and \
                 p.value.endswith("..."):
@@ -428,7 +461,8 @@ class Matcher:
 
     def m_assign(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind == "VarDef":
-            yield from equiv.assign_vs_vardef(self, p, t, env)
+            if self.option("vardef_assign"):
+                yield from equiv.assign_vs_vardef(self, p, t, env)
             return
         if t.kind != "Assign":
             yield from equiv.cross_kind(self, p, t, env)
@@ -448,10 +482,31 @@ class Matcher:
     def m_record(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Record":
             return
-        fields = p.kids[0]
-        plain = tuple(f for f in fields if f.kind != "Ellipsis" and not (
-            f.kind == "ExprStmt" and f.kids[0].kind == "Ellipsis"))
-        yield from self.unordered(plain, t.kids[0], env, less_ok=True)
+        yield from self.fields(p.kids[0], t.kids[0], env)
+
+    def fields(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env) -> Iterator[Env]:
+        """Fields (of a record, of a class body): in any order, more in the code unless
+        the rule turns implicit_ellipsis off and the pattern has no ``...``."""
+        plain = tuple(f for f in ps if not _is_dots(f))
+        less_ok = len(plain) != len(ps) or self.option("implicit_ellipsis")
+        yield from self.unordered(plain, ts, env, less_ok=less_ok)
+
+    def m_xml(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
+        """JSX: the tag; attributes in any order (more in the code unless
+        xml_attrs_implicit_ellipsis is off); children a prefix; ``<a/>`` and
+        ``<a></a>`` alike unless xml_singleton_loose_matching is off."""
+        if t.kind != "Xml":
+            yield from equiv.cross_kind(self, p, t, env)
+            return
+        if p.value != t.value and not self.option("xml_singleton_loose_matching"):
+            return
+        ptag, pattrs, pbody = p.kids
+        ttag, tattrs, tbody = t.kids
+        plain = tuple(a for a in pattrs if not _is_dots(a))
+        less_ok = len(plain) != len(pattrs) or self.option("xml_attrs_implicit_ellipsis")
+        for found in self.m(ptag, ttag, env):
+            for found2 in self.unordered(plain, tattrs, found, less_ok=less_ok):
+                yield from self.seq(pbody, tbody, found2, less_ok=True)
 
     # ---- statements
 
@@ -461,8 +516,10 @@ class Matcher:
         if kind == "Ellipsis":
             yield env
             return
-        if kind == "Metavar":
+        if kind == "Metavar":  # $S; binds the statement, or the expression it is
             yield from self.bind(inner.value, t, env)
+            if t.kind == "ExprStmt" and t.kids[0] is not None:
+                yield from self.bind(inner.value, t.kids[0], env)
             return
         if kind == "DeepEllipsis":
             for sub in equiv.statement_expressions(t):
@@ -515,8 +572,11 @@ class Matcher:
             if len(p.kids[0]) == 1:
                 yield from self.m(p.kids[0][0], t, env)
             return
-        if t.kind == "Block" and p.kind != "Block" and len(t.kids[0]) == 1:
-            yield from self.m(p, t.kids[0][0], env)
+        if t.kind == "Block" and p.kind != "Block":
+            if len(t.kids[0]) == 1:
+                yield from self.m(p, t.kids[0][0], env)
+            else:
+                yield from self.m(p, t, env)  # $S; binds a whole block
             return
         yield from self.m(p, t, env)  # `$S;` may stand for a whole block
 
@@ -560,7 +620,8 @@ class Matcher:
     def m_class(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """Classes: parents a prefix in order, implemented interfaces and attributes in any
         order, body members in any order with more allowed."""
-        if t.kind != "ClassDef" or (p.value != t.value and not equiv.values_agree(p, t)):
+        if t.kind != "ClassDef" or (
+                p.value != t.value and not equiv.values_agree(p, t, self.option)):
             return
         pname, pbases, pimpls, pbody, pattrs, ptparams = p.kids
         tname, tbases, timpls, tbody, tattrs, ttparams = t.kids
@@ -669,16 +730,13 @@ class Matcher:
                 else:
                     yield env, last
                 return
-            # past a `...`, code may go on after the pattern's last statement (semgrep's
-            # m_list__m_stmt defaults to less-is-ok)
-            found_any = False
-            for result in self.flat_stmts(ps, ts, env, True, last):
-                found_any = True
-                yield result
-            if not found_any:
-                flat = equiv.flatten_statements(ts)
-                if flat is not None:
-                    yield from self.flat_stmts(ps, flat, env, True, last)
+            # from a ``...`` on, code statements after the pattern's last are fine
+            # (semgrep's m_list__m_stmt, less_is_ok by default); the statements nested in
+            # the code's are tried as well as the code's own (m_stmts_deep's >||>)
+            yield from self.flat_stmts(ps, ts, env, True, last)
+            flat = equiv.flatten_statements(ts)
+            if flat is not None:
+                yield from self.flat_stmts(ps, flat, env, True, last)
             return
         if _is_metavar_seq_stmt(p):
             yield from self.flat_stmts(ps, ts, env, True, last)

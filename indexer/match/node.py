@@ -87,6 +87,8 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "Switch": ("subject", "cases"),
     "Case": ("values", "body"),  # value: "default" for the default case
     "Label": ("name", "stmt"),
+    "Xml": ("tag", "attrs", "body"),  # JSX element: tag None for a fragment
+    "XmlAttr": ("name", "value"),
     # pattern-only
     "Ellipsis": (),
     "DeepEllipsis": ("expr",),

@@ -60,18 +60,21 @@ class Pattern(NamedTuple):
 @functools.lru_cache(maxsize=4096)
 def compile_pattern(source: str, language: str) -> Pattern:
     """Parse ``source`` as ``language``; raises PatternError when it does not parse."""
-    text, types = _rewrite(source.strip(), language)
+    converter = converter_for(language)
+    text, types = _rewrite(converter.pattern_source(source.strip()), language)
     for spelling, suffix in _spellings(text, language):
-        for before, after in WRAPPERS.get(language, [("", "")]):
+        for before, after in WRAPPERS.get(language) or converter.pattern_wrappers(spelling):
             program = (before + spelling + suffix + after).encode()
-            tree = _parse(program, language)
+            tree = next((t for t in (_parse(program, grammar) for grammar in
+                                     converter.pattern_grammars(language)) if t is not None),
+                        None)
             if tree is None:
                 continue
             if max(tree.depths) > MAX_RAW_DEPTH:
                 raise PatternError(f"pattern nested deeper than {MAX_DEPTH} levels: "
                                    f"{source.strip()[:60]!r}")
             span = (len(before.encode()), len(before.encode()) + len(spelling.encode()))
-            root = converter_for(language)(tree, pattern=True).node(0)
+            root = converter(tree, pattern=True).node(0)
             if root is None:
                 continue
             found = _extract(root, span)

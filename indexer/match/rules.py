@@ -319,7 +319,10 @@ def metavariable_pattern(value: Any) -> Formula:
     language = value.get("language")
     if language is not None:
         language = LANGUAGE_ALIASES.get(str(language).lower(), str(language).lower())
-    return MetavarPattern(name, language, classic(inner_keys[0], value[inner_keys[0]]))
+    key = inner_keys[0]
+    if key == "patterns":  # only negations is fine: they filter the metavariable's range
+        return MetavarPattern(name, language, And(tuple(_items(key, value[key]))))
+    return MetavarPattern(name, language, classic(key, value[key]))
 
 
 def metavariable_comparison(value: Any) -> Formula:

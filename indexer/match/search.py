@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from indexer.match.facts import Facts
 from indexer.match.lang import converter_for
 from indexer.match.matcher import Env, Matcher
-from indexer.match.node import LITERALS, Node
+from indexer.match.node import LITERALS, STATEMENTS, Node
 from indexer.match.pattern import Pattern
 from indexer.match.tree import Tree
 
@@ -22,7 +22,7 @@ EXPRESSIONS = frozenset({
     "Name", "Attr", "Call", "New", "Str", "Interp", "Num", "Bool", "Null", "Undefined",
     "Regex", "Char", "BinOp", "UnOp", "Assign", "AugAssign", "Subscript", "Container",
     "Record", "Lambda", "IfExp", "Await", "Yield", "Cast", "Comprehension", "Other", "Spread",
-    "Slice"})
+    "Slice", "Xml"})
 ANYTHING = frozenset({"Metavar", "TypedMetavar", "DeepEllipsis", "Ellipsis"})
 MAX_MATCHES_PER_NODE = 64  # ways one node can match one pattern (bounds a combinatorial blowup)
 
@@ -87,6 +87,9 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
                 converter.shadowed(index) or not attributes and converter.in_attribute(index):
             continue
         for node in converter.nodes((index,)):  # one node, or a splice of several
+            if expression_only and node.kind in STATEMENTS and root.kind in (
+                    "Metavar", "TypedMetavar"):
+                continue  # $X is an expression, not a declaration
             count = 0
             for env in matcher.m(root, node, start):
                 found.append(Match(node.start, node.end, env))
@@ -103,6 +106,8 @@ def _candidate_kinds(root: Node, target: Target) -> frozenset[str]:
         kinds: set[str] = set()
         for expression in EXPRESSIONS:
             kinds |= converter.candidates(expression)
+        if kind == "DeepEllipsis":  # a declaration is an assignment too
+            kinds |= converter.candidates("VarDef")
         return frozenset(kinds) if kinds else frozenset(
             target.tree.kind_names[k] for k in target.tree.named_kinds)
     if kind == "Other":
@@ -110,12 +115,15 @@ def _candidate_kinds(root: Node, target: Target) -> frozenset[str]:
     kinds = set(converter.candidates(kind))
     if kind in LITERALS or kind in ("Attr", "Interp", "BinOp"):
         kinds |= converter.candidates("Name")  # constants and imported aliases
-    if kind in LITERALS:  # constant folding: "a" + "b" is "ab"
-        kinds |= converter.candidates("BinOp") | converter.candidates("Interp")
+    if kind in LITERALS:  # expressions constant propagation evaluates
+        for folded in ("BinOp", "Interp", "IfExp"):
+            kinds |= converter.candidates(folded)
     if kind == "Assign":
         kinds |= converter.candidates("VarDef")
     if kind == "Container":
         kinds |= converter.candidates("Comprehension")
+    if kind in ("ForC", "FuncDef"):  # for (...) and function ...() (equiv.cross_kind)
+        kinds |= converter.candidates("For" if kind == "ForC" else "Lambda")
     if kind in ("ImportAs", "ImportFrom", "ImportAll"):
         for other in ("ImportAs", "ImportFrom", "ImportAll"):
             kinds |= converter.candidates(other)

@@ -15,6 +15,15 @@ def converter_for(language: str) -> type[Converter]:
         from indexer.match.lang.java import JavaConverter
 
         return JavaConverter
+    if language in ("javascript", "typescript", "tsx"):
+        from indexer.match.lang.javascript import (
+            JavascriptConverter,
+            TsxConverter,
+            TypescriptConverter,
+        )
+
+        return {"javascript": JavascriptConverter, "typescript": TypescriptConverter,
+                "tsx": TsxConverter}[language]
     return GenericConverter
 
 

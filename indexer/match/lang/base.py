@@ -305,6 +305,37 @@ class Converter:
         """The grammar kinds a node of normalized ``kind`` can come from."""
         return self.MAKES.get(kind, frozenset())
 
+    # ---- what the pattern compiler and the facts may ask of a language
+
+    @classmethod
+    def pattern_wrappers(cls, text: str) -> list[tuple[str, str]]:
+        """(before, after) texts to try a pattern's text between, in order."""
+        return [("", "")]
+
+    @classmethod
+    def pattern_grammars(cls, language: str) -> tuple[str, ...]:
+        """The grammars a pattern of ``language`` may be parsed with, in order."""
+        return (language,)
+
+    @classmethod
+    def pattern_source(cls, text: str) -> str:
+        """A pattern's text as the compiler should read it (comments dropped...)."""
+        return text
+
+    def declaring_scope(self, name: Node) -> int | None:
+        """Which scope declares a name use (a grammar index), when the language says (None:
+        names are compared by spelling alone)."""
+        return None
+
+    def import_view(self, node: Node) -> Node | None:
+        """The import statement a non-import node amounts to (JavaScript's ``const x =
+        require('m')``), or None."""
+        return None
+
+    def import_views(self) -> list[Node]:
+        """``import_view`` of every node of the file that has one."""
+        return []
+
 
 def restore_placeholders(text: str) -> str:
     """Undo the pattern compiler's spelling of metavariables inside string contents."""
