@@ -7,6 +7,7 @@ that can hold such facts, so a file whose matching never asks pays nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from indexer.match.node import LITERALS, Node, make
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 LITERAL_TYPES = {
     "python": {"Str": "str", "Num": "int", "Bool": "bool"},
     "java": {"Str": "String", "Num": "int", "Bool": "boolean", "Char": "char"},
-    "go": {"Str": "string", "Num": "int", "Bool": "bool"},
+    "go": {"Str": "string", "Num": "int", "Float": "float", "Bool": "bool"},
     "javascript": {"Str": "string", "Num": "number", "Bool": "boolean"},
     "typescript": {"Str": "string", "Num": "number", "Bool": "boolean"},
 }
@@ -40,20 +41,17 @@ class Facts:
         wanted: set[str] = set()
         for kind in kinds:
             wanted |= converter.candidates(kind)
-        found = []
-        for index in converter.tree.of_kinds(wanted):
-            node = converter.node(index)
-            if node is not None and node.kind in kinds:
-                found.append(node)
-            elif node is not None:  # a splice: several statements from one grammar node
-                found.extend(n for n in converter.nodes([index]) if n.kind in kinds)
+        found: list[Node] = []
+        for index in converter.tree.of_kinds(wanted):  # nodes(): splices too
+            found.extend(n for n in converter.nodes([index]) if n.kind in kinds)
         return found
 
     # ---- imports
 
     def imports(self) -> dict[str, tuple[str, ...]]:
         if self._imports is None:
-            self._imports = import_table(self.nodes_of("ImportAs", "ImportFrom"))
+            self._imports = import_table(self.nodes_of("ImportAs", "ImportFrom"),
+                                         self.converter.import_path)
         return self._imports
 
     def resolve(self, name: Node) -> Node | None:
@@ -89,11 +87,17 @@ class Facts:
 
     def type_of(self, node: Node) -> Node | None:
         """The declared (or literal) type of an expression, when known."""
-        literal = LITERAL_TYPES.get(self.language, {}).get(node.kind)
+        literals = LITERAL_TYPES.get(self.language, {})
+        kind = "Float" if node.kind == "Num" and isinstance(node.value, float) else node.kind
+        literal = literals.get(kind) or literals.get(node.kind)
         if literal is not None:
             return make("Name", node.start, node.end, value=literal)
+        inferred = self.converter.expression_type(node, self.type_of)
+        if inferred is not None:
+            return inferred
         if node.kind == "Name":
             if self._types is None:
+                self._types = {}  # names met while building it have no type yet
                 self._types = declared_types(self)
             return self._types.get(node.value)
         if node.kind == "New":
@@ -101,12 +105,16 @@ class Facts:
         return None
 
 
-def import_table(statements: list[Node]) -> dict[str, tuple[str, ...]]:
+def import_table(statements: list[Node],
+                 path_of: Callable[[Node | None], tuple[str, ...] | None] | None = None
+                 ) -> dict[str, tuple[str, ...]]:
+    """Local name -> qualified name; ``path_of`` tells what an aliased module stands for
+    when the language does not name it by its parts."""
     table: dict[str, tuple[str, ...]] = {}
     for statement in statements:
         if statement.kind == "ImportAs":
             module, alias = statement.kids
-            path = _path(module)
+            path = (path_of(module) if path_of is not None else None) or _path(module)
             if path and alias is not None and alias.kind == "Name":
                 table[alias.value] = path
         elif statement.kind == "ImportFrom":
@@ -143,16 +151,27 @@ def dotted_expression(path: tuple[str, ...], start: int, end: int) -> Node:
 
 
 def declared_types(facts: Facts) -> dict[str, Node]:
-    """Names declared with a type: variables and parameters."""
+    """Names declared with a type: variables and parameters; a variable declared without
+    one (``var x = e``, ``x := e``) has the type of its value, when that is known (as
+    semgrep's naming does)."""
     types: dict[str, Node] = {}
-    for node in facts.nodes_of("VarDef"):
-        name, declared, _value, _attrs = node.kids
+
+    def note(name: Node | None, declared: Node | None) -> None:
         if name is not None and name.kind == "Name" and declared is not None:
             types.setdefault(name.value, declared)
+
+    for node in facts.nodes_of("VarDef"):
+        name, declared, value, _attrs = node.kids
+        if declared is None and value is not None:
+            declared = facts.type_of(value)
+        note(name, declared)
     for node in facts.nodes_of("FuncDef"):
         for param in node.kids[1]:
             if param.kind == "Param":
-                name, declared = param.kids[0], param.kids[1]
-                if name is not None and name.kind == "Name" and declared is not None:
-                    types.setdefault(name.value, declared)
+                note(param.kids[0], param.kids[1])
+    for node in facts.nodes_of("ExprStmt"):
+        inner = node.kids[0]
+        if inner is not None and inner.kind == "Assign" and inner.value == ":=" and \
+                inner.kids[1] is not None:
+            note(inner.kids[0], facts.type_of(inner.kids[1]))
     return types

@@ -237,6 +237,23 @@ class Converter:
         return (kind, tree.field_of(index)) not in self.NON_EXPRESSION and (
             kind, "*") not in self.NON_EXPRESSION
 
+    @classmethod
+    def prepare_pattern(cls, text: str) -> str:
+        """A pattern's text made parseable, for pattern syntax the grammar cannot take as
+        written (the default: as it is)."""
+        return text
+
+    def import_path(self, module: Node | None) -> tuple[str, ...] | None:
+        """The qualified name an aliased import stands for when the language does not
+        spell it by the module's parts (None: by its parts)."""
+        return None
+
+    def expression_type(self, node: Node, type_of: Callable[[Node], Node | None]
+                        ) -> Node | None:
+        """The type of an expression that the language's own rules tell (``type_of``
+        gives the type of a sub-expression), or None."""
+        return None
+
     def candidates(self, kind: str) -> frozenset[str]:
         """The grammar kinds a node of normalized ``kind`` can come from."""
         return self.MAKES.get(kind, frozenset())
