@@ -27,9 +27,11 @@ TYPED_PARENS = {  # (T $X) and ($X : T) spellings of typed metavariables
     "java": re.compile(r"\(\s*([A-Za-z_][\w.]*(?:<[^()]*?>)?(?:\[\])*)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
     "c": re.compile(r"\(\s*([A-Za-z_][\w.]*\s*\**)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
 }
+TYPE_WRAPPERS = {"go": ("package p\nvar _ ", "\n")}  # where a typed metavariable's type parses
 TYPED_COLON = re.compile(r"\(\s*\$([A-Z_][A-Z0-9_]*)\s*:\s*([^()]+?)\s*\)")
 WRAPPERS: dict[str, list[tuple[str, str]]] = {
-    "go": [("", ""), ("package p\n", ""), ("package p\nfunc f() {\n", "\n}")],
+    "go": [("", "\n"), ("package p\n", "\n"), ("package p\nfunc f() {\n", "\n}\n"),
+           ("package p\ntype _ interface {\n", "\n}\n"), ("package p\nvar _ = T", "\n")],
     "java": [("", ""), ("class C {\n", "\n}"), ("class C { void f() {\n", "\n} }"),
              ("class C { void f() {\n", ";\n} }")],
 }
@@ -50,7 +52,8 @@ class Pattern(NamedTuple):
 @functools.lru_cache(maxsize=4096)
 def compile_pattern(source: str, language: str) -> Pattern:
     """Parse ``source`` as ``language``; raises PatternError when it does not parse."""
-    text, types = _rewrite(source.strip(), language)
+    prepared = converter_for(language).prepare_pattern(source.strip())
+    text, types = _rewrite(prepared, language)
     for spelling in _spellings(text, language):
         for before, after in WRAPPERS.get(language, [("", "")]):
             program = (before + spelling + after).encode()
@@ -173,8 +176,8 @@ def _finish(node: Node, types: dict[str, str], language: str) -> Node:
             kids[0].value == DEEP and len(kids[1]) == 1:
         return make("DeepEllipsis", node.start, node.end, kids[1][0])
     if kind == "TypedMetavar":
-        return make("TypedMetavar", node.start, node.end, _type_node(types.get(value, "")),
-                    value=value)
+        return make("TypedMetavar", node.start, node.end,
+                    _type_node(types.get(value, ""), language), value=value)
     return Node(kind, node.start, node.end, value, kids)
 
 
@@ -186,14 +189,33 @@ def _finish_kid(kid: object, types: dict[str, str], language: str) -> object:
     return kid
 
 
-def _type_node(text: str) -> Node:
-    """A written type as a dotted name (type arguments and array brackets kept in the last
-    name, as written)."""
+def _type_node(text: str, language: str) -> Node:
+    """A written type: parsed by the language's grammar where it has a place for one
+    (``TYPE_WRAPPERS``), else as a dotted name (type arguments and array brackets kept in
+    the last name, as written)."""
+    parsed = _parsed_type(text, language)
+    if parsed is not None:
+        return parsed
     parts = text.split(".") if text else ["?"]
     node = make("Name", 0, 0, value=parts[0].strip())
     for part in parts[1:]:
         node = make("Attr", 0, 0, node, make("Name", 0, 0, value=part.strip()))
     return node
+
+
+def _parsed_type(text: str, language: str) -> Node | None:
+    wrapper = TYPE_WRAPPERS.get(language)
+    if wrapper is None or not text:
+        return None
+    rewritten, _types = _rewrite(text, language)
+    before, after = wrapper
+    tree = _parse((before + rewritten + after).encode(), language)
+    if tree is None:
+        return None
+    root = converter_for(language)(tree, pattern=True).node(0)
+    start = len(before.encode())
+    found = _extract(root, (start, start + len(rewritten.encode()))) if root else None
+    return _finish(found, {}, language) if found is not None else None
 
 
 def _check_depth(node: Node, source: str) -> None:
