@@ -6,6 +6,7 @@ this module as the list of "code that looks different but means the same".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -58,12 +59,18 @@ def _text_of(node: Node) -> str | None:
     return None
 
 
-def type_matches(m: Matcher, ptype: Node, t: Node) -> bool:
-    """A typed metavariable's type against what is known of the code's type."""
+def type_envs(m: Matcher, ptype: Node, t: Node, env: Env) -> Iterator[Env]:
+    """A typed metavariable's type against what is known of the code's type (the type's
+    own metavariables bound, as in ``($X : $T)``)."""
     known = m.facts.type_of(t)
     if known is None:
-        return False
-    return any(True for _ in m.m(ptype, known, {})) or _type_text(ptype) == _type_text(known)
+        return
+    matched = False
+    for found in m.m(ptype, known, env):
+        matched = True
+        yield found
+    if not matched and _type_text(ptype) == _type_text(known):
+        yield env
 
 
 def _type_text(node: Node) -> str:
@@ -371,11 +378,30 @@ def flatten_statements(ts: tuple[Node, ...]) -> tuple[Node, ...] | None:
     while stack:
         current = stack.pop()
         out.append(current)
-        nested = nested_statements(current)
+        nested = lambda_bodies(current) + nested_statements(current)
         if nested:
             changed = True
             stack.extend(reversed(nested))
     return tuple(out) if changed else None
+
+
+def lambda_bodies(t: Node) -> list[Node]:
+    """The statement bodies of the lambdas in a statement's own expressions (semgrep goes
+    into them too): ``go func() { ... }()``, ``f := func() { ... }``."""
+    if t.kind in ("Block", "Module"):
+        return []
+    bodies = []
+    stack = list(reversed(statement_expressions(t)))
+    while stack:
+        node = stack.pop()
+        if node.kind == "Lambda":
+            body = node.kids[1]
+            if body is not None and body.kind == "Block":
+                bodies.append(body)
+            continue
+        if node.kind not in ("FuncDef", "ClassDef"):
+            stack.extend(reversed(list(iter_kids(node))))
+    return bodies
 
 
 def nested_statements(t: Node) -> list[Node]:
@@ -457,9 +483,23 @@ def _module_prefix(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     if len(parts) == 1 and parts[0].kind == "Metavar":
         yield from m.bind(parts[0].value, t, env)
         return
+    regex = _whole_path_regex(parts)
+    if regex is not None:  # "=~/re/" is matched against the whole path
+        separator = t.value if isinstance(t.value, str) else "."
+        if all(c.kind == "Name" for c in code) and re.search(
+                regex, separator.join(str(c.value) for c in code)):
+            yield env
+        return
     if len(parts) > len(code):
         return
     yield from m.seq(parts, code[:len(parts)], env)
+
+
+def _whole_path_regex(parts: tuple[Node, ...]) -> str | None:
+    if len(parts) == 1 and parts[0].kind == "Name":
+        found = re.fullmatch(r"=~/(.*)/", str(parts[0].value), re.S)
+        return found.group(1) if found else None
+    return None
 
 
 def _import_paths(node: Node, pattern: bool) -> list[tuple[str, ...]] | None:
@@ -479,6 +519,9 @@ def _import_paths(node: Node, pattern: bool) -> list[tuple[str, ...]] | None:
         if base is None or (pattern and alias is not None):
             return None
         return [base]
+    if node.kind == "ImportAll" and not pattern:  # `import "m"` also finds `import . "m"`
+        base = names(node.kids[0])
+        return [base] if base is not None else None
     if node.kind == "ImportFrom":
         module, items = node.kids
         base = names(module)

@@ -135,8 +135,8 @@ class Matcher:
         yield env
 
     def m_typed(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if equiv.type_matches(self, p.kids[0], t):
-            yield from self.bind(p.value, t, env)
+        for found in equiv.type_envs(self, p.kids[0], t, env):
+            yield from self.bind(p.value, t, found)
 
     def m_deep(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """``<... e ...>``: e matches the code or any expression inside it."""
