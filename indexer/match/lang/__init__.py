@@ -11,6 +11,10 @@ def converter_for(language: str) -> type[Converter]:
         from indexer.match.lang.python import PythonConverter
 
         return PythonConverter
+    if language == "go":
+        from indexer.match.lang.go import GoConverter
+
+        return GoConverter
     return GenericConverter
 
 
