@@ -79,6 +79,8 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
         if expression_only and not converter.in_expression(index):
             continue
         for node in converter.nodes((index,)):  # one node, or a splice of several
+            if expression_only and node.kind == "ExprStmt" and node.kids[0] is not None:
+                node = node.kids[0]  # a statement that is one expression (Go's x := 1)
             count = 0
             for env in matcher.m(root, node, start):
                 found.append(Match(node.start, node.end, env))
