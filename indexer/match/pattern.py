@@ -31,7 +31,7 @@ TYPE_WRAPPERS = {"go": ("package p\nvar _ ", "\n")}  # where a typed metavariabl
 TYPED_COLON = re.compile(r"\(\s*\$([A-Z_][A-Z0-9_]*)\s*:\s*([^()]+?)\s*\)")
 WRAPPERS: dict[str, list[tuple[str, str]]] = {
     "go": [("", "\n"), ("package p\n", "\n"), ("package p\nfunc f() {\n", "\n}\n"),
-           ("package p\ntype _ interface {\n", "\n}\n"), ("package p\nvar _ = T", "\n")],
+           ("package p\ntype _ interface {\n", "\n}\n"), ("package p\nvar _ = []T{", "}\n")],
     "java": [("", ""), ("class C {\n", "\n}"), ("class C { void f() {\n", "\n} }"),
              ("class C { void f() {\n", ";\n} }")],
 }

@@ -320,6 +320,8 @@ class GoConverter(GoExpressions):
         declared = self.node(tree.child(index, "type"))
         tag = tree.child(index, "tag")
         attrs = self.nodes([tag]) if tag is not None else ()
+        if not names and declared is not None and declared.kind == "Ellipsis":
+            return make("ExprStmt", *self.span(index), declared)
         if not names:  # an embedded type
             spread = make("Spread", *self.span(index), declared, value="...")
             return make("ExprStmt", *self.span(index), spread)

@@ -127,7 +127,18 @@ class GoExpressions(Converter):
         tree = self.tree
         arguments = tree.child(index, "arguments")
         args = self.nodes(self.named(arguments)) if arguments is not None else ()
-        return self.node(tree.child(index, "function")), args
+        function = self.node(tree.child(index, "function"))
+        if function is not None and function.kind == "Name" and function.value == "make" \
+                and args:
+            args = self.type_argument(args[0]) + args[1:]
+        return function, args
+
+    def type_argument(self, first: Node) -> tuple[Node, ...]:
+        """``make``'s type, wrapped so that an expression metavariable does not take it
+        (semgrep's ArgType); a pattern's ``make(..., $X)`` is a type then anything."""
+        if first.kind == "Ellipsis":
+            return make("Type", first.start, first.end, None, (first,), value="type"), first
+        return (make("Type", first.start, first.end, None, (first,), value="type"),)
 
     @rule("variadic_argument", makes="Spread")
     def variadic(self, index: int) -> Node:
@@ -228,8 +239,12 @@ class GoExpressions(Converter):
         if not names:
             return [Node("Param", *self.span(index), flavour, (None, kind_type, None, ()),
                          None, index)]
-        return [Node("Param", *self.span(index), flavour,
-                     (self.ident(name), kind_type, None, ()), None, index) for name in names]
+        out = []
+        for name in names:
+            bare = self.ident(name)
+            out.append(bare if bare.kind == "Ellipsis" else Node(
+                "Param", *self.span(index), flavour, (bare, kind_type, None, ()), None, index))
+        return out  # `..., $A T`: the grammar reads `...` as one more name of type T
 
     def results(self, index: int | None) -> Node | None:
         """A function's result: none, one type, or a tuple ``Container`` of the types."""
@@ -297,8 +312,8 @@ class GoExpressions(Converter):
             return make("Type", node.start, node.end, None, (inner,), value="*") \
                 if inner is not None else None
         if kind == "Call" and kids[0] is not None and kids[0].kind == "Name" and \
-                kids[0].value == "make" and kids[1]:
-            return kids[1][0]  # type: ignore[no-any-return]
+                kids[0].value == "make" and kids[1] and kids[1][0].kind == "Type":
+            return kids[1][0].kids[1][0]  # type: ignore[no-any-return]
         if kind == "Cast":
             return kids[0]  # type: ignore[no-any-return]
         return None
