@@ -124,7 +124,7 @@ class Evaluation:
         env = dict(r.env)
         base = value.start if isinstance(value, Node) else 0
         for name, group_value in captured.items():
-            span = found.span(name)
+            span = found.span(int(name) if name.isdigit() else name)
             env["$" + str(name)] = make("Span", base + span[0], base + span[1],
                                         value=group_value)
         return r._replace(env=env)
