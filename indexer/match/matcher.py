@@ -555,9 +555,11 @@ class Matcher:
         if _is_dots_stmt(p):
             if not rest:
                 if inside and ts:
-                    yield env, ts[-1]
-                else:
-                    yield env, last
+                    yield env, ts[-1]  # the largest ending is enough for an inside
+                    return
+                yield env, last
+                for reached in ts:  # a trailing ... ends anywhere after (semgrep's
+                    yield env, reached  # m_list__m_stmt), so pattern-not finds its range
                 return
             found_any = False
             for result in self.flat_stmts(ps, ts, env, less_ok, last):
@@ -587,6 +589,8 @@ class Matcher:
         if _is_dots_stmt(p):
             if not rest:
                 yield env, last
+                for reached in ts:
+                    yield env, reached
                 return
             for cut in range(len(ts) + 1):
                 yield from self.flat_stmts(rest, ts[cut:], env, less_ok,
