@@ -50,6 +50,8 @@ def same_binding(a: Any, b: Any, facts: Facts) -> bool:
         if a.kind == "Name" and b.kind in LITERALS:
             constant = facts.constant(a)
             return constant is not None and same(constant, b)
+        if a.kind == "Name" and b.kind == "Name" and a.value == b.value:
+            return facts.same_variable(a, b)  # x and x: the same declaration
     return same(a, b)
 
 

@@ -34,6 +34,7 @@ class Facts:
         self._constants: Any = None
         self._types: dict[str, Node] | None = None
         self._resolved: dict[int, Node | None] = {}
+        self._naming: Any = None
 
     def nodes_of(self, *kinds: str) -> list[Node]:
         """The nodes of these normalized kinds in the file (converted on demand)."""
@@ -66,6 +67,17 @@ class Facts:
             resolved = dotted_expression(path, name.start, name.end)
         self._resolved[key] = resolved
         return resolved
+
+    def same_variable(self, a: Node, b: Node) -> bool:
+        """Whether two uses of a name may refer to the same declaration (naming.py; always
+        for languages whose converter does not ask for ``NAMING``)."""
+        if not self.converter.NAMING:
+            return True
+        if self._naming is None:
+            from indexer.match.naming import Naming
+
+            self._naming = Naming(self.converter.node(0))
+        return bool(self._naming.same(a, b))
 
     # ---- constants
 

@@ -55,6 +55,7 @@ class Converter:
     TRANSPARENT: ClassVar[frozenset[str]] = frozenset()  # (x) is x
     RULES: ClassVar[dict[str, Rule]] = {}
     MAKES: ClassVar[dict[str, frozenset[str]]] = {}  # normalized kind -> grammar kinds
+    NAMING: ClassVar[bool] = False  # whether uses of a name are told apart by declaration
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
