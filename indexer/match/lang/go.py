@@ -44,6 +44,7 @@ ANY_CASE = "<-" + DOTS  # what ``case ...`` is rewritten to: parses in switch an
 
 class GoConverter(GoExpressions):
     language = "go"
+    NAMING = True
     SIMPLE = {
         **GoExpressions.SIMPLE,
         "source_file": ("Module", ("#",)),
