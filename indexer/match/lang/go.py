@@ -150,7 +150,10 @@ class GoConverter(GoExpressions):
 
     def _label(self, index: int) -> tuple[Any, ...]:
         named = self.named(index)
-        return self.node(named[0]), self.node(named[1]) if len(named) > 1 else None
+        labelled = self.nodes(named[1:2])  # `L: if x := f(); c {}` is two statements
+        statement = labelled[0] if len(labelled) == 1 else make(
+            "Block", *self.span(named[1]), labelled) if labelled else None
+        return self.node(named[0]), statement
 
     # ---- control flow
 

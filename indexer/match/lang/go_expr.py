@@ -11,7 +11,8 @@ reference):
 - ``new(T)`` is ``&T{}`` (``UnOp("&", New(T))``), as semgrep's ``Ref(New)``; ``make(T, n)``
   stays a call whose first argument is the type;
 - ``f(xs...)`` passes ``Spread("...", xs)``: never the pattern ellipsis;
-- ``v.(T)`` stays a ``type_assertion_expression`` (``Other``), ``T(x)`` is ``Cast``;
+- ``v.(T)`` and ``[]byte(x)`` stay ``Other`` (type assertion and conversion): a pattern
+  ``x`` does not see through them, a ``$F(...)`` does not take them for calls;
 - types are ``Name``/``Attr`` for named types and ``Type(None, args)`` for the others,
   the constructor as the value: ``*`` pointer, ``[]`` slice, ``array`` (length, element),
   ``map``, ``chan``, ``func`` (a ``Container("params")`` of parameters, and the result, a
@@ -50,7 +51,6 @@ class GoExpressions(Converter):
         "selector_expression": ("Attr", ("operand", "field")),
         "qualified_type": ("Attr", ("package", "name")),
         "index_expression": ("Subscript", ("operand", "index")),
-        "type_conversion_expression": ("Cast", ("type", "operand")),
     }
 
     # ---- leaves
@@ -305,7 +305,7 @@ class GoExpressions(Converter):
 
     def expression_type(self, node: Node, type_of: Callable[[Node], Node | None]
                         ) -> Node | None:
-        """``&e`` points to e's type, ``make(T, ...)`` and ``T(x)`` are of type T."""
+        """``&e`` points to e's type, ``make(T, ...)`` and ``[]T(x)`` are of type T."""
         kind, kids = node.kind, node.kids
         if kind == "UnOp" and node.value == "&" and kids[0] is not None:
             inner = type_of(kids[0])
@@ -314,8 +314,8 @@ class GoExpressions(Converter):
         if kind == "Call" and kids[0] is not None and kids[0].kind == "Name" and \
                 kids[0].value == "make" and kids[1] and kids[1][0].kind == "Type":
             return kids[1][0].kids[1][0]  # type: ignore[no-any-return]
-        if kind == "Cast":
-            return kids[0]  # type: ignore[no-any-return]
+        if kind == "Other" and node.value[0] == "type_conversion_expression" and kids[0]:
+            return kids[0][0]  # type: ignore[no-any-return]
         return None
 
     # ---- where an identifier is not an expression
