@@ -458,6 +458,9 @@ def imports(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
 
 
 def _import_direct(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    if p.kind == "ImportAs" and t.kind == "ImportAll" and p.kids[1] is None:
+        yield from _module_prefix(m, p.kids[0], t.kids[0], env)  # import m finds m's *
+        return
     if p.kind != t.kind:
         return
     if p.kind == "ImportFrom":
@@ -521,9 +524,6 @@ def _import_paths(node: Node, pattern: bool) -> list[tuple[str, ...]] | None:
         if base is None or (pattern and alias is not None):
             return None
         return [base]
-    if node.kind == "ImportAll" and not pattern:  # `import "m"` also finds `import . "m"`
-        base = names(node.kids[0])
-        return [base] if base is not None else None
     if node.kind == "ImportFrom":
         module, items = node.kids
         base = names(module)
