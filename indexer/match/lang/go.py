@@ -427,9 +427,9 @@ def package_alias(path: str) -> str:
     if not parts:
         return path
     base = parts[-1]
-    if VERSION.fullmatch(base) and len(parts) > 1:
+    if VERSION.match(base) and len(parts) > 1:
         return parts[-2]
-    suffixed = GO_SUFFIX.fullmatch(base)
+    suffixed = GO_SUFFIX.match(base)
     return suffixed.group(1) if suffixed else base
 
 
