@@ -120,3 +120,10 @@ def test_function_signatures_and_struct_tags() -> None:
     assert lines("func ($R *User) $M(...) error", code) == [5]
     assert lines('`json:"name"`', code) == [3]
     assert lines("type $T struct { ... }", code) == [2]
+
+
+def test_a_loop_pattern_with_an_ellipsis_header_matches_any_loop() -> None:
+    code = ("package p\nfunc f(xs []int) {\n\tfor i := 0; i < 3; i++ {\n\t\tstep()\n\t}\n"
+            "\tfor _, x := range xs {\n\t\tstep()\n\t}\n\tfor {\n\t}\n}\n")
+    assert lines("for ... {\n...\nstep()\n...\n}", code) == [3, 6]
+    assert lines("for $K, $V := range $L { ... }", code) == [6]

@@ -29,6 +29,9 @@ def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
             yield from m.m(p, resolved, env)
     elif t.kind == "Cast" and p.kind != "Cast":
         yield from m.m(p, t.kids[1], env)
+    elif p.kind == "ForC" and t.kind == "For" and all(
+            k is not None and k.kind == "Ellipsis" for k in p.kids[:3]):
+        yield from m.m_body(p.kids[3], t.kids[2], env)  # for ... {}: any loop header
 
 
 def values_agree(p: Node, t: Node) -> bool:

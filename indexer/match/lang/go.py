@@ -35,7 +35,7 @@ from indexer.match.lang.base import DOTS, rule
 from indexer.match.lang.go_expr import GoExpressions
 from indexer.match.node import Node, make
 
-CASE_DOTS = re.compile(r"(?m)^(\s*)case\s*\.\.\.\s*$")
+CASE_DOTS = re.compile(r"\bcase\s*\.\.\.(?!\s*:)")
 IMPORT_BLOCK = re.compile(r"import\s*\(([^()]*)\)", re.S)
 VERSION = re.compile(r"v[0-9]+")
 GO_SUFFIX = re.compile(r"(.+)-go")
@@ -57,7 +57,7 @@ class GoConverter(GoExpressions):
     @classmethod
     def prepare_pattern(cls, text: str) -> str:
         """``case ...`` in a switch or select, and ``...`` lines in an import list."""
-        text = CASE_DOTS.sub(lambda m: m.group(1) + "case " + ANY_CASE + ":", text)
+        text = CASE_DOTS.sub("case " + ANY_CASE + ":", text)
         return IMPORT_BLOCK.sub(_drop_dots_lines, text)
 
     # ---- blocks and simple statements
