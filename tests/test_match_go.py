@@ -127,3 +127,11 @@ def test_a_loop_pattern_with_an_ellipsis_header_matches_any_loop() -> None:
             "\tfor _, x := range xs {\n\t\tstep()\n\t}\n\tfor {\n\t}\n}\n")
     assert lines("for ... {\n...\nstep()\n...\n}", code) == [3, 6]
     assert lines("for $K, $V := range $L { ... }", code) == [6]
+
+
+def test_struct_fields_match_in_any_order_and_more_are_allowed() -> None:
+    code = ("package p\ntype Conf struct {\n\tPort int\n\tHost string `env:\"HOST\"`\n}\n"
+            "type Empty struct {\n}\n")
+    assert lines("type $T struct { $F string }", code) == [2]
+    assert lines("type $T struct { Host $X `$TAG` \n Port int }", code) == [2]
+    assert lines("type $T struct { }", code) == [2, 6]

@@ -18,9 +18,10 @@ Go's own ways, and how they come out (semgrep's go_to_generic is the reference):
   a ``"=~/re/"`` pattern the whole path; an alias ``import f "net/http"`` makes ``f`` stand
   for the package name Go users write, ``http`` (``import_path``);
 - a method's receiver is its first ``Param``, of value ``receiver``;
-- ``type T struct {...}`` (or ``interface``) is a ``ClassDef`` whose body holds the fields
-  (``VarDef`` with the tag as a ``Str`` attribute) or method signatures (``FuncDef`` without
-  body); other type declarations are ``TypeDef``.
+- ``type T struct {...}`` (or ``interface``) is a ``ClassDef`` whose body is a ``Record``
+  of the fields (``VarDef`` with the tag as a ``Str`` attribute) or method signatures
+  (``FuncDef`` without body): matched in any order, more allowed, as semgrep's fields;
+  other type declarations are ``TypeDef``.
 
 In a pattern, a function written without a body (``func $F(...) $T``) matches any body, and
 ``OK: $X`` (a label in Go's grammar) is the keyed element ``Kwarg``.
@@ -99,7 +100,7 @@ class GoConverter(GoExpressions):
         kind = "Assign" if op in ("=", ":=") else "AugAssign"
         return Node(kind, *self.span(index), op, (left, right), None, index)
 
-    @rule("inc_statement", "dec_statement", makes="ExprStmt")
+    @rule("inc_statement", "dec_statement", makes=("ExprStmt", "UnOp"))
     def increment(self, index: int) -> Node:
         op = "++" if self.tree.kind(index) == "inc_statement" else "--"
         named = self.named(index)
@@ -355,7 +356,7 @@ class GoConverter(GoExpressions):
         for child in self.named(declared):
             members.extend(self.named(child) if tree.kind(child) == "field_declaration_list"
                            else [child])
-        body = make("Block", *self.span(declared), self.nodes(members))
+        body = make("Record", *self.span(declared), self.nodes(members))  # any order
         return self.ident(tree.child(index, "name")), (), (), body, (), None  # type: ignore[arg-type]
 
     def _typedef(self, index: int) -> tuple[Any, ...]:
