@@ -135,3 +135,11 @@ def test_struct_fields_match_in_any_order_and_more_are_allowed() -> None:
     assert lines("type $T struct { $F string }", code) == [2]
     assert lines("type $T struct { Host $X `$TAG` \n Port int }", code) == [2]
     assert lines("type $T struct { }", code) == [2, 6]
+
+
+def test_a_name_has_the_type_of_its_own_declaration() -> None:
+    code = ("package p\nfunc a(db *sql.DB) {\n\tdb.Exec(q)\n}\n"
+            "func b(db *gorm.DB) {\n\tdb.Exec(q)\n}\n"
+            "func c() {\n\tdb := connect()\n\tdb.Exec(q)\n}\n")
+    assert lines("($D : *sql.DB).Exec(...)", code) == [3]
+    assert lines("($D : *gorm.DB).Exec(...)", code) == [6]

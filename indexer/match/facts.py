@@ -34,7 +34,7 @@ class Facts:
         self._constants: Any = None
         self._types: dict[str, Node] | None = None
         self._resolved: dict[int, Node | None] = {}
-        self._naming: Any = None
+        self._naming_table: Any = None
 
     def nodes_of(self, *kinds: str) -> list[Node]:
         """The nodes of these normalized kinds in the file (converted on demand)."""
@@ -73,11 +73,14 @@ class Facts:
         for languages whose converter does not ask for ``NAMING``)."""
         if not self.converter.NAMING:
             return True
-        if self._naming is None:
+        return bool(self._naming().same(a, b))
+
+    def _naming(self) -> Any:
+        if self._naming_table is None:
             from indexer.match.naming import Naming
 
-            self._naming = Naming(self.converter.node(0))
-        return bool(self._naming.same(a, b))
+            self._naming_table = Naming(self.converter.node(0))
+        return self._naming_table
 
     # ---- constants
 
@@ -107,6 +110,12 @@ class Facts:
         inferred = self.converter.expression_type(node, self.type_of)
         if inferred is not None:
             return inferred
+        if node.kind == "Name" and self.converter.NAMING:
+            declaration = self._naming().declaration(node)
+            if declaration is not None:  # its own declaration's type, or none known
+                declared, value = declaration
+                return declared if declared is not None or value is None else \
+                    self.type_of(value)
         if node.kind == "Name":
             if self._types is None:
                 self._types = {}  # names met while building it have no type yet

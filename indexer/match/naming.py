@@ -1,6 +1,7 @@
 """Which declaration each variable use refers to (semgrep's Naming_AST, for the languages
 whose converter asks for it with ``NAMING``): two uses of ``x`` bound to one metavariable are
-the same code only when they refer to the same declaration.
+the same code only when they refer to the same declaration; and a name's type is its own
+declaration's.
 
 One walk over the file's normalized tree, in source order, with a stack of scopes: a
 function (its parameters), each branch of an ``if``, the file, and the imported names
@@ -28,11 +29,18 @@ class Naming:
 
     def __init__(self, root: Node | None) -> None:
         self.refers: dict[Span, int] = {}
+        self.declared: dict[int, tuple[Node | None, Node | None]] = {}  # -> (type, value)
         self.scopes: list[dict[str, int]] = [{}]  # the file's, then functions and branches
         self.imported: dict[str, int] = {}
         self.count = 0
         if root is not None:
             self.walk(root)
+
+    def declaration(self, name: Node) -> tuple[Node | None, Node | None] | None:
+        """The declared type and initial value of the variable a name refers to (each
+        None when not written), or None when the name is not resolved."""
+        number = self.refers.get((name.start, name.end))
+        return self.declared.get(number, (None, None)) if number is not None else None
 
     def same(self, a: Node, b: Node) -> bool:
         """Whether two names may be the same variable (unknown counts as may)."""
@@ -53,7 +61,7 @@ class Naming:
                 elif action == "push":
                     self.scopes.append({})
                 else:
-                    self.declare(argument, imported=action == "import")
+                    self.declare(*argument, imported=action == "import")
                 continue
             stack.extend(reversed(list(self.steps(item))))
 
@@ -69,7 +77,7 @@ class Naming:
             yield ("push", None)
             for param in params:
                 if param.kind == "Param" and param.kids[0] is not None:
-                    yield ("declare", param.kids[0])
+                    yield ("declare", (param.kids[0], param.kids[1], None))
             if body is not None:
                 yield body
             yield ("pop", None)
@@ -77,15 +85,15 @@ class Naming:
             if kids[2] is not None:
                 yield kids[2]
             if kids[0] is not None:
-                yield ("declare", kids[0])
+                yield ("declare", (kids[0], kids[1], kids[2]))
         elif kind == "Assign" and node.value == ":=" and kids[0] is not None and \
                 kids[0].kind == "Name":
             if kids[1] is not None:
                 yield kids[1]
-            yield ("declare", kids[0])
+            yield ("declare", (kids[0], None, kids[1]))
         elif kind == "For":
             for target in _names(kids[0]):
-                yield ("declare", target)
+                yield ("declare", (target, None, None))
             yield from (k for k in kids[1:] if k is not None)
         elif kind == "If":
             if kids[0] is not None:
@@ -95,7 +103,7 @@ class Naming:
                     yield from (("push", None), branch, ("pop", None))
         elif kind == "ImportAs":
             if kids[1] is not None and kids[1].kind == "Name":
-                yield ("import", kids[1])
+                yield ("import", (kids[1], None, None))
         elif kind == "Attr":
             if kids[0] is not None:
                 yield kids[0]
@@ -105,12 +113,14 @@ class Naming:
         else:
             yield from iter_kids(node)
 
-    def declare(self, name: Node, imported: bool = False) -> None:
+    def declare(self, name: Node, declared: Node | None, value: Node | None,
+                imported: bool = False) -> None:
         if name.kind != "Name":
             return
         self.count += 1
         (self.imported if imported else self.scopes[-1])[name.value] = self.count
         self.refers[(name.start, name.end)] = self.count
+        self.declared[self.count] = (declared, value)
 
     def use(self, name: Node) -> None:
         for scope in reversed(self.scopes):

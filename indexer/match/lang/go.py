@@ -4,8 +4,8 @@ types are in ``go_expr.py``).
 Go's own ways, and how they come out (semgrep's go_to_generic is the reference):
 
 - ``x := e`` is ``Assign(":=")`` and ``x = e`` is ``Assign("=")``: a pattern ``$X = $Y``
-  matches both, ``$X := $Y`` only the first (the matcher's rule); several names make a
-  tuple ``Container`` on each side;
+  matches both, ``$X := $Y`` only short declarations (the matcher's rule); several names
+  make a tuple ``Container`` on each side; a statement of one expression is an ``ExprStmt``;
 - ``var``/``const`` declarations make one ``VarDef`` per name (``var a, b = 1, 2`` is two),
   with a ``Modifier`` attribute ``var`` or ``const``;
 - ``if init; cond {}`` (and ``switch init; x {}``) is two statements, the init's then the
