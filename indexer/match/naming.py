@@ -61,7 +61,8 @@ class Naming:
                 elif action == "push":
                     self.scopes.append({})
                 else:
-                    self.declare(*argument, imported=action == "import")
+                    name, declared, value = argument
+                    self.declare(name, declared, value, imported=action == "import")
                 continue
             stack.extend(reversed(list(self.steps(item))))
 
