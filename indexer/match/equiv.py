@@ -6,6 +6,7 @@ this module as the list of "code that looks different but means the same".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -66,10 +67,7 @@ def same_binding(a: Any, b: Any, facts: Facts) -> bool:
     """Whether a metavariable's two bindings are the same code."""
     if isinstance(a, Node) and isinstance(b, Node):
         if a.kind == "Name" and b.kind == "Name":
-            if a.value != b.value:
-                return False
-            first, second = facts.variable(a), facts.variable(b)
-            return first is None or second is None or first == second
+            return a.value == b.value and same_variable(a, b, facts)
         if a.kind == "Text" or b.kind == "Text":
             return _text_of(a) is not None and _text_of(a) == _text_of(b)
         if a.kind in LITERALS and b.kind == "Name":
@@ -77,13 +75,22 @@ def same_binding(a: Any, b: Any, facts: Facts) -> bool:
         if a.kind == "Name" and b.kind in LITERALS:
             constant = facts.constant(a)
             return constant is not None and same(constant, b)
-        if a.kind == b.kind == "Name" and a.value == b.value:
-            # the same name, declared in the same scope (a parameter of a nested function
-            # is another variable); languages that do not say match by name
-            scope_a = facts.converter.declaring_scope(a)
-            scope_b = facts.converter.declaring_scope(b)
-            return scope_a is None or scope_b is None or scope_a == scope_b
     return same(a, b)
+
+
+def same_variable(a: Node, b: Node, facts: Facts) -> bool:
+    """Whether two uses of one name may be the same variable (semgrep's sids): by the
+    language's naming when it has one (naming.py), by the scope that declares them when the
+    converter knows it, else by the functions whose locals they are; a name that is not a
+    variable (a field, a keyword) is the same by spelling."""
+    converter = facts.converter
+    if converter.NAMING:
+        return facts.same_variable(a, b)
+    scope_a, scope_b = converter.declaring_scope(a), converter.declaring_scope(b)
+    if scope_a is not None and scope_b is not None:
+        return scope_a == scope_b
+    first, second = facts.variable(a), facts.variable(b)
+    return first is None or second is None or first == second
 
 
 def _text_of(node: Node) -> str | None:
@@ -444,6 +451,8 @@ def flatten_statements(ts: tuple[Node, ...]) -> tuple[Node, ...] | None:
 def lambda_bodies(t: Node) -> list[Node]:
     """The bodies of the lambdas in a statement's expressions (not those nested in another
     lambda), as statements: semgrep's deep statement matching reaches into callbacks."""
+    if t.kind in ("Block", "Module"):
+        return []  # their statements are flattened on their own
     bodies: list[Node] = []
     stack = list(reversed(statement_expressions(t)))
     while stack:
@@ -551,6 +560,9 @@ def _names_vs_fields(m: Matcher, ps: tuple[Node, ...], ts: tuple[Node, ...],
 
 
 def _import_direct(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
+    if p.kind == "ImportAs" and t.kind == "ImportAll" and p.kids[1] is None:
+        yield from _module_prefix(m, p.kids[0], t.kids[0], env)  # import m finds m's *
+        return
     if p.kind != t.kind:
         return
     if p.value is not None and p.value != t.value:
@@ -584,9 +596,23 @@ def _module_prefix(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     if len(parts) == 1 and parts[0].kind == "Metavar":
         yield from m.bind(parts[0].value, t, env)
         return
+    regex = _whole_path_regex(parts)
+    if regex is not None:  # "=~/re/" is matched against the whole path
+        separator = t.value if isinstance(t.value, str) else "."
+        if all(c.kind == "Name" for c in code) and re.search(
+                regex, separator.join(str(c.value) for c in code)):
+            yield env
+        return
     if len(parts) > len(code):
         return
     yield from m.seq(parts, code[:len(parts)], env)
+
+
+def _whole_path_regex(parts: tuple[Node, ...]) -> str | None:
+    if len(parts) == 1 and parts[0].kind == "Name":
+        found = re.fullmatch(r"=~/(.*)/", str(parts[0].value), re.S)
+        return found.group(1) if found else None
+    return None
 
 
 def _import_paths(node: Node, pattern: bool) -> list[tuple[str, ...]] | None:

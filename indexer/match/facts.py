@@ -7,6 +7,7 @@ that can hold such facts, so a file whose matching never asks pays nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from indexer.match.node import LITERALS, Node, make, walk
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 LITERAL_TYPES = {
     "python": {"Str": "str", "Num": "int", "Bool": "bool"},
     "java": {"Str": "String", "Num": "int", "Bool": "boolean", "Char": "char"},
-    "go": {"Str": "string", "Num": "int", "Bool": "bool"},
+    "go": {"Str": "string", "Num": "int", "Float": "float", "Bool": "bool"},
     "javascript": {"Str": "string", "Num": "number", "Bool": "boolean"},
     "typescript": {"Str": "string", "Num": "number", "Bool": "boolean"},
     "tsx": {"Str": "string", "Num": "number", "Bool": "boolean"},
@@ -40,6 +41,7 @@ class Facts:
         self._resolved: dict[tuple[int, bool], Node | None] = {}
         self._wildcards: list[tuple[str, ...]] | None = None
         self._qualifying: list[tuple[str, ...]] | None = None
+        self._naming_table: Any = None
 
     def nodes_of(self, *kinds: str) -> list[Node]:
         """The nodes of these normalized kinds in the file (converted on demand)."""
@@ -47,13 +49,9 @@ class Facts:
         wanted: set[str] = set()
         for kind in kinds:
             wanted |= converter.candidates(kind)
-        found = []
-        for index in converter.tree.of_kinds(wanted):
-            node = converter.node(index)
-            if node is not None and node.kind in kinds:
-                found.append(node)
-            elif node is not None:  # a splice: several statements from one grammar node
-                found.extend(n for n in converter.nodes([index]) if n.kind in kinds)
+        found: list[Node] = []
+        for index in converter.tree.of_kinds(wanted):  # nodes(): splices too
+            found.extend(n for n in converter.nodes([index]) if n.kind in kinds)
         return found
 
     # ---- imports
@@ -61,7 +59,8 @@ class Facts:
     def imports(self) -> dict[str, tuple[str, ...]]:
         if self._imports is None:
             self._imports = import_table(self.nodes_of("ImportAs", "ImportFrom") +
-                                         self.converter.import_views())
+                                         self.converter.import_views(),
+                                         self.converter.import_path)
         return self._imports
 
     def resolve(self, name: Node, wildcard: bool = False) -> Node | None:
@@ -124,6 +123,20 @@ class Facts:
         return [dotted_expression((*path, name.value), name.start, name.end)
                 for path in self._qualifying]
 
+    def same_variable(self, a: Node, b: Node) -> bool:
+        """Whether two uses of a name may refer to the same declaration (naming.py; always
+        for languages whose converter does not ask for ``NAMING``)."""
+        if not self.converter.NAMING:
+            return True
+        return bool(self._naming().same(a, b))
+
+    def _naming(self) -> Any:
+        if self._naming_table is None:
+            from indexer.match.naming import Naming
+
+            self._naming_table = Naming(self.converter.node(0))
+        return self._naming_table
+
     # ---- constants
 
     def constant(self, node: Node) -> Node | None:
@@ -143,13 +156,23 @@ class Facts:
         inferred = self.converter.infer_type(node, self)
         if inferred is not None:
             return inferred
-        literal = LITERAL_TYPES.get(self.language, {}).get(node.kind)
-        if node.kind == "Num" and isinstance(node.value, float):
-            literal = FLOAT_TYPES.get(self.language)
+        literals = LITERAL_TYPES.get(self.language, {})
+        kind = "Float" if node.kind == "Num" and isinstance(node.value, float) else node.kind
+        literal = literals.get(kind) or literals.get(node.kind)
         if literal is not None:
             return make("Name", node.start, node.end, value=literal)
+        inferred = self.converter.expression_type(node, self.type_of)
+        if inferred is not None:
+            return inferred
+        if node.kind == "Name" and self.converter.NAMING:
+            declaration = self._naming().declaration(node)
+            if declaration is not None:  # its own declaration's type, or none known
+                declared, value = declaration
+                return declared if declared is not None or value is None else \
+                    self.type_of(value)
         if node.kind == "Name":
             if self._types is None:
+                self._types = {}  # names met while building it have no type yet
                 self._types = declared_types(self)
             return self._types.get(node.value)
         if node.kind == "New":
@@ -157,12 +180,16 @@ class Facts:
         return None
 
 
-def import_table(statements: list[Node]) -> dict[str, tuple[str, ...]]:
+def import_table(statements: list[Node],
+                 path_of: Callable[[Node | None], tuple[str, ...] | None] | None = None
+                 ) -> dict[str, tuple[str, ...]]:
+    """Local name -> qualified name; ``path_of`` tells what an aliased module stands for
+    when the language does not name it by its parts."""
     table: dict[str, tuple[str, ...]] = {}
     for statement in statements:
         if statement.kind == "ImportAs":
             module, alias = statement.kids
-            path = _path(module)
+            path = (path_of(module) if path_of is not None else None) or _path(module)
             if path and alias is not None and alias.kind == "Name":
                 table[alias.value] = path
         elif statement.kind == "ImportFrom":
@@ -199,30 +226,35 @@ def dotted_expression(path: tuple[str, ...], start: int, end: int) -> Node:
 
 
 def declared_types(facts: Facts) -> dict[str, Node]:
-    """Names declared with a type: variables and parameters."""
+    """Names declared with a type: variables and parameters; a variable declared without
+    one (``var x = e``, ``x := e``) has the type of its value, when that is known (as
+    semgrep's naming does)."""
     types: dict[str, Node] = {}
-    literal_types = LITERAL_TYPES.get(facts.language, {})
-    for node in facts.nodes_of("VarDef"):
-        name, declared, value, _attrs = node.kids
-        if declared is None and value is not None:  # x = new C() is a C, x = "a" a string
-            if value.kind == "New":
-                declared = value.kids[0]
-            elif value.kind in literal_types:
-                declared = make("Name", value.start, value.end, value=literal_types[value.kind])
+
+    def note(name: Node | None, declared: Node | None) -> None:
         if name is not None and name.kind == "Name" and declared is not None:
             types.setdefault(name.value, declared)
+
+    for node in facts.nodes_of("VarDef"):
+        name, declared, value, _attrs = node.kids
+        if declared is None and value is not None:
+            declared = facts.type_of(value)
+        note(name, declared)
+    literal_types = LITERAL_TYPES.get(facts.language, {})
     for node in facts.nodes_of("Assign"):  # x = 1 declares x where assignments do
-        name, value = node.kids
-        if name is not None and name.kind == "Name" and value is not None and \
-                value.kind in literal_types:
-            types.setdefault(name.value, make("Name", value.start, value.end,
-                                              value=literal_types[value.kind]))
+        target, value = node.kids
+        if value is not None and value.kind in literal_types:
+            note(target, make("Name", value.start, value.end,
+                              value=literal_types[value.kind]))
     for node in facts.nodes_of("FuncDef"):
         for param in node.kids[1]:
             if param.kind == "Param":
-                name, declared = param.kids[0], param.kids[1]
-                if name is not None and name.kind == "Name" and declared is not None:
-                    types.setdefault(name.value, declared)
+                note(param.kids[0], param.kids[1])
+    for node in facts.nodes_of("ExprStmt"):
+        inner = node.kids[0]
+        if inner is not None and inner.kind == "Assign" and inner.value == ":=" and \
+                inner.kids[1] is not None:
+            note(inner.kids[0], facts.type_of(inner.kids[1]))
     return types
 
 

@@ -726,9 +726,11 @@ class Matcher:
         if _is_dots_stmt(p):
             if not rest:
                 if inside and ts:
-                    yield env, ts[-1]
-                else:
-                    yield env, last
+                    yield env, ts[-1]  # the largest ending is enough for an inside
+                    return
+                yield env, last
+                for reached in ts:  # a trailing ... ends anywhere after (semgrep's
+                    yield env, reached  # m_list__m_stmt), so pattern-not finds its range
                 return
             # from a ``...`` on, code statements after the pattern's last are fine
             # (semgrep's m_list__m_stmt, less_is_ok by default); the statements nested in
@@ -759,6 +761,8 @@ class Matcher:
                 if ts:
                     yield env, ts[-1]
                 yield env, last
+                for reached in ts:
+                    yield env, reached
                 return
             for cut in range(len(ts) + 1):
                 yield from self.flat_stmts(rest, ts[cut:], env, less_ok,

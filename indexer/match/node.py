@@ -73,6 +73,7 @@ LAYOUT: dict[str, tuple[str, ...]] = {
     "FuncDef": ("name", "params", "ret", "body", "attrs", "tparams"),
     "Param": ("name", "type", "default", "attrs"),  # value: "", "*", "**", "..."
     "ClassDef": ("name", "bases", "impls", "body", "attrs", "tparams"),  # value: flavour
+    "TypeDef": ("name", "type", "tparams"),  # type T U (Go); value: "alias" for type T = U
     "VarDef": ("name", "type", "value", "attrs"),
     "Decorator": ("name", "args"),  # @a.b(x): name a.b, args (x,); @a.b: args ()
     "Modifier": (),  # value: the keyword
@@ -101,7 +102,7 @@ SLOTS: dict[str, dict[str, int]] = {
     kind: {name: i for i, name in enumerate(names)} for kind, names in LAYOUT.items()}
 STATEMENTS = frozenset({
     "ExprStmt", "Block", "If", "While", "DoWhile", "For", "ForC", "Return", "Throw", "Break",
-    "Continue", "Pass", "Try", "With", "FuncDef", "ClassDef", "VarDef", "ImportAs",
+    "Continue", "Pass", "Try", "With", "FuncDef", "ClassDef", "TypeDef", "VarDef", "ImportAs",
     "ImportFrom", "ImportAll", "Package", "Assert", "Delete", "Switch", "Label", "Module"})
 LITERALS = frozenset({"Str", "Num", "Bool", "Null", "Undefined", "Regex", "Char"})
 PATTERN_ONLY = frozenset({"Ellipsis", "DeepEllipsis", "Metavar", "MetavarSeq", "TypedMetavar",

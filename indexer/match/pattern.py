@@ -29,11 +29,13 @@ TYPED_PARENS = {  # (T $X) and ($X : T) spellings of typed metavariables
         r"\(\s*(\$?[A-Za-z_][\w.$]*(?:<[^()]*?>)?(?:\[\])*)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
     "c": re.compile(r"\(\s*([A-Za-z_][\w.]*\s*\**)\s+\$([A-Z_][A-Z0-9_]*)\s*\)"),
 }
+TYPE_WRAPPERS = {"go": ("package p\nvar _ ", "\n")}  # where a typed metavariable's type parses
 # `foo($X: int)`, `($X : string)`: the parentheses stay (they may be a call's)
 TYPED_COLON = re.compile(r"(?<!def )(?<![\w.]\s)(?<=\()\s*\$([A-Z_][A-Z0-9_]*)\s*:\s*"
                          r"([^(),=]+?)\s*(?=\))")
 WRAPPERS: dict[str, list[tuple[str, str]]] = {
-    "go": [("", ""), ("package p\n", ""), ("package p\nfunc f() {\n", "\n}")],
+    "go": [("", "\n"), ("package p\n", "\n"), ("package p\nfunc f() {\n", "\n}\n"),
+           ("package p\ntype _ interface {\n", "\n}\n"), ("package p\nvar _ = []T{", "}\n")],
     "java": [("", ""), ("class C {\n", "\n}"), ("class C { void f() {\n", "\n} }"),
              ("class C { void f() {\n", ";\n} }"),
              # partial patterns: a class or a method without body, an annotation alone,
@@ -233,9 +235,13 @@ def _finish_kid(kid: object, types: dict[str, str], language: str) -> object:
 
 
 def _type_node(text: str, language: str) -> Node:
-    """A written type: parsed as the type of a cast ``(T) x`` in languages that write typed
-    metavariables ``(T $X)``, else as a dotted name (type arguments and array brackets kept
-    in the last name, as written)."""
+    """A written type: parsed by the language's grammar where it has a place for one
+    (``TYPE_WRAPPERS``; the type of a cast ``(T) x`` in languages that write typed
+    metavariables ``(T $X)``), else as a dotted name (type arguments and array brackets
+    kept in the last name, as written)."""
+    parsed = _parsed_type(text, language)
+    if parsed is not None:
+        return parsed
     if language in TYPED_PARENS and text:
         try:
             cast = compile_pattern(f"(({text}) _CLTYPED_)", language).node
@@ -248,6 +254,21 @@ def _type_node(text: str, language: str) -> Node:
     for part in parts[1:]:
         node = make("Attr", 0, 0, node, make("Name", 0, 0, value=part.strip()))
     return node
+
+
+def _parsed_type(text: str, language: str) -> Node | None:
+    wrapper = TYPE_WRAPPERS.get(language)
+    if wrapper is None or not text:
+        return None
+    rewritten, _types = _rewrite(text, language)
+    before, after = wrapper
+    tree = _parse((before + rewritten + after).encode(), language)
+    if tree is None:
+        return None
+    root = converter_for(language)(tree, pattern=True).node(0)
+    start = len(before.encode())
+    found = _extract(root, (start, start + len(rewritten.encode()))) if root else None
+    return _finish(found, {}, language) if found is not None else None
 
 
 def _check_depth(node: Node, source: str) -> None:

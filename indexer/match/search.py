@@ -87,6 +87,8 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
                 converter.shadowed(index) or not attributes and converter.in_attribute(index):
             continue
         for node in converter.nodes((index,)):  # one node, or a splice of several
+            if expression_only and node.kind == "ExprStmt" and node.kids[0] is not None:
+                node = node.kids[0]  # a statement that is one expression (Go's x := 1)
             if expression_only and node.kind in STATEMENTS and root.kind in (
                     "Metavar", "TypedMetavar"):
                 continue  # $X is an expression, not a declaration

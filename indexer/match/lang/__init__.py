@@ -24,6 +24,10 @@ def converter_for(language: str) -> type[Converter]:
 
         return {"javascript": JavascriptConverter, "typescript": TypescriptConverter,
                 "tsx": TsxConverter}[language]
+    if language == "go":
+        from indexer.match.lang.go import GoConverter
+
+        return GoConverter
     return GenericConverter
 
 

@@ -61,6 +61,7 @@ class Converter:
     TYPE_KINDS: ClassVar[frozenset[str]] = frozenset()  # written types: found by name only
     RULES: ClassVar[dict[str, Rule]] = {}
     MAKES: ClassVar[dict[str, frozenset[str]]] = {}  # normalized kind -> grammar kinds
+    NAMING: ClassVar[bool] = False  # whether uses of a name are told apart by declaration
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -299,6 +300,17 @@ class Converter:
     def outer_constant(self, node: Node, constants: Any) -> Node | None:
         """The constant a name (or ``this.x``) holds from outside the functions of the
         file, as the language has it (Java's fields), or None."""
+        return None
+
+    def import_path(self, module: Node | None) -> tuple[str, ...] | None:
+        """The qualified name an aliased import stands for when the language does not
+        spell it by the module's parts (None: by its parts)."""
+        return None
+
+    def expression_type(self, node: Node, type_of: Callable[[Node], Node | None]
+                        ) -> Node | None:
+        """The type of an expression that the language's own rules tell (``type_of``
+        gives the type of a sub-expression), or None."""
         return None
 
     def candidates(self, kind: str) -> frozenset[str]:
