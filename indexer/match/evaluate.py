@@ -290,24 +290,19 @@ class Evaluation:
 
 
 def rule_matches(formula: Any, run: Evaluation) -> list[Found]:
-    """The final matches of a rule on a file: each range once (its first bindings), and a
-    range inside another match of the same rule dropped (as semgrep reports)."""
+    """The final matches of a rule on a file: each range once (its first bindings), and of
+    the ranges that start at one place with the same bindings only the longest (a final
+    ``...`` can end a sequence at several places: one finding). Nested matches that start
+    elsewhere stay, as semgrep reports them."""
     ranges = F.evaluate(formula, run)
-    by_range: dict[tuple[int, int], F.Range] = {}
+    kept: dict[tuple[Any, ...], F.Range] = {}
     for r in sorted(ranges, key=lambda x: (x.start, -x.end)):
+        kept.setdefault((r.start, F.binding_key(r.env)), r)
+    by_range: dict[tuple[int, int], F.Range] = {}
+    for r in kept.values():
         by_range.setdefault((r.start, r.end), r)
-    kept: list[F.Range] = []
-    widest: dict[Any, F.Range] = {}  # per bindings, the widest range kept so far
-    for r in by_range.values():  # by start, the longest first
-        key = F.binding_key(r.env)
-        outer = widest.get(key)
-        if outer is not None and r.end <= outer.end:
-            continue  # inside a match with the same bindings: the same finding
-        kept.append(r)
-        if outer is None or r.end > outer.end:
-            widest[key] = r
-    return [Found(r.start, r.end, r.env) for r in sorted(kept, key=lambda x: (x.start, x.end))]
-
+    return [Found(r.start, r.end, r.env) for r in sorted(by_range.values(),
+                                                          key=lambda x: (x.start, x.end))]
 
 def _span_of(value: Any) -> tuple[int, int]:
     if isinstance(value, tuple):

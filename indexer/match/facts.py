@@ -15,18 +15,15 @@ from indexer.match.node import LITERALS, Node, make, walk
 if TYPE_CHECKING:
     from indexer.match.lang.base import Converter
 
-LITERAL_TYPES = {
-    "python": {"Str": "str", "Num": "int", "Bool": "bool"},
-    "java": {"Str": "String", "Num": "int", "Bool": "boolean", "Char": "char"},
+LITERAL_TYPES = {  # "Float": a Num whose value is a float
+    "python": {"Str": "str", "Num": "int", "Float": "float", "Bool": "bool"},
+    "java": {"Str": "String", "Num": "int", "Float": "double", "Bool": "boolean",
+             "Char": "char"},
     "go": {"Str": "string", "Num": "int", "Float": "float", "Bool": "bool"},
     "javascript": {"Str": "string", "Num": "number", "Bool": "boolean"},
     "typescript": {"Str": "string", "Num": "number", "Bool": "boolean"},
     "tsx": {"Str": "string", "Num": "number", "Bool": "boolean"},
 }
-
-
-FLOAT_TYPES = {"python": "float", "java": "double", "go": "float64", "javascript": "number",
-               "typescript": "number"}
 
 
 class Facts:
