@@ -52,6 +52,7 @@ class Constants:
         self.at: dict[tuple[int, int], Any] = {}  # (start, end) of a name use -> value
         self.analysed: set[int] = set()
         self._globals: Env | None = None
+        self._global_symbols: dict[str, Symbol] = {}
         self._locals: dict[int, set[str]] = {}
         self.text_plus_number = facts.language in TEXT_PLUS_NUMBER
 
@@ -85,6 +86,9 @@ class Constants:
             return None
         self.name_value(node)  # analyses the scope
         found = self.at.get((node.start, node.end))
+        if found is None and node.value not in self._locals_of(self._scope_of(node)):
+            self.globals()
+            found = self._global_symbols.get(node.value)  # assigned once at the top level
         return found.expr if isinstance(found, Symbol) else None
 
     def globals(self) -> Env:
@@ -92,14 +96,20 @@ class Constants:
         if self._globals is None:
             counts: dict[str, int] = {}
             values: Env = {}
+            assigned_once: dict[str, Node] = {}
             root = self.converter.node(0)
             for statement in (root.kids[0] if root is not None and root.kids else ()):
                 for name, assigned in _assignments(statement):
                     counts[name] = counts.get(name, 0) + 1
+                    if assigned is not None:
+                        assigned_once[name] = assigned
                     values[name] = evaluate(assigned, lambda n: None, self.text_plus_number) \
                         if assigned else None
             self._globals = {n: v for n, v in values.items()
                              if counts[n] == 1 and isinstance(v, Node)}
+            self._global_symbols = {
+                n: Symbol(a) for n, a in assigned_once.items()
+                if counts[n] == 1 and n not in self._globals and is_symbolic(a)}
         return self._globals
 
     def variable(self, node: Node) -> int | None:

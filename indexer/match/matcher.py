@@ -735,12 +735,9 @@ class Matcher:
             # from a ``...`` on, code statements after the pattern's last are fine
             # (semgrep's m_list__m_stmt, less_is_ok by default); the statements nested in
             # the code's are tried as well as the code's own (m_stmts_deep's >||>)
-            found_any = False
-            for result in self.flat_stmts(ps, ts, env, True, last):
-                found_any = True
-                yield result
-            flat = equiv.flatten_statements(ts) if not found_any else None
-            if flat is not None:  # only when the code's own statements do not do (>!>)
+            yield from self.flat_stmts(ps, ts, env, True, last)
+            flat = equiv.flatten_statements(ts)
+            if flat is not None:
                 yield from self.flat_stmts(ps, flat, env, True, last)
             return
         if _is_metavar_seq_stmt(p):
