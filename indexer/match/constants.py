@@ -518,6 +518,9 @@ def is_symbolic(node: Node | None) -> bool:
         return is_symbolic(node.kids[1])
     if kind in ("UnOp", "BinOp"):  # calls of operators, to semgrep
         return all(is_symbolic(k) for k in node.kids)
+    if kind in ("Type", "Other"):  # types, and conversions kept as the grammar has them
+        return all(is_symbolic(k) for kid in node.kids
+                   for k in (kid if isinstance(kid, tuple) else (kid,)) if k is not None)
     return False
 
 
