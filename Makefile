@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean compile native
+.PHONY: run test lint bench clean compile native conformance conformance-update
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check indexer tests tools
 	$(BIN)/mypy indexer
 	$(BIN)/lint-imports
+
+# semgrep's engine tests (../shared/conformance): a table per suite; details in .conformance/
+conformance: compile
+	../shared/conformance/run
+
+# record what passes now as the ratchet `make test` holds (tests/conformance_passing.tsv)
+conformance-update: conformance
+	$(BIN)/python tools/conformance.py update
 
 bench: compile
 	$(BIN)/python tools/bench.py
