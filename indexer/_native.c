@@ -1288,6 +1288,48 @@ fail:
     return NULL;
 }
 
+PyDoc_STRVAR(parents_doc,
+"parents(depths: list[int]) -> list[int]\n\n"
+"For each node of a preorder walk given by its depths, the index of its parent (-1 for\n"
+"the root): indexer/match/tree.py has the same in Python.");
+
+static PyObject *parents(PyObject *module, PyObject *depths) {
+    (void)module;
+    if (!PyList_Check(depths)) {
+        PyErr_SetString(PyExc_TypeError, "parents() takes a list of depths");
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(depths);
+    Py_ssize_t *stack = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(count ? count : 1));
+    PyObject *out = PyList_New(count);
+    if (!stack || !out) {
+        PyMem_Free(stack);
+        Py_XDECREF(out);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t height = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        long depth = PyLong_AsLong(PyList_GET_ITEM(depths, i));
+        if (depth == -1 && PyErr_Occurred()) {
+            PyMem_Free(stack);
+            Py_DECREF(out);  /* the unset slots are NULL: list dealloc skips them */
+            return NULL;
+        }
+        if (depth < 0) depth = 0;
+        if (height > depth) height = depth;
+        PyObject *parent = PyLong_FromSsize_t(height ? stack[height - 1] : -1);
+        if (!parent) {
+            PyMem_Free(stack);
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, parent);
+        stack[height++] = i;
+    }
+    PyMem_Free(stack);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"pack_tree", pack_tree, METH_VARARGS, pack_tree_doc},
     {"compile_tags", compile_tags, METH_O, compile_tags_doc},
@@ -1303,6 +1345,7 @@ static PyMethodDef methods[] = {
     {"deltas", deltas, METH_O, deltas_doc},
     {"sort_int64", sort_int64, METH_O, sort_int64_doc},
     {"subtree_ends", subtree_ends, METH_O, subtree_ends_doc},
+    {"parents", parents, METH_O, parents_doc},
     {NULL, NULL, 0, NULL},
 };
 

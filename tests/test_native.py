@@ -155,3 +155,20 @@ def test_native_tokens_are_the_python_tokens(source: bytes) -> None:
     assert native is not tokens.python_extract_tokens, "the native module is not built"
     assert sorted(tokens.split_tokens(native(source, tokens.MAX_LEN))) == sorted(
         tokens.split_tokens(tokens.python_extract_tokens(source)))
+
+
+@given(st.lists(st.integers(1, 40), max_size=300))
+@settings(max_examples=60, deadline=None)
+def test_tree_tables_match_the_python_ones(steps: list[int]) -> None:
+    """subtree_ends and parents in C against their Python twins, on any preorder depths."""
+    from indexer import native
+    from indexer.match.tree import parents_python, subtree_ends_python
+
+    module = native.module()
+    if module is None:
+        pytest.skip("the native module is not built")
+    depths = [0]
+    for step in steps:  # a child (deeper by one) or back up to any open level
+        depths.append(depths[-1] + 1 if step == 1 else max(1, depths[-1] - step % 4))
+    assert module.subtree_ends(depths) == subtree_ends_python(depths)
+    assert module.parents(depths) == parents_python(depths)

@@ -39,6 +39,7 @@ class Facts:
         self._wildcards: list[tuple[str, ...]] | None = None
         self._qualifying: list[tuple[str, ...]] | None = None
         self._naming_table: Any = None
+        self._aliasable: frozenset[str] | None = None
 
     def nodes_of(self, *kinds: str) -> list[Node]:
         """The nodes of these normalized kinds in the file (converted on demand)."""
@@ -75,6 +76,19 @@ class Facts:
             resolved = dotted_expression(path, name.start, name.end)
         self._resolved[key] = resolved
         return resolved
+
+    def aliasable_words(self) -> frozenset[str]:
+        """Words of qualified names this file can spell otherwise: every part of an
+        imported path but the local name it is imported as, and the parts of wildcard
+        imports (search.py's node needles leave them out)."""
+        if self._aliasable is None:
+            words: set[str] = set()
+            for local, path in self.imports().items():
+                words.update(part for part in path if part != local)
+            for statement in self.nodes_of("ImportAll"):
+                words.update(_path(statement.kids[0]) or ())
+            self._aliasable = frozenset(words)
+        return self._aliasable
 
     def wildcards(self) -> list[tuple[str, ...]]:
         """The modules imported with ``*``."""

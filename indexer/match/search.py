@@ -9,6 +9,7 @@ the pattern looks.
 
 from __future__ import annotations
 
+from itertools import compress, repeat
 from typing import Any, NamedTuple
 
 from indexer.match.facts import Facts
@@ -24,6 +25,7 @@ EXPRESSIONS = frozenset({
     "Record", "Lambda", "IfExp", "Await", "Yield", "Cast", "Comprehension", "Other", "Spread",
     "Slice", "Xml"})
 ANYTHING = frozenset({"Metavar", "TypedMetavar", "DeepEllipsis", "Ellipsis"})
+NOT_FOUND = -1
 MAX_MATCHES_PER_NODE = 64  # ways one node can match one pattern (bounds a combinatorial blowup)
 
 
@@ -47,6 +49,29 @@ class Target:
 
     def position(self, offset: int) -> tuple[int, int, int]:
         return self.tree.position(offset)
+
+    def needles(self, pattern: Pattern) -> tuple[bytes, ...]:
+        """Words a node must hold in its own text to match ``pattern``: the pattern's names
+        (Pattern.tokens), less those this file may spell otherwise (an import alias or a
+        wildcard import can stand for them); none under symbolic propagation, which can
+        match a name through what it was assigned anywhere."""
+        if not pattern.tokens or self.matcher.options.get("symbolic_propagation"):
+            return ()
+        aliasable = self.facts.aliasable_words()
+        words = sorted((w.encode() for w in pattern.tokens if w not in aliasable),
+                       key=len, reverse=True)
+        return tuple(words)
+
+    def containing(self, nodes: list[int], needles: tuple[bytes, ...]) -> list[int]:
+        """The nodes whose text holds every needle (the loop runs in C: map and compress)."""
+        tree = self.tree
+        source, starts, ends = tree.source, tree.starts.__getitem__, tree.ends.__getitem__
+        for needle in needles:
+            if not nodes:
+                break
+            hits = map(source.find, repeat(needle), map(starts, nodes), map(ends, nodes))
+            nodes = list(compress(nodes, map(NOT_FOUND.__ne__, hits)))
+        return nodes
 
     def of_kinds(self, kinds: frozenset[str]) -> list[int]:
         found = self._candidates.get(kinds)
@@ -75,30 +100,46 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
     root = pattern.node
     converter, matcher = target.converter, target.matcher
     found = []
-    expression_only = pattern.shape == "expr"
-    attributes = matcher.options.get("attr_expr", True)
-    types_too = root.kind in ("Name", "Attr")  # a written type is found by its name only
-    kinds = target.tree.kinds
-    type_kinds = {k for k, name in target.tree.kind_names.items() if name in
-                  converter.TYPE_KINDS}
-    for index in target.of_kinds(_candidate_kinds(root, target)):
-        if expression_only and (not converter.in_expression(index) or (
-                not types_too and kinds[index] in type_kinds)) or \
-                converter.shadowed(index) or not attributes and converter.in_attribute(index):
-            continue
+    candidates = target.of_kinds(_candidate_kinds(root, target))
+    needles = target.needles(pattern)
+    if needles:  # words the node's own text must hold (C-speed scans)
+        candidates = target.containing(candidates, needles)
+    for index in candidates:
         for node in converter.nodes((index,)):  # one node, or a splice of several
-            if expression_only and node.kind == "ExprStmt" and node.kids[0] is not None:
+            if pattern.shape == "expr" and node.kind == "ExprStmt" and node.kids[0] is not None:
                 node = node.kids[0]  # a statement that is one expression (Go's x := 1)
-            if expression_only and node.kind in STATEMENTS and root.kind in (
+            if pattern.shape == "expr" and node.kind in STATEMENTS and root.kind in (
                     "Metavar", "TypedMetavar"):
                 continue  # $X is an expression, not a declaration
             count = 0
             for env in matcher.m(root, node, start):
+                if count == 0 and not _placed(pattern, target, index):
+                    break
                 found.append(Match(node.start, node.end, env))
                 count += 1
                 if count >= MAX_MATCHES_PER_NODE:
                     break
     return found
+
+
+def _placed(pattern: Pattern, target: Target, index: int) -> bool:
+    """Whether a grammar node that matched stands where the pattern can match (asked only
+    of matches: finding a node's parent costs more than trying most patterns): not a
+    definition's name for an expression pattern, not a written type unless the pattern is
+    a name, not a decorated definition's inner one, not in a decorator under the rule
+    option ``attr_expr: false``."""
+    converter = target.converter
+    if converter.shadowed(index):
+        return False
+    if not target.matcher.options.get("attr_expr", True) and converter.in_attribute(index):
+        return False
+    if pattern.shape != "expr":
+        return True
+    if not converter.in_expression(index):
+        return False
+    if pattern.node.kind in ("Name", "Attr"):
+        return True
+    return target.tree.kind(index) not in converter.TYPE_KINDS
 
 
 def _candidate_kinds(root: Node, target: Target) -> frozenset[str]:
@@ -115,7 +156,7 @@ def _candidate_kinds(root: Node, target: Target) -> frozenset[str]:
     if kind == "Other":
         return frozenset({root.value[0]})
     kinds = set(converter.candidates(kind))
-    if kind in LITERALS or kind in ("Attr", "Interp", "BinOp"):
+    if kind in LITERALS or kind == "Attr":
         kinds |= converter.candidates("Name")  # constants and imported aliases
     if kind in LITERALS:  # expressions constant propagation evaluates
         for folded in ("BinOp", "Interp", "IfExp"):

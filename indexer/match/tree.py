@@ -33,6 +33,7 @@ class Tree:
         self.kind_names = {k: name for k, (name, _named) in flat.types.items()}
         self.named_kinds = {k for k, (_name, named) in flat.types.items() if named}
         self.field_ids = {name: f for f, name in flat.field_names.items()}
+        self.field_names = flat.field_names
         self._children: dict[int, list[int]] = {}
         self._line_starts: list[int] | None = None
 
@@ -81,24 +82,12 @@ class Tree:
     def field_of(self, node: int) -> str:
         """The field under which ``node`` hangs from its parent ("" for none)."""
         field = self.fields[node]
-        if not field:
-            return ""
-        for name, ident in self.field_ids.items():
-            if ident == field:
-                return name
-        return ""
+        return self.field_names.get(field, "") if field else ""
 
     def parent(self, node: int) -> int:
         """The parent's index (-1 for the root), from a table built on first use."""
         if self._parents is None:
-            parents = [-1] * len(self.depths)
-            stack: list[int] = []
-            for index, depth in enumerate(self.depths):
-                del stack[depth:]
-                if stack:
-                    parents[index] = stack[-1]
-                stack.append(index)
-            self._parents = parents
+            self._parents = parents_of(self.depths)
         return self._parents[node]
 
     def raw(self, node: int) -> bytes:
@@ -140,6 +129,27 @@ def subtree_ends(depths: list[int]) -> list[int]:
         result: list[int] = module.subtree_ends(depths)
         return result
     return subtree_ends_python(depths)
+
+
+def parents_of(depths: list[int]) -> list[int]:
+    """For each node of a preorder walk, its parent's index (-1 for the root)."""
+    module: Any = native.module()
+    if module is not None and hasattr(module, "parents"):
+        result: list[int] = module.parents(depths)
+        return result
+    return parents_python(depths)
+
+
+def parents_python(depths: list[int]) -> list[int]:
+    """``parents_of`` without the native module."""
+    parents = [-1] * len(depths)
+    stack: list[int] = []
+    for index, depth in enumerate(depths):
+        del stack[depth:]
+        if stack:
+            parents[index] = stack[-1]
+        stack.append(index)
+    return parents
 
 
 def subtree_ends_python(depths: list[int]) -> list[int]:
