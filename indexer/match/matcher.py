@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from indexer.match import equiv
+from indexer.match import equiv, operators, subnodes
 from indexer.match.facts import Facts
-from indexer.match.node import LITERALS, Node, iter_kids, make, same
+from indexer.match.node import LITERALS, Node, iter_kids, make
+from indexer.match.statements import Statements
 
 Env = dict[str, Any]
 REGEX_STRING = re.compile(r"^=~/(.*)/([im]*)$", re.S)
@@ -36,7 +37,7 @@ MAX_SYMBOLIC_DEPTH = 20  # names followed through what they were assigned
 FIELDS = frozenset({("ClassDef", 3)})  # a Block of members: any order, more allowed
 
 
-class Matcher:
+class Matcher(Statements):
     """Matches patterns against the code of one file (its facts: imports, constants)."""
 
     def __init__(self, facts: Facts, options: dict[str, Any] | None = None) -> None:
@@ -206,7 +207,7 @@ class Matcher:
         seen: set[int] = set()
         stack = [t]
         while stack:
-            for sub in equiv.subexpressions(stack.pop(), deep=True):
+            for sub in subnodes.subexpressions(stack.pop(), deep=True):
                 yield from self.m(inner, sub, env)
                 if symbolic and sub.kind == "Name" and id(sub) not in seen and \
                         len(seen) < MAX_SYMBOLIC_DEPTH:
@@ -274,44 +275,6 @@ class Matcher:
                         yield found2
                 else:
                     yield from self.m(pbody, tbody, found2)
-
-    def args(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env) -> Iterator[Env]:
-        """Arguments: ``...`` and ``$...X`` take runs, keyword arguments match in any
-        order."""
-        if not ps:
-            if not ts:
-                yield env
-            return
-        p, rest = ps[0], ps[1:]
-        kind = p.kind
-        if kind == "Ellipsis":
-            if not rest:
-                yield env
-                return
-            for cut in range(len(ts) + 1):
-                yield from self.args(rest, ts[cut:], env)
-            return
-        if kind == "MetavarSeq":
-            for cut in range(len(ts) + 1):
-                for found in self.bind(p.value, ts[:cut], env):
-                    yield from self.args(rest, ts[cut:], found)
-            return
-        if kind == "Kwarg" and p.kids[0].kind == "Name":
-            name = p.kids[0].value
-            for position, t in enumerate(ts):
-                if t.kind == "Kwarg" and t.kids[0].kind == "Name" and t.kids[0].value == name:
-                    for found in self.m(p.kids[1], t.kids[1], env):
-                        yield from self.args(rest, ts[:position] + ts[position + 1:], found)
-                    return
-            return
-        if kind == "Kwarg":
-            for position, t in enumerate(ts):
-                for found in self.m(p, t, env):
-                    yield from self.args(rest, ts[:position] + ts[position + 1:], found)
-            return
-        if ts and (ts[0].kind != "Kwarg" or kind in ("Ellipsis", "DeepEllipsis")):
-            for found in self.m(p, ts[0], env):  # a positional argument is not a keyword one
-                yield from self.args(rest, ts[1:], found)
 
     def m_kwarg(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind != "Kwarg":
@@ -457,7 +420,7 @@ class Matcher:
         if t.kind != "BinOp":
             yield from equiv.cross_kind(self, p, t, env)
             return
-        yield from equiv.binop(self, p, t, env)
+        yield from operators.binop(self, p, t, env)
 
     def m_assign(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         if t.kind == "VarDef":
@@ -479,306 +442,22 @@ class Matcher:
         if not matched:
             yield from equiv.tuple_assign(self, p, t, env)
 
-    def m_record(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if t.kind != "Record":
-            return
-        yield from self.fields(p.kids[0], t.kids[0], env)
 
-    def fields(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env) -> Iterator[Env]:
-        """Fields (of a record, of a class body): in any order, more in the code unless
-        the rule turns implicit_ellipsis off and the pattern has no ``...``."""
-        plain = tuple(f for f in ps if not _is_dots(f))
-        less_ok = len(plain) != len(ps) or self.option("implicit_ellipsis")
-        yield from self.unordered(plain, ts, env, less_ok=less_ok)
-
-    def m_xml(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        """JSX: the tag; attributes in any order (more in the code unless
-        xml_attrs_implicit_ellipsis is off); children a prefix; ``<a/>`` and
-        ``<a></a>`` alike unless xml_singleton_loose_matching is off."""
-        if t.kind != "Xml":
-            yield from equiv.cross_kind(self, p, t, env)
-            return
-        if p.value != t.value and not self.option("xml_singleton_loose_matching"):
-            return
-        ptag, pattrs, pbody = p.kids
-        ttag, tattrs, tbody = t.kids
-        plain = tuple(a for a in pattrs if not _is_dots(a))
-        less_ok = len(plain) != len(pattrs) or self.option("xml_attrs_implicit_ellipsis")
-        for found in self.m(ptag, ttag, env):
-            for found2 in self.unordered(plain, tattrs, found, less_ok=less_ok):
-                yield from self.seq(pbody, tbody, found2, less_ok=True)
 
     # ---- statements
-
-    def m_expr_stmt(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        inner = p.kids[0]
-        kind = inner.kind
-        if kind == "Ellipsis":
-            yield env
-            return
-        if kind == "Metavar":  # $S; binds the statement, or the expression it is
-            yield from self.bind(inner.value, t, env)
-            if t.kind == "ExprStmt" and t.kids[0] is not None:
-                yield from self.bind(inner.value, t.kids[0], env)
-            return
-        if kind == "DeepEllipsis":
-            for sub in equiv.statement_expressions(t):
-                yield from self.m_deep(inner, sub, env)
-            return
-        yield from equiv.expr_stmt(self, inner, t, env)
-
-    def m_block(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if p.value is not None and p.value != t.value:
-            return  # a block of a kind (a finally clause, a static initializer...)
-        if t.kind not in ("Block", "Module"):
-            body = p.kids[0]
-            if len(body) == 1:  # { s } is s
-                yield from self.m(body[0], t, env)
-            return
-        stmts = p.kids[0]
-        if len(stmts) == 1 and _is_dots_stmt(stmts[0]):
-            yield env
-            return
-        code = t.kids[0]
-        if p.value == "members":  # a class body: members in any order, more allowed
-            yield from self.unordered(stmts, code, env, less_ok=True)
-            return
-        if len(stmts) == 1 and stmts[0].kind == "ExprStmt" and stmts[0].kids[0].kind == \
-                "Metavar" and len(code) != 1:
-            yield from self.bind(stmts[0].kids[0].value, code, env)  # a body of one $S
-            return
-        for found, _last in self.stmts(stmts, code, env, less_ok=False):
-            yield found
-
-    def m_if(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if t.kind != "If":
-            return
-        pcond, pthen, pelse = p.kids
-        tcond, tthen, telse = t.kids
-        for found in self.m(pcond, tcond, env):
-            for found2 in self.m_body(pthen, tthen, found):
-                if pelse is None:
-                    yield found2
-                else:
-                    yield from self.m_body(pelse, telse, found2)
-
-    def m_body(self, p: Any, t: Any, env: Env) -> Iterator[Env]:
-        """A block or a single statement against a block or a single statement."""
-        if p is None or t is None:
-            if p is None and t is None:
-                yield env
-            return
-        if p.kind == "Block" and t.kind != "Block":
-            if len(p.kids[0]) == 1:
-                yield from self.m(p.kids[0][0], t, env)
-            return
-        if t.kind == "Block" and p.kind != "Block":
-            if len(t.kids[0]) == 1:
-                yield from self.m(p, t.kids[0][0], env)
-            else:
-                yield from self.m(p, t, env)  # $S; binds a whole block
-            return
-        yield from self.m(p, t, env)  # `$S;` may stand for a whole block
-
-    def m_return(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if t.kind != "Return":
-            return
-        value = p.kids[0]
-        if value is not None and value.kind == "Ellipsis":
-            yield env
-            return
-        if value is None and t.kids[0] is not None:
-            return
-        yield from self.m(value, t.kids[0], env)
-
-    def m_catch(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if t.kind != "Catch":
-            return
-        ptype, pname, pbody = p.kids
-        ttype, tname, tbody = t.kids
-        if ptype is not None and ptype.kind == "Container" and len(ptype.kids[0]) == 1 and \
-                ptype.kids[0][0].kind in ("Ellipsis", "Metavar") and ttype is not None:
-            ptype = ptype.kids[0][0]
-            if ptype.kind == "Metavar" and ttype.kind == "Container" and len(ttype.kids[0]) == 1:
-                ttype = ttype.kids[0][0]
-        if ptype is not None and ptype.kind == "Ellipsis":
-            ptype = None
-        if ptype is not None and ttype is None:
-            return
-        matches = self.m(ptype, ttype, env) if ptype is not None else iter((env,))
-        for found in matches:
-            names = self.m(pname, tname, found) if pname is not None else iter((found,))
-            for found2 in names:
-                yield from self.m_body(pbody, tbody, found2)
-
-    def m_decorator(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if t.kind != "Decorator":
-            return
-        for found in self.m(p.kids[0], t.kids[0], env):
-            yield from self.args(p.kids[1], t.kids[1], found)
-
-    def m_class(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        """Classes: parents a prefix in order, implemented interfaces and attributes in any
-        order, body members in any order with more allowed."""
-        if t.kind != "ClassDef" or (
-                p.value != t.value and not equiv.values_agree(p, t, self.option)):
-            return
-        pname, pbases, pimpls, pbody, pattrs, ptparams = p.kids
-        tname, tbases, timpls, tbody, tattrs, ttparams = t.kids
-        for e1 in self.m(pname, tname, env):
-            for e2 in self.seq(pbases, tbases, e1, less_ok=True):
-                for e3 in self.unordered(pimpls, timpls, e2, less_ok=True):
-                    for e4 in self.unordered(pattrs, tattrs, e3, less_ok=True):
-                        for e5 in (self.seq(ptparams, ttparams, e4) if ptparams else (e4,)):
-                            yield from self.members(pbody, tbody, e5)
-
-    def members(self, p: Node | None, t: Node | None, env: Env) -> Iterator[Env]:
-        """A class body: each member of the pattern against a different member of the code,
-        in any order (semgrep's m_fields with its implicit ellipsis)."""
-        if p is None:
-            yield env
-            return
-        if t is None:
-            return
-        wanted = tuple(s for s in (p.kids[0] if p.kind == "Block" else (p,))
-                       if not _is_dots_stmt(s))
-        code = t.kids[0] if t.kind == "Block" else (t,)
-        yield from self.unordered(wanted, code, env, less_ok=True)
-
-    def m_param(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if t.kind != "Param":
-            return
-        if p.value != t.value:
-            return
-        yield from self.kids(p, t, env)
-
-    def m_import(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        yield from equiv.imports(self, p, t, env)
-
-    def m_dotted(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
-        if t.kind != "Dotted":
-            return
-        parts = p.kids[0]
-        if len(parts) == 1 and parts[0].kind == "Metavar":  # $X is the whole dotted name
-            yield from self.bind(parts[0].value, t, env)
-            return
-        yield from self.seq(parts, t.kids[0], env)
 
     def m_dots_chain(self, p: Node, t: Node, env: Env) -> Iterator[Env]:
         """``$O. ... .m()``: the chain may skip any number of attribute accesses and
         calls."""
         inner = p.kids[0]
-        for base in equiv.chain_prefixes(t):
+        for base in subnodes.chain_prefixes(t):
             yield from self.m(inner, base, env)
 
     # ---- sequences
 
-    def seq(self, ps: tuple[Any, ...], ts: tuple[Any, ...], env: Env,
-            less_ok: bool = False) -> Iterator[Env]:
-        """An ordered sequence with ``...`` (any run) and ``$...X`` (a bound run)."""
-        if not ps:
-            if not ts or less_ok:
-                yield env
-            return
-        p, rest = ps[0], ps[1:]
-        if _is_dots(p):
-            if not rest:
-                yield env
-                return
-            for cut in range(len(ts) + 1):
-                yield from self.seq(rest, ts[cut:], env, less_ok)
-            return
-        if isinstance(p, Node) and p.kind == "MetavarSeq":
-            for cut in range(len(ts) + 1):
-                for found in self.bind(p.value, ts[:cut], env):
-                    yield from self.seq(rest, ts[cut:], found, less_ok)
-            return
-        if not ts:
-            return
-        for found in self.m(p, ts[0], env):
-            yield from self.seq(rest, ts[1:], found, less_ok)
 
-    def unordered(self, ps: tuple[Any, ...], ts: tuple[Any, ...], env: Env,
-                  less_ok: bool) -> Iterator[Env]:
-        """Each pattern element against a different code element, in any order."""
-        ps = tuple(p for p in ps if not _is_dots(p))
-        if not ps:
-            if not ts or less_ok:
-                yield env
-            return
-        p, rest = ps[0], ps[1:]
-        for position, t in enumerate(ts):
-            for found in self.m(p, t, env):
-                yield from self.unordered(rest, ts[:position] + ts[position + 1:], found,
-                                          less_ok)
 
-    def stmts(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env, less_ok: bool,
-              inside: bool = False, last: Node | None = None
-              ) -> Iterator[tuple[Env, Node | None]]:
-        """A statement sequence (semgrep's m_stmts_deep): ``...`` may also reach into the
-        statements nested in the ones after it. Yields (env, last code statement
-        matched)."""
-        if not ps:
-            if not ts or less_ok:
-                yield env, last
-            return
-        p, rest = ps[0], ps[1:]
-        if _is_dots_stmt(p):
-            if not rest:
-                if inside and ts:
-                    yield env, ts[-1]  # the largest ending is enough for an inside
-                    return
-                yield env, last
-                for reached in ts:  # a trailing ... ends anywhere after (semgrep's
-                    yield env, reached  # m_list__m_stmt), so pattern-not finds its range
-                return
-            # from a ``...`` on, code statements after the pattern's last are fine
-            # (semgrep's m_list__m_stmt, less_is_ok by default); the statements nested in
-            # the code's are tried as well as the code's own (m_stmts_deep's >||>)
-            yield from self.flat_stmts(ps, ts, env, True, last)
-            flat = equiv.flatten_statements(ts)
-            if flat is not None:
-                yield from self.flat_stmts(ps, flat, env, True, last)
-            return
-        if _is_metavar_seq_stmt(p):
-            yield from self.flat_stmts(ps, ts, env, True, last)
-            return
-        if not ts:
-            return
-        for found in self.m(p, ts[0], env):
-            yield from self.stmts(rest, ts[1:], found, less_ok, inside, ts[0])
 
-    def flat_stmts(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env, less_ok: bool,
-                   last: Node | None) -> Iterator[tuple[Env, Node | None]]:
-        """semgrep's m_list__m_stmt: no more reaching into nested statements."""
-        if not ps:
-            if not ts or less_ok:
-                yield env, last
-            return
-        p, rest = ps[0], ps[1:]
-        if _is_dots_stmt(p):
-            if not rest:  # a final `...` ends at the last statement, or right here
-                if ts:
-                    yield env, ts[-1]
-                yield env, last
-                for reached in ts:
-                    yield env, reached
-                return
-            for cut in range(len(ts) + 1):
-                yield from self.flat_stmts(rest, ts[cut:], env, less_ok,
-                                           ts[cut - 1] if cut else last)
-            return
-        if _is_metavar_seq_stmt(p):
-            name = p.kids[0].value
-            for cut in range(len(ts) + 1):
-                for found in self.bind(name, ts[:cut], env):
-                    yield from self.flat_stmts(rest, ts[cut:], found, False,
-                                               ts[cut - 1] if cut else last)
-            return
-        if not ts:
-            return
-        for found in self.m(p, ts[0], env):
-            yield from self.flat_stmts(rest, ts[1:], found, less_ok, ts[0])
 
 
 def _plain_dotted(p: Node) -> bool:
@@ -801,17 +480,4 @@ def _is_metavar(text: str) -> bool:
     return bool(re.fullmatch(r"\$[A-Z_][A-Z0-9_]*", text))
 
 
-def _is_dots(p: Any) -> bool:
-    return isinstance(p, Node) and (p.kind == "Ellipsis" or (
-        p.kind == "ExprStmt" and p.kids[0].kind == "Ellipsis"))
-
-
-def _is_dots_stmt(p: Node) -> bool:
-    return p.kind == "ExprStmt" and p.kids[0] is not None and p.kids[0].kind == "Ellipsis"
-
-
-def _is_metavar_seq_stmt(p: Node) -> bool:
-    return p.kind == "ExprStmt" and p.kids[0] is not None and p.kids[0].kind == "MetavarSeq"
-
-
-__all__ = ["Env", "Matcher", "iter_kids", "same"]
+__all__ = ["Env", "Matcher"]

@@ -103,7 +103,13 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
     candidates = target.of_kinds(_candidate_kinds(root, target))
     needles = target.needles(pattern)
     if needles:  # words the node's own text must hold (C-speed scans)
-        candidates = target.containing(candidates, needles)
+        absorbing = converter.ABSORBING
+        if absorbing:  # nodes that take in their siblings are not filtered by their text
+            kept = [i for i in candidates if target.tree.kind(i) in absorbing]
+            candidates = sorted(kept + target.containing(
+                [i for i in candidates if target.tree.kind(i) not in absorbing], needles))
+        else:
+            candidates = target.containing(candidates, needles)
     for index in candidates:
         for node in converter.nodes((index,)):  # one node, or a splice of several
             if pattern.shape == "expr" and node.kind == "ExprStmt" and node.kids[0] is not None:

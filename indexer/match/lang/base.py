@@ -248,6 +248,10 @@ class Converter:
         parent = tree.parent(index)
         return (tree.kind(parent), tree.field_of(index)) if parent >= 0 else ("", "")
 
+    # grammar kinds whose node takes in sibling nodes before it (a class member and the
+    # decorators written above it): their own text may lack words of a pattern they match
+    ABSORBING: ClassVar[frozenset[str]] = frozenset()
+
     # grammar kinds that open a scope of local variables (functions, lambdas)
     SCOPES: ClassVar[frozenset[str]] = frozenset()
 

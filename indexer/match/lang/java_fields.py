@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from indexer.match.constants import evaluate
+from indexer.match.folding import evaluate
 from indexer.match.node import Node
 
 if TYPE_CHECKING:

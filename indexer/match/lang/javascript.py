@@ -42,6 +42,11 @@ TYPE_KINDS = frozenset({
 
 class JavascriptConverter(JsModuleConverter):
     language = "javascript"
+    ABSORBING = frozenset({
+        "function_declaration", "generator_function_declaration", "function_signature",
+        "method_definition", "method_signature", "abstract_method_signature",
+        "field_definition", "public_field_definition", "property_signature",
+        "class_declaration", "class", "abstract_class_declaration"})
     scopes: Scopes | None = None  # made on first use
     NON_EXPRESSION = frozenset({
         ("member_expression", "property"), ("function_declaration", "name"),

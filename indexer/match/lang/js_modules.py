@@ -7,7 +7,7 @@ path is a ``Dotted`` of its ``/``-separated parts, so ``import 'a'`` is a prefix
 'a/b'``; in a pattern ``"..."`` and ``"$X"`` are an ellipsis and a metavariable.
 
 ``const x = require('m')`` stays a declaration; ``import_view`` gives the import it amounts
-to, for the import table (facts) and for import patterns (equiv.imports, semgrep's
+to, for the import table (facts) and for import patterns (import_patterns.imports, semgrep's
 m_directive_vs_def).
 """
 
