@@ -54,11 +54,13 @@ class Evaluation:
             raise
 
     def pattern_ranges(self, leaf: F.PatternLeaf, context: F.Range | None,
-                       inside: bool = False) -> list[F.Range]:
+                       inside: bool = False, within: F.Spans | None = None) -> list[F.Range]:
         pattern = self.compiled(leaf.source)
         start_env = dict(context.env) if context is not None else {}
+        if context is not None:
+            within = F.narrow(within, [(context.start, context.end)])
         ranges = []
-        for match in find(pattern, self.target, inside=inside, env=start_env):
+        for match in find(pattern, self.target, inside=inside, env=start_env, within=within):
             if context is not None and not (context.start <= match.start and
                                             match.end <= context.end):
                 continue

@@ -12,6 +12,9 @@ Match_search_mode): ranges with metavariable bindings, combined as sets.
 
 from __future__ import annotations
 
+import heapq
+import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -82,6 +85,7 @@ class Focus(NamedTuple):
 
 
 Formula = Any  # one of the classes above
+LONE_METAVARIABLE = re.compile(r"\$[A-Z_][A-Z0-9_]*")
 CONDITION_TYPES = (MetavarRegex, MetavarPattern, Comparison, MetavarType, Analysis)
 POSITIVE_TYPES = (PatternLeaf, RegexLeaf, Or, And, Inside, Anywhere)
 
@@ -110,10 +114,17 @@ def pattern_leaves(formula: Formula) -> list[tuple[str, str | None]]:
     return found
 
 
-def evaluate(formula: Formula, run: Evaluation, context: Range | None = None) -> list[Range]:
-    """The ranges ``formula`` gives in the file ``run`` is about."""
+Spans = list[tuple[int, int]]  # sorted, disjoint [start, end] byte spans
+
+
+def evaluate(formula: Formula, run: Evaluation, context: Range | None = None,
+             within: Spans | None = None) -> list[Range]:
+    """The ranges ``formula`` gives in the file ``run`` is about. ``within``, when given,
+    says that the caller needs only the plain ranges that start in those spans: a pattern
+    then looks for candidates there alone (inside ranges, which must span what they keep,
+    are always searched in full)."""
     if isinstance(formula, PatternLeaf):
-        return run.pattern_ranges(formula, context)
+        return run.pattern_ranges(formula, context, within=within)
     if isinstance(formula, RegexLeaf):
         return run.regex_ranges(formula.regex, context)
     if isinstance(formula, Inside):
@@ -125,30 +136,47 @@ def evaluate(formula: Formula, run: Evaluation, context: Range | None = None) ->
     if isinstance(formula, Anywhere):
         return [r._replace(kind="anywhere") for r in evaluate(formula.item, run, context)]
     if isinstance(formula, Or):
-        return [r for item in formula.items for r in evaluate(item, run, context)]
+        return [r for item in formula.items for r in evaluate(item, run, context, within)]
     if isinstance(formula, And):
-        return _conjunction(formula, run, context)
+        return _conjunction(formula, run, context, within)
     raise ValueError(f"{type(formula).__name__} can only appear inside `patterns`")
 
 
-def _conjunction(formula: And, run: Evaluation, context: Range | None) -> list[Range]:
+def _conjunction(formula: And, run: Evaluation, context: Range | None,
+                 within: Spans | None) -> list[Range]:
     positives = [i for i in formula.items if isinstance(i, POSITIVE_TYPES)]
     negatives = [i for i in formula.items if isinstance(i, Not)]
     conditions = [i for i in formula.items if isinstance(i, CONDITION_TYPES)]
     focus = [i for i in formula.items if isinstance(i, Focus)]
-    evaluated = [evaluate(p, run, context) for p in positives]
-    pairs = list(zip(positives, evaluated, strict=True))
-    plain = [rs for p, rs in pairs if not isinstance(p, (Inside, Anywhere))]
-    inside = [rs for p, rs in pairs if isinstance(p, Inside)]
-    inside += [rs for p, rs in pairs if isinstance(p, Anywhere)]
+    selector, positives = _selector(positives)
+    inside = [evaluate(p, run, context) for p in positives if isinstance(p, Inside)]
+    plain_items = [p for p in positives if not isinstance(p, (Inside, Anywhere))]
+    if len(plain_items) == 1 and inside:
+        # what the one plain operand gives is kept only within a range of every inside
+        # operand: it is looked for there alone (with several plain operands, one may
+        # span another beyond those ranges)
+        for ranges in inside:
+            within = narrow(within, spans_of(ranges))
+    elif len(plain_items) != 1:
+        within = None
+    plain = [evaluate(p, run, context, within) for p in plain_items]
+    inside += [evaluate(p, run, context) for p in positives if isinstance(p, Anywhere)]
     ordered = plain + inside
     if not ordered:
         ordered = [[context]] if context is not None else [[]]
     ranges = ordered[0]
     for other in ordered[1:]:
         ranges = intersect(ranges, other, run)
+    if selector is not None and ranges:
+        # a lone `$X` beside other operands selects among what lies within their ranges
+        # (semgrep's selector), never what spans them
+        found = evaluate(selector, run, context, spans_of(ranges))
+        kept = {id(f) for f, _ in containers(found, ranges)}
+        ranges = intersect(ranges, [f for f in found if id(f) in kept], run)
     for negative in negatives:
-        ranges = difference(ranges, evaluate(negative.item, run, context), run)
+        exact = not isinstance(negative.item, (Inside, RegexLeaf))  # removes its very range
+        removing = evaluate(negative.item, run, context, spans_of(ranges) if exact else None)
+        ranges = difference(ranges, removing, run)
     pending: list[tuple[Range, list[dict[str, Any]]]] = [(r, []) for r in ranges]
     for condition in conditions:
         pending = run.filter(pending, condition)
@@ -164,11 +192,62 @@ def _conjunction(formula: And, run: Evaluation, context: Range | None) -> list[R
     return unique(ranges)
 
 
+def _selector(positives: list[Formula]) -> tuple[PatternLeaf | None, list[Formula]]:
+    """A lone-metavariable pattern (``pattern: $X``) taken out of the positive operands when
+    others remain, and the others (a second, different one stays an operand)."""
+    selector, rest = None, []
+    for item in positives:
+        if isinstance(item, PatternLeaf) and item.alias is None and \
+                LONE_METAVARIABLE.fullmatch(item.source.strip()):
+            if selector is None:
+                selector = item
+                continue
+            if selector.source.strip() == item.source.strip():
+                continue
+        rest.append(item)
+    return (selector, rest) if selector is not None and rest else (None, positives)
+
+
+def spans_of(ranges: list[Range]) -> Spans:
+    """The union of the ranges as sorted disjoint spans."""
+    spans: Spans = []
+    for start, end in sorted((r.start, r.end) for r in ranges):
+        if spans and start <= spans[-1][1]:
+            if end > spans[-1][1]:
+                spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def narrow(spans: Spans | None, others: Spans) -> Spans:
+    """Where both sets of spans lie (``None`` is everywhere)."""
+    if spans is None:
+        return others
+    out: Spans = []
+    i = j = 0
+    while i < len(spans) and j < len(others):
+        start = max(spans[i][0], others[j][0])
+        end = min(spans[i][1], others[j][1])
+        if start <= end:
+            out.append((start, end))
+        if spans[i][1] < others[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
 def included(inner: Range, outer: Range, run: Evaluation) -> bool:
     """``inner`` lies within ``outer`` (anywhere in the file for a pattern-anywhere) and
     their common metavariables bound the same code."""
     if outer.kind != "anywhere" and not (outer.start <= inner.start and inner.end <= outer.end):
         return False
+    return agree(inner, outer, run)
+
+
+def agree(inner: Range, outer: Range, run: Evaluation) -> bool:
+    """The metavariables both ranges bind stand for the same code."""
     for name, value in inner.env.items():
         other = outer.env.get(name)
         if other is not None and not run.same_binding(value, other):
@@ -176,34 +255,63 @@ def included(inner: Range, outer: Range, run: Evaluation) -> bool:
     return True
 
 
+def containers(us: list[Range], vs: list[Range]) -> Iterator[tuple[Range, Range]]:
+    """Every pair (u, v) where the range v spans u, or v is an anywhere range.
+
+    A sweep in start order: the ranges that can still span a later u are those that have
+    begun and not yet ended, which for ranges of a syntax tree are a node's ancestors, so
+    the work grows with the matches rather than with their product."""
+    anywhere = [v for v in vs if v.kind == "anywhere"]
+    placed = sorted((v for v in vs if v.kind != "anywhere"), key=lambda v: (v.start, -v.end))
+    active: list[tuple[int, int, Range]] = []  # heap by end
+    i = 0
+    for u in sorted(us, key=lambda u: (u.start, -u.end)):
+        while i < len(placed) and placed[i].start <= u.start:
+            heapq.heappush(active, (placed[i].end, i, placed[i]))
+            i += 1
+        while active and active[0][0] < u.start:
+            heapq.heappop(active)  # ended before u begins: spans no later range either
+        for end, _, v in active:
+            if end >= u.end:
+                yield u, v
+        for v in anywhere:
+            yield u, v
+
+
 def intersect(xs: list[Range], ys: list[Range], run: Evaluation) -> list[Range]:
     out: list[Range] = []
     for us, vs in ((xs, ys), (ys, xs)):
-        for u in us:
-            if u.kind == "anywhere":
-                continue  # an anywhere range never becomes the result itself
-            for v in vs:
-                if included(u, v, run) and (u.kind != "inside" or v.kind == "inside"):
-                    merged = dict(v.env)
-                    merged.update(u.env)
-                    out.append(u._replace(env=merged))
+        placed = [u for u in us if u.kind != "anywhere"]  # never the result itself
+        for u, v in containers(placed, vs):
+            if (u.kind != "inside" or v.kind == "inside") and agree(u, v, run):
+                merged = dict(v.env)
+                merged.update(u.env)
+                out.append(u._replace(env=merged))
     return unique(out)
 
 
 def difference(positives: list[Range], negatives: list[Range], run: Evaluation) -> list[Range]:
-    def removed(x: Range) -> bool:
-        for y in negatives:
-            if y.kind == "inside":
-                if included(x, y, run):
-                    return True
-            elif y.kind == "regex":
-                if included(x, y, run) or included(y, x, run):
-                    return True
-            elif included(x, y, run) and included(y, x, run):
-                return True
-        return False
-
-    return [x for x in positives if not removed(x)]
+    """The positives no negative removes: an inside negative removes what it spans, a regex
+    one what it spans or lies within, any other only the very same range."""
+    removed: set[int] = set()  # ids of the positives dropped
+    spanning = [y for y in negatives if y.kind in ("inside", "regex")]
+    for x, y in containers(positives, spanning):
+        if agree(x, y, run):
+            removed.add(id(x))
+    regexes = [y for y in negatives if y.kind == "regex"]
+    for y, x in containers(regexes, positives):
+        if agree(y, x, run):
+            removed.add(id(x))
+    same: dict[tuple[int, int], list[Range]] = {}
+    for y in negatives:
+        if y.kind not in ("inside", "regex"):
+            same.setdefault((y.start, y.end), []).append(y)
+    for x in positives:
+        if id(x) not in removed and any(
+            agree(x, y, run) and agree(y, x, run) for y in same.get((x.start, x.end), ())
+        ):
+            removed.add(id(x))
+    return [x for x in positives if id(x) not in removed]
 
 
 def unique(ranges: list[Range]) -> list[Range]:

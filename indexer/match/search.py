@@ -9,10 +9,12 @@ the pattern looks.
 
 from __future__ import annotations
 
+import bisect
 from itertools import compress, repeat
 from typing import Any, NamedTuple
 
 from indexer.match.facts import Facts
+from indexer.match.formula import Spans
 from indexer.match.lang import converter_for
 from indexer.match.matcher import Env, Matcher
 from indexer.match.node import LITERALS, STATEMENTS, Node
@@ -26,6 +28,7 @@ EXPRESSIONS = frozenset({
     "Slice", "Xml"})
 ANYTHING = frozenset({"Metavar", "TypedMetavar", "DeepEllipsis", "Ellipsis"})
 NOT_FOUND = -1
+NO_END = 1 << 62  # sorts after every real offset
 MAX_MATCHES_PER_NODE = 64  # ways one node can match one pattern (bounds a combinatorial blowup)
 
 
@@ -73,34 +76,58 @@ class Target:
             nodes = list(compress(nodes, map(NOT_FOUND.__ne__, hits)))
         return nodes
 
-    def of_kinds(self, kinds: frozenset[str]) -> list[int]:
+    def overlapping(self, nodes: list[int], spans: Spans) -> list[int]:
+        """The nodes whose range meets one of the spans."""
+        starts, ends = self.tree.starts, self.tree.ends
+        firsts = [s for s, _ in spans]
+        out = []
+        for i in nodes:
+            at = bisect.bisect_right(firsts, ends[i]) - 1  # the last span starting by i's end
+            if at >= 0 and spans[at][1] >= starts[i]:
+                out.append(i)
+        return out
+
+    def of_kinds(self, kinds: frozenset[str], within: Spans | None = None) -> list[int]:
+        """The nodes of those kinds (that start in the spans, when given), in preorder."""
+        tree = self.tree
+        if within is not None and tree.ordered():
+            spanned: list[int] = []
+            for first, last in within:
+                spanned += tree.of_kinds(kinds, *tree.numbered_between(first, last))
+            return spanned
         found = self._candidates.get(kinds)
         if found is None:
-            found = self._candidates[kinds] = self.tree.of_kinds(kinds)
+            found = self._candidates[kinds] = tree.of_kinds(kinds)
+        if within is not None:
+            starts = tree.starts
+            found = [i for i in found if _starts_in(starts[i], within)]
         return found
 
 
 def find(pattern: Pattern, target: Target, inside: bool = False,
-         env: Env | None = None) -> list[Match]:
+         env: Env | None = None, within: Spans | None = None) -> list[Match]:
     """Every match of ``pattern`` in ``target``, in source order, each range once per set of
-    bindings; ``env`` holds bindings a match must agree with (a metavariable-pattern's)."""
+    bindings; ``env`` holds bindings a match must agree with (a metavariable-pattern's);
+    ``within`` (sorted disjoint spans), when given, limits the search to matches that start
+    in them (others may still be found)."""
     start = env or {}
     target.matcher.set_roots(pattern.node)
     if pattern.shape == "stmts":
-        found = _find_sequences(pattern, target, inside, start)
+        found = _find_sequences(pattern, target, inside, start, within)
     else:
-        found = _find_nodes(pattern, target, start)
+        found = _find_nodes(pattern, target, start, within)
     unique: dict[tuple[int, int, str], Match] = {}
     for match in found:
         unique.setdefault((match.start, match.end, _env_key(match.env)), match)
     return sorted(unique.values(), key=lambda m: (m.start, m.end))
 
 
-def _find_nodes(pattern: Pattern, target: Target, start: Env) -> list[Match]:
+def _find_nodes(pattern: Pattern, target: Target, start: Env,
+                within: Spans | None) -> list[Match]:
     root = pattern.node
     converter, matcher = target.converter, target.matcher
     found = []
-    candidates = target.of_kinds(_candidate_kinds(root, target))
+    candidates = target.of_kinds(_candidate_kinds(root, target), within)
     needles = target.needles(pattern)
     if needles:  # words the node's own text must hold (C-speed scans)
         absorbing = converter.ABSORBING
@@ -181,19 +208,30 @@ def _candidate_kinds(root: Node, target: Target) -> frozenset[str]:
     return frozenset(kinds)
 
 
-def _find_sequences(pattern: Pattern, target: Target, inside: bool,
-                    start: Env) -> list[Match]:
+def _find_sequences(pattern: Pattern, target: Target, inside: bool, start: Env,
+                    within: Spans | None) -> list[Match]:
     converter, matcher = target.converter, target.matcher
     wanted = pattern.node.kids[0]
     kinds = converter.candidates("Block") | converter.candidates("Module")
+    blocks = target.of_kinds(frozenset(kinds))
+    if within is not None:  # the blocks that overlap a span
+        blocks = target.overlapping(blocks, within)
     found = []
-    for index in target.of_kinds(kinds):
+    for index in blocks:
         node = converter.node(index)
         if node is None or node.kind not in ("Block", "Module"):
             continue
         statements = node.kids[0]
+        at_each = matcher.stmts_at_each_position(wanted, statements, start,
+                                                 MAX_MATCHES_PER_NODE)
         for position in range(len(statements)):
             rest = statements[position:]
+            if within is not None and not _starts_in(rest[0].start, within):
+                continue
+            if at_each is not None:
+                found += [Match(rest[0].start, last.end if last is not None else rest[0].end,
+                                env) for env, last in at_each[position]]
+                continue
             count = 0
             for env, last in matcher.stmts(wanted, rest, start, less_ok=True, inside=inside):
                 end = last.end if last is not None else rest[0].end
@@ -202,6 +240,11 @@ def _find_sequences(pattern: Pattern, target: Target, inside: bool,
                 if count >= MAX_MATCHES_PER_NODE:
                     break
     return found
+
+
+def _starts_in(offset: int, spans: Spans) -> bool:
+    at = bisect.bisect_right(spans, (offset, NO_END)) - 1
+    return at >= 0 and spans[at][0] <= offset <= spans[at][1]
 
 
 def _env_key(env: Env) -> str:

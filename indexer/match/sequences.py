@@ -169,6 +169,26 @@ class Sequences:
         for found in self.m(p, ts[0], env):
             yield from self.stmts(rest, ts[1:], found, less_ok, inside, ts[0])
 
+    def stmts_at_each_position(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env,
+                               limit: int) -> list[list[tuple[Env, Node | None]]] | None:
+        """What ``stmts(ps, ts[i:], env, less_ok=True)`` gives for every position i, for a
+        pattern that opens with ``...`` then a statement: the rest is tried once at each
+        statement (and each nested one), and position i takes what was found from it on,
+        instead of trying the rest again from every position. None for other patterns."""
+        if len(ps) < 2 or not is_dots_stmt(ps[0]) or is_dots_stmt(ps[1]) or \
+                is_metavar_seq_stmt(ps[1]):
+            return None
+        rest = ps[1:]
+        own = _from_each_on([list(self.flat_stmts(rest, ts[k:], env, True, None))
+                             for k in range(len(ts))], limit)
+        flat = subnodes.flatten_statements(ts)
+        if flat is None:
+            return own
+        nested = _from_each_on([list(self.flat_stmts(rest, flat[k:], env, True, None))
+                                for k in range(len(flat))], limit)
+        at = {id(t): k for k, t in enumerate(flat)}  # a statement of ts -> its place in flat
+        return [(own[i] + nested[at[id(t)]])[:limit] for i, t in enumerate(ts)]
+
     def flat_stmts(self, ps: tuple[Node, ...], ts: tuple[Node, ...], env: Env, less_ok: bool,
                    last: Node | None) -> Iterator[tuple[Env, Node | None]]:
         """semgrep's m_list__m_stmt: no more reaching into nested statements."""
@@ -200,6 +220,16 @@ class Sequences:
             return
         for found in self.m(p, ts[0], env):
             yield from self.flat_stmts(rest, ts[1:], found, less_ok, ts[0])
+
+
+def _from_each_on(found: list[list[Any]], limit: int) -> list[list[Any]]:
+    """Per position, what was found there and at every later one (at most ``limit``)."""
+    out: list[list[Any]] = [[] for _ in found]
+    later: list[Any] = []
+    for k in range(len(found) - 1, -1, -1):
+        later = (found[k] + later)[:limit] if found[k] else later
+        out[k] = later
+    return out
 
 
 def is_dots(p: Any) -> bool:

@@ -36,6 +36,7 @@ class Tree:
         self.field_names = flat.field_names
         self._children: dict[int, list[int]] = {}
         self._line_starts: list[int] | None = None
+        self._ordered: bool | None = None
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -96,23 +97,40 @@ class Tree:
     def text(self, node: int) -> str:
         return self.source[self.starts[node]:self.ends[node]].decode("utf-8", "replace")
 
-    def of_kinds(self, names: set[str] | frozenset[str]) -> list[int]:
-        """Every node whose kind is in ``names``, in preorder (C-speed scans of the kind
-        array)."""
-        ids = [k for k, name in self.kind_names.items() if name in names]
+    def ordered(self) -> bool:
+        """Whether starts never decrease in preorder (true of any sane parse; a search
+        bisects candidates by start only when it holds)."""
+        if self._ordered is None:
+            starts = list(self.starts)
+            self._ordered = starts == sorted(starts)
+        return self._ordered
+
+    def of_kinds(self, names: set[str] | frozenset[str], low: int = 0,
+                 high: int | None = None) -> list[int]:
+        """Every named node whose kind is in ``names``, in preorder (C-speed scans of the
+        kind array), of those numbered ``low`` to ``high`` (excluded) when given (a keyword
+        token spelled like a kind, as ``yield`` in Python, is no candidate)."""
+        named = self.named_kinds
+        ids = [k for k, name in self.kind_names.items() if name in names and k in named]
         if not ids:
             return []
         kinds, found = self.kinds, []
+        stop = len(kinds) if high is None else high
         for kind_id in ids:
-            index = -1
+            index = low - 1
             try:
                 while True:
-                    index = kinds.index(kind_id, index + 1)
+                    index = kinds.index(kind_id, index + 1, stop)
                     found.append(index)
             except ValueError:
                 pass
         found.sort()
         return found
+
+    def numbered_between(self, first: int, last: int) -> tuple[int, int]:
+        """The preorder numbers (low, high excluded) of the nodes that start at offsets
+        ``first`` to ``last``; only meaningful when ``ordered()``."""
+        return (bisect.bisect_left(self.starts, first), bisect.bisect_right(self.starts, last))
 
     def position(self, offset: int) -> tuple[int, int, int]:
         """(line, column, offset), 1-based line and column, from a table built once."""
