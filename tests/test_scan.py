@@ -280,6 +280,17 @@ EQUIVALENCE_RULES = """rules:
           ...
           run($V)
       - focus-metavariable: $V
+  - id: nested-redirect
+    languages: [python]
+    message: redirect
+    severity: INFO
+    patterns:
+      - pattern: $R(..., $U, ...)
+      - metavariable-pattern:
+          metavariable: $R
+          pattern-either:
+            - pattern: web.shortcuts.redirect
+            - pattern: web.http.Forward
 """
 EQUIVALENCE_SNIPPETS = [
     "from subprocess import Popen as P\nP(cmd, shell=True)",
@@ -288,6 +299,8 @@ EQUIVALENCE_SNIPPETS = [
     "h = open(p)", "with open(p) as fh:\n    open(p)", "import hashlib as hl\nhl.md5(b)",
     "hashlib.new('md5')", "hashlib.new('sha256')",
     "def g():\n    v = get()\n    if c:\n        run(v)", "def g():\n    v = get()\n    run(w)",
+    "from web.shortcuts import redirect as go\ngo(u)", "from web.http import *\nForward(u)",
+    "import web.shortcuts\nweb.shortcuts.redirect(u)", "redirect(u)",
 ]
 
 

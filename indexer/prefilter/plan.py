@@ -4,7 +4,8 @@ A requirement is None ("no idea": every file must be checked), ``("and", tokens,
 ``("or", subs)``. A pattern requires the words of its compiled form (match/pattern.py says
 which: names, never strings or keywords); ``patterns`` intersects its positive operands
 (``pattern-inside`` included); ``pattern-either`` unions, and is "no idea" as soon as one
-branch is; negations, regexes and metavariable conditions drop out.
+branch is; a ``metavariable-pattern`` without a language of its own adds its formula's
+requirement; negations, regexes and the other conditions drop out.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ def required_tokens(formula: Any, words: Callable[[str], frozenset[str] | None])
     if kind == "And":
         parts = [required_tokens(c, words) for c in formula.items
                  if type(c).__name__ in POSITIVE]
+        # a metavariable-pattern in the rule's language matches code of the same file (a
+        # name's import or assignment included), so what it requires the file holds too
+        parts += [required_tokens(c.formula, words) for c in formula.items
+                  if type(c).__name__ == "MetavarPattern" and c.language is None]
         known = tuple(p for p in parts if p is not None)
         return ("and", frozenset(), known) if known else None
     return None  # negations, regexes, conditions: say nothing about what a file must contain
