@@ -24,6 +24,7 @@ from indexer.errors import UsageError
 # 4: the semantic matcher (normalized trees, semgrep's equivalences and rule operators)
 MATCH_ENGINE_VERSION = "4"
 SMALL_SCOPE = 16  # files: below this the prefilter is skipped (it would not pay)
+MAX_MATCHES_PER_FILE = 10_000  # of one rule (semgrep's default max_match_per_file)
 MAX_LINES = 10  # source lines kept per finding, as semgrep's --max-lines-per-finding default
 MAX_BOUND_CHARS = 1000  # of a metavariable's text (a callback can bind a whole function)
 MAX_LINES_CHARS = 2000
@@ -84,6 +85,7 @@ def scan(options: ScanOptions) -> ScanReport:
     from indexer.store.connection import open_db
     from indexer.store.reader import current_generation
     from indexer.store.scans import KeptReport, store_findings
+    from indexer.walk import within
 
     clock = time.perf_counter()
     rules, errors = _rules(options.configs)
@@ -95,12 +97,15 @@ def scan(options: ScanOptions) -> ScanReport:
         generation = current_generation(connection)
         scope, incremental = kept.paths_to_match(options.scope, options.use_cache)
         run = _Scan(connection, options._replace(scope=scope), rules)
+        # what went wrong in files not matched again stays reported
+        earlier = [e for e in kept.errors() if not within(e.get("path", ""), set(scope))] \
+            if incremental else []
         if scope:
             findings = run.execute()
             store_findings(connection, scope, [_finding_row(f) for f in findings], generation)
             kept.replace(scope, {path: output.dumps(output.results_of(found))
                                  for path, found in _by_path(findings).items()})
-        kept.save(generation, [e for e in errors if e["type"] == "RuleError"], infos)
+        kept.save(generation, earlier + run.errors, infos)
         results, count = kept.results()
     finally:
         connection.close()
@@ -108,7 +113,7 @@ def scan(options: ScanOptions) -> ScanReport:
              "rules": len(rules), "files_matched": run.files_matched,
              "incremental": incremental, "paths_matched": len(scope) if incremental else None,
              "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
-    return ScanReport(results, count, errors + run.errors, stats, infos)
+    return ScanReport(results, count, errors + earlier + run.errors, stats, infos)
 
 
 def _rules(configs: list[Path]) -> tuple[list[Any], list[dict[str, Any]]]:
@@ -198,7 +203,12 @@ def match_rule(rule: Any, target: Any) -> tuple[list[Any], str]:
 
     run = Evaluation(target, rule.languages, rule.options)
     try:
-        return rule_matches(rule.formula, run), "; ".join(run.errors)
+        matches = rule_matches(rule.formula, run)
+        limit = rule.options.get("max_match_per_file") or MAX_MATCHES_PER_FILE
+        if len(matches) > limit:
+            return [], (f"too many matches ({len(matches)}, more than {limit}): none kept for "
+                        "this file; the pattern is probably too general")
+        return matches, "; ".join(run.errors)
     except RecursionError:
         return [], "the pattern is too deep to match here"
     except RegexTimeout as exc:
@@ -234,6 +244,7 @@ class _Scan:
         self.rules = rules
         self.errors: list[dict[str, Any]] = []
         self.hits = self.misses = self.files_matched = 0
+        self.failed: set[tuple[int, int]] = set()  # (rule index, file id) whose matching failed
         self.prefilter_stats: dict[str, Any] = {
             "enabled": options.use_prefilter, "total_files": 0, "passed": 0, "skipped": 0,
             "skipped_ratio_with_literals": None, "time_ms": 0.0}
@@ -359,6 +370,7 @@ class _Scan:
         matches, problem = match_rule(rule, target)
         if problem:
             self.errors.append(_match_error(rule, entry.path, problem))
+            self.failed.add((index, entry.file_id))
         return [_located(target, m) for m in matches]
 
     def _file_error(self, entry: Any, message: str) -> None:
@@ -371,9 +383,9 @@ class _Scan:
         if not self.options.use_cache or not fresh:
             return
         files = self.files
-        save_matches(self.connection, MATCH_ENGINE_VERSION,
+        save_matches(self.connection, MATCH_ENGINE_VERSION,  # a pair that failed is tried again
                      {(self.rules[i].hash, files[f].sha256): matches
-                      for (i, f), matches in fresh.items()})
+                      for (i, f), matches in fresh.items() if (i, f) not in self.failed})
 
 
 def _located(target: Any, match: Any) -> list[Any]:

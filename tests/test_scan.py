@@ -166,6 +166,37 @@ def test_bad_rules_are_reported_and_the_rest_run(tree: Callable[..., Path], cli:
     assert missing.code == 2 and "no such rule file" in missing.err
 
 
+def test_too_many_matches_in_one_file_are_dropped_with_an_error(tree: Callable[..., Path],
+                                                                   cli: Cli) -> None:
+    """Past a rule's max_match_per_file, its matches in that file become one error (as
+    semgrep does); the error stays in the report on a re-scan that reuses the kept report,
+    and a later scan without it matches the file again rather than trusting the cache."""
+    rules = """rules:
+  - id: every-call
+    languages: [python]
+    message: call
+    severity: INFO
+    options: {max_match_per_file: 3}
+    pattern: $F(...)
+"""
+    root = tree({"rules.yaml": rules, "src/busy.py": "a()\nb()\nc()\nd()\n",
+                 "src/calm.py": "a()\n"})
+    for _ in range(2):  # the second time from the kept report
+        report = scan_json(cli, root)
+        assert {(r["path"], r["start"]["line"]) for r in report["results"]} == {
+            ("src/calm.py", 1)}
+        (error,) = report["errors"]
+        assert error["path"] == "src/busy.py" and error["rule_id"] == "every-call"
+        assert "too many matches (4, more than 3)" in error["message"]
+    (root / "src" / "calm.py").write_text("a()\nb()\n")  # only calm.py is matched again
+    report = scan_json(cli, root)
+    assert len(report["results"]) == 2 and len(report["errors"]) == 1
+    other_scope = cli("scan", root / "src" / "busy.py", "--config", root / "rules.yaml",
+                      "--root", root, "--json").json()
+    assert other_scope["stats"]["cache"] == {"hits": 0, "misses": 1}
+    assert len(other_scope["errors"]) == 1
+
+
 def test_cache_hits_and_invalidation(tree: Callable[..., Path], cli: Cli) -> None:
     root = project(tree)
     first = scan_json(cli, root)["stats"]["cache"]

@@ -137,13 +137,21 @@ class KeptReport:
                 "INSERT OR REPLACE INTO scan_results (key, path, results) VALUES (?, ?, ?)",
                 [(self.key, path, text) for path, text in results.items()])
 
-    def save(self, generation: int, rule_errors: list[dict[str, Any]],
+    def errors(self) -> list[dict[str, Any]]:
+        """The errors the kept report holds (of files and of matching; a rule's own errors
+        are found again on every run)."""
+        rows = self.connection.execute("SELECT errors FROM scan_reports WHERE key = ?",
+                                       (self.key,))
+        found = next(iter(rows), None)
+        return json.loads(found[0]) if found and found[0] else []
+
+    def save(self, generation: int, errors: list[dict[str, Any]],
              rules: list[Any]) -> None:
         with self.connection:
             self.connection.execute(
                 "INSERT OR REPLACE INTO scan_reports (key, rules_stamp, generation, errors, rules)"
                 " VALUES (?, ?, ?, ?, ?)", (self.key, self.stamp, generation,
-                                            json.dumps(rule_errors), json.dumps(rules)))
+                                            json.dumps(errors), json.dumps(rules)))
 
     def results(self) -> tuple[list[str], int]:
         """The report's results, one JSON array text per path, and how many there are."""
