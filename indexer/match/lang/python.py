@@ -10,6 +10,8 @@ from indexer.match.lang.base import DOTS, SUFFIX, restore_placeholders, rule
 from indexer.match.lang.python_stmts import PythonStatements
 from indexer.match.node import Node, make, span_of
 
+LOOP_TARGETS = frozenset({"identifier", "pattern_list", "tuple_pattern", "list_pattern"})
+
 
 class PythonConverter(PythonStatements):
     language = "python"
@@ -132,6 +134,25 @@ class PythonConverter(PythonStatements):
             out += [t + SUFFIX + "\ndef _CLDECORATED_(): pass" for t in spellings[:2]]
         return list(dict.fromkeys(out))
 
+    def in_expression(self, index: int) -> bool:
+        """Also not the names a ``for`` (loop or comprehension) binds, alone or in a tuple:
+        semgrep reads them as patterns."""
+        if not super().in_expression(index):
+            return False
+        tree = self.tree
+        if tree.kind(index) not in LOOP_TARGETS:
+            return True
+        while True:
+            parent = tree.parent(index)
+            if parent < 0:
+                return True
+            kind = tree.kind(parent)
+            if kind in ("for_statement", "for_in_clause"):
+                return tree.field_of(index) != "left"
+            if kind not in LOOP_TARGETS:
+                return True
+            index = parent
+
     def shadowed(self, index: int) -> bool:
         """Also ``a or b`` inside ``a or b or c``: Python's own tree has one operation with
         three operands there (parentheses make a separate one)."""
@@ -172,15 +193,15 @@ class PythonConverter(PythonStatements):
         return expression, ()
 
     @rule("string_content", makes="Str")
-    def string_piece(self, index: int) -> Node:
+    def string_piece(self, index: int) -> Node | None:
         """A piece of an f-string: an expression of its own, as in semgrep (a piece of a
-        plain string is not)."""
+        plain string is nothing by itself: its string stands for it)."""
         tree = self.tree
         parent = tree.parent(index)
         first = tree.children(parent)[0] if parent >= 0 and tree.children(parent) else None
         prefix = tree.text(first).rstrip("'\"").lower() if first is not None else ""
         if "f" not in prefix:
-            return self.leaf("Other", index, ("string_content", tree.text(index)))
+            return None
         return self.leaf("Str", index, decode_piece(tree.text(index), prefix))
 
     @rule("binary_operator", makes="BinOp")
