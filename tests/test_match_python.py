@@ -186,3 +186,12 @@ def test_unparsable_and_too_deep_patterns_are_refused() -> None:
         compile_pattern("def (:", "python")
     with pytest.raises(PatternError, match="deeper"):
         compile_pattern("f(" * 400 + "x" + ")" * 400, "python")
+
+
+def test_a_lone_metavariable_skips_loop_targets_keywords_and_string_insides() -> None:
+    code = "for i, j in pairs:\n    use('text')\nys = [k for k in xs]\n"
+    starts = {code[m.start:m.end] for m in find(compile_pattern("$X", "python"),
+                                                Target(parse_snippet(code, "python")))}
+    assert {"pairs", "'text'", "use('text')", "use", "xs", "k"} <= starts
+    assert not {"i", "j", "i, j", "text"} & starts
+    assert starts.isdisjoint({"for", "in"})
