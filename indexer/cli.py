@@ -422,12 +422,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                   use_prefilter=not args.no_prefilter,
                                   use_cache=not args.no_cache))
         report.stats["index"] = summary["files"]
-        text = output.render(report, fmt)
         count, stats = report.total, report.stats
-    if args.output:
-        if text:  # (a daemon has written it already)
-            Path(args.output).write_text(text + "\n")
-    else:
+        if args.output:
+            output.write_file(report, fmt, Path(args.output))
+        else:
+            sys.stdout.flush()
+            output.write(report, fmt, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        text = ""
+    if text:  # a daemon's reply, when it has not written the file itself
         print(text)
     if args.stats:
         print(json.dumps(stats, indent=2), file=sys.stderr)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import tempfile
+from io import BytesIO
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from indexer import __version__
 
@@ -26,12 +30,43 @@ def results_of(findings: Any) -> list[dict[str, Any]]:
     } for f in findings]
 
 
-def json_text(report: Any) -> str:
-    """The semgrep-compatible JSON report, assembled from the per-path result arrays as they
-    are stored (a kept report of thousands of findings is joined, not re-encoded)."""
-    results = ",".join(text[1:-1] for text in report.results if text != "[]")
-    tail = dumps({"errors": report.errors, "stats": report.stats})[1:]
-    return f'{{"version":{dumps(__version__)},"results":[{results}],{tail}'
+def write_json(report: Any, stream: BinaryIO) -> None:
+    """The semgrep-compatible JSON report, streamed from the per-path result arrays as they
+    are stored (a kept report of millions of findings is copied through, never re-encoded
+    nor joined into one string)."""
+    stream.write(b'{"version":' + dumps(__version__).encode() + b',"results":[')
+    first = True
+    for chunk in report.results:
+        if len(chunk) > 2:  # not b"[]"
+            if not first:
+                stream.write(b",")
+            stream.write(memoryview(chunk)[1:-1])
+            first = False
+    stream.write(b"]," + dumps({"errors": report.errors, "stats": report.stats})[1:].encode())
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a plain ``open(path, "w")`` would give: the file's own if it exists,
+    else 0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it where Linux tells it (setting it, even
+    for a moment, would race with a daemon's other threads)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _point(position: tuple[int, int, int]) -> dict[str, int]:
@@ -66,13 +101,35 @@ def as_sarif(report: Any) -> dict[str, Any]:
     }
 
 
-def render(report: Any, fmt: str) -> str:
-    """The report as ``json`` (semgrep-compatible), ``sarif`` or ``text``."""
+def write(report: Any, fmt: str, stream: BinaryIO) -> None:
+    """The report as ``json`` (semgrep-compatible), ``sarif`` or ``text``, then a newline."""
     if fmt == "json":
-        return json_text(report)
-    if fmt == "sarif":
-        return dumps(as_sarif(report))
-    return as_text(report)
+        write_json(report, stream)
+    else:
+        stream.write((dumps(as_sarif(report)) if fmt == "sarif" else as_text(report)).encode())
+    stream.write(b"\n")
+
+
+def render(report: Any, fmt: str) -> str:
+    """The report as text (for a reply over the socket; a file or the terminal is written to
+    with ``write``)."""
+    buffer = BytesIO()
+    write(report, fmt, buffer)
+    return buffer.getvalue().decode().removesuffix("\n")
+
+
+def write_file(report: Any, fmt: str, path: Path) -> None:
+    """The report into ``path`` whole or not at all: a temporary file beside it, renamed over
+    it once complete (an interrupted run leaves the previous file as it was)."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(handle, _mode_for(path))
+        with os.fdopen(handle, "wb") as stream:
+            write(report, fmt, stream)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def as_text(report: Any) -> str:

