@@ -5,7 +5,9 @@ raw tree-sitter parse + cursor walk of the files codelens parses (the baseline),
 with --jobs 1 and --jobs 2, no-op re-index, one-file edits, DB size over parsed source bytes,
 peak RSS of parent and workers, per-file pool overhead, the persistent pool against a fresh
 interpreter per file on 200 files, and `git status` plus a bare Python scandir+stat walk as the
-anchors for "nothing changed". Prints a table and writes tools/.bench/results.json.
+anchors for "nothing changed"; scans of 115 plain rules against semgrep and ast-grep, and of the
+conformance suites' own rules against semgrep (tools/bench_semantic.py), with where a scan's
+time goes. Prints a table and writes tools/.bench/results.json.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ TOOLS = Path(__file__).resolve().parent
 REPO = TOOLS.parent
 sys.path.insert(0, str(REPO))
 
-from tools import bench_rules, corpus  # noqa: E402
+from tools import bench_rules, bench_semantic, corpus  # noqa: E402
 
 OUT = TOOLS / ".bench"
 COLD_ROUNDS = 3
@@ -440,6 +442,9 @@ def measure(work: Path) -> dict[str, Any]:
     results["anchors"] = {"git_status": git_status(root, work),
                           "python_scandir_stat": median_of(5, lambda: python_walk(root))}
     results["scan"] = measure_scan(root, work, db)
+    results["time_by_stage"] = bench_semantic.time_by_stage(root, db, work / "rules" / "semgrep")
+    results["conformance_rules"] = bench_semantic.measure_conformance_rules(
+        root, work, db, CODELENS, triples, agreement, peers_installed() / "semgrep")
     results["service"] = measure_service(root, work, work / "rules" / "semgrep")
     return results
 
@@ -482,6 +487,10 @@ def report(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
          "pool faster", pool["files_per_s"] > single["files_per_s"]),
         ("anchor: git status", f"{results['anchors']['git_status']:.3f} s", "", True),
         *scan_rows(results["scan"]),
+        ("  where a full scan's time goes", ", ".join(
+            f"{stage} {share:.0%}" for stage, share in results["time_by_stage"].items()
+            if stage != "total_s_under_profile" and share >= 0.02), "", True),
+        *bench_semantic.rows(results["conformance_rules"]),
         *service_rows(results["service"]),
         ("anchor: python scandir+stat", f"{results['anchors']['python_scandir_stat']:.3f} s",
          "", True),

@@ -1,0 +1,181 @@
+"""Bench rows of the semantic matcher (used by tools/bench.py):
+
+- the conformance suites' own Python and JavaScript rules (../shared/conformance/rules, the
+  ones not in taint mode), all together over the corpus, against semgrep on the same rules
+  and files: full scan, re-scan after a one-file edit, agreement on (rule, file, line);
+- where a full scan's time goes: decoding, converting to the normalized tree, matching, the
+  per-file facts, the database, measured by a profile of one in-process scan.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+SUITES = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance" / "rules"
+STAGES = {  # module path fragment -> stage
+    "codec.py": "decode the AST blob", "match/tree.py": "decode the AST blob",
+    "match/lang/": "convert to the normalized tree", "match/node.py": "match",
+    "match/matcher.py": "match", "match/sequences.py": "match", "match/statements.py": "match",
+    "match/equiv.py": "match", "match/operators.py": "match", "match/subnodes.py": "match",
+    "match/import_patterns.py": "match", "match/search.py": "match (candidates)",
+    "match/facts.py": "per-file facts", "match/constants.py": "per-file facts",
+    "match/dataflow.py": "per-file facts", "match/folding.py": "per-file facts",
+    "match/written.py": "per-file facts", "match/naming.py": "per-file facts",
+    "match/formula.py": "rule formula", "match/evaluate.py": "rule formula",
+    "match/pattern.py": "compile patterns", "store/": "database", "prefilter/": "prefilter",
+    "apsw": "database", "scan.py": "scan stage (results, JSON)", "orjson": "scan stage",
+}
+
+
+def conformance_rules(folder: Path) -> Path:
+    """The non-taint Python and JavaScript rule files of the suites, ids made unique (the
+    suites reuse ids such as `test`) and free of dots (semgrep prefixes an id with the
+    config's folders, joined by dots): ``<file stem>__<id>``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for language in ("python", "javascript"):
+        for path in sorted((SUITES / language).glob("*.yaml")):
+            document = yaml.safe_load(path.read_text())
+            rules = [r for r in document.get("rules", []) if isinstance(r, dict) and
+                     r.get("mode") != "taint" and "pattern-sources" not in r]
+            for rule in rules:
+                rule["id"] = f"{path.stem}__{rule['id']}".replace(".", "_")
+                rule.pop("paths", None)
+            if rules:
+                (folder / f"{language}-{path.stem}.yaml").write_text(
+                    yaml.safe_dump({"rules": rules}, sort_keys=False))
+    return folder
+
+
+def measure_conformance_rules(root: Path, work: Path, db: Path, codelens: str, triples: Any,
+                              agreement: Any, semgrep: Path) -> dict[str, Any]:
+    """codelens and semgrep on the suites' rules over the corpus; ``triples`` and
+    ``agreement`` are bench.py's helpers. The reports hold millions of findings: codelens's
+    (rule, file, line) come from its findings table and semgrep's report is read once it
+    has exited, so that the two never sit in memory together."""
+    if not SUITES.is_dir():
+        return {"skipped": f"no conformance suites at {SUITES}"}
+    rules = conformance_rules(work / "conformance-rules")
+    report = work / "conformance.scan.json"
+
+    def scan() -> float:
+        started = time.perf_counter()
+        done = subprocess.run([codelens, "scan", str(root), "--config", str(rules), "--root",
+                               str(root), "--db", str(db), "--json", "--output", str(report)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"codelens scan failed:\n{done.stderr}")
+        return time.perf_counter() - started
+
+    out: dict[str, Any] = {"rule_files": len(list(rules.glob("*.yaml")))}
+    wall = scan()
+    ours = _findings_table(db)
+    out["full"] = {"wall": wall, "findings": _report_total(report), "triples": len(ours),
+                   "errors": len(_report_errors(report))}
+    targets = [p for p in sorted(root.rglob("*.py")) if p.stat().st_size > 4000][80:83]
+    walls = []
+    for number, target in enumerate(targets):
+        original = target.read_bytes()
+        target.write_bytes(original + f"\nbench_edit_{time.time_ns()}_{number} = 1\n".encode())
+        walls.append(scan())
+        target.write_bytes(original)
+        scan()
+    out["rescan_after_edit"] = walls
+    theirs_file = work / "conformance.semgrep.json"
+    started = time.perf_counter()
+    subprocess.run(
+        [str(semgrep), "scan", "--config", str(rules), "--json", "--output", str(theirs_file),
+         "--metrics=off", "--disable-version-check", "--x-ignore-semgrepignore-files",
+         "--no-git-ignore", "-j", "2", str(root)], capture_output=True,
+        env={**os.environ, "HOME": str(work / "home")})  # its defaults: 5 s per rule and file
+    out["semgrep"] = {"wall": time.perf_counter() - started}
+    document = orjson.loads(theirs_file.read_bytes()) if theirs_file.exists() else {}
+    theirs = triples(document.get("results", []), root, "check_id")
+    out["semgrep"].update(findings=len(document.get("results", [])),
+                          errors=len(document.get("errors", [])))
+    del document
+    out["agreement"] = agreement({(r, p, line) for r, p, line in ours}, theirs)
+    return out
+
+
+def _findings_table(db: Path) -> set[tuple[str, str, int]]:
+    """(rule, path, line) of the last scan's findings, from the index."""
+    import apsw
+
+    connection = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        return {(rule, path, line) for rule, path, line in connection.execute(
+            "SELECT rule_id, path, start_line FROM findings")}
+    finally:
+        connection.close()
+
+
+def _report_total(report: Path) -> int:
+    """How many results a JSON report holds, counted in its bytes."""
+    key, total, carry = b'"check_id":', 0, b""
+    with report.open("rb") as handle:
+        while chunk := handle.read(64 << 20):
+            window = carry + chunk  # a key cut by the chunk's end is whole here next time
+            total += window.count(key)
+            carry = window[-(len(key) - 1):]
+    return total
+
+
+def _report_errors(report: Path) -> list[Any]:
+    """The errors of a JSON report, read from its end (its results can be gigabytes)."""
+    with report.open("rb") as handle:
+        handle.seek(max(0, report.stat().st_size - (64 << 20)))
+        tail = handle.read()
+    at = tail.rfind(b'],"errors":')
+    if at < 0:
+        return list(orjson.loads(report.read_bytes()).get("errors", []))
+    return list(orjson.loads(b"{" + tail[at + 2:]).get("errors", []))
+
+
+def time_by_stage(root: Path, db: Path, rules: Path) -> dict[str, float]:
+    """Seconds of one in-process full scan (no cache) by stage, from a profile."""
+    from indexer.scan import ScanOptions, scan
+
+    profile = cProfile.Profile()
+    options = ScanOptions(root, db, [rules], [""], use_cache=False)
+    started = time.perf_counter()
+    profile.runcall(scan, options)
+    total = time.perf_counter() - started
+    stats = pstats.Stats(profile)
+    stages: dict[str, float] = {}
+    for (filename, _line, _name), row in stats.stats.items():  # type: ignore[attr-defined]
+        own = row[2]
+        stage = next((s for fragment, s in STAGES.items() if fragment in filename), "other")
+        stages[stage] = stages.get(stage, 0.0) + own
+    profiled = sum(stages.values()) or 1.0
+    return {"total_s_under_profile": round(total, 2),
+            **{stage: round(seconds / profiled, 3)
+               for stage, seconds in sorted(stages.items(), key=lambda kv: -kv[1])}}
+
+
+def rows(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    if "skipped" in result:
+        return [("conformance rules over the corpus", result["skipped"], "", True)]
+    full, semgrep = result["full"], result["semgrep"]["wall"]
+    edit = statistics.median(result["rescan_after_edit"])
+    agree = result["agreement"]
+    return [
+        (f"conformance rules ({result['rule_files']} files): scan", f"{full['wall']:.2f} s, "
+         f"{full['findings']} findings, {full['errors']} errors", "", True),
+        ("  vs semgrep -j 2", f"{semgrep:.2f} s = {semgrep / full['wall']:.1f}x slower "
+         f"({result['semgrep']['findings']} findings, {result['semgrep']['errors']} errors)",
+         ">= 5x", semgrep / full["wall"] >= 5),
+        ("  re-scan after one edit", f"{edit:.3f} s = {semgrep / edit:.0f}x faster than "
+         "semgrep's scan", ">= 50x", semgrep / edit >= 50),
+        ("  agreement with semgrep", f"{agree['ratio']:.1%} of "
+         f"{agree['ours'] + agree['semgrep'] - agree['both']} (rule, file, line)", "", True),
+    ]
