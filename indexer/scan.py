@@ -14,6 +14,7 @@ import json
 import os
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,6 +25,7 @@ from indexer.errors import UsageError
 # 4: the semantic matcher (normalized trees, semgrep's equivalences and rule operators)
 MATCH_ENGINE_VERSION = "4"
 SMALL_SCOPE = 16  # files: below this the prefilter is skipped (it would not pay)
+BATCH_FILES = 256  # matched, cached and reported together
 MAX_MATCHES_PER_FILE = 10_000  # of one rule (semgrep's default max_match_per_file)
 MAX_LINES = 10  # source lines kept per finding, as semgrep's --max-lines-per-finding default
 MAX_BOUND_CHARS = 1000  # of a metavariable's text (a callback can bind a whole function)
@@ -86,7 +88,7 @@ def scan(options: ScanOptions) -> ScanReport:
     from indexer import output
     from indexer.store.connection import open_db
     from indexer.store.reader import current_generation
-    from indexer.store.scans import KeptReport, store_findings
+    from indexer.store.scans import KeptReport, clear_findings, store_findings
     from indexer.walk import within
 
     clock = time.perf_counter()
@@ -103,10 +105,15 @@ def scan(options: ScanOptions) -> ScanReport:
         earlier = [e for e in kept.errors() if not within(e.get("path", ""), set(scope))] \
             if incremental else []
         if scope:
-            findings = run.execute()
-            store_findings(connection, scope, [_finding_row(f) for f in findings], generation)
-            kept.replace(scope, {path: output.dumps(output.results_of(found))
-                                 for path, found in _by_path(findings).items()})
+            kept.begin(scope)
+            matched: set[str] = set()
+            for paths, findings in run.batches():  # a few hundred files' findings at a time
+                matched.update(paths)
+                store_findings(connection, paths, [_finding_row(f) for f in findings],
+                               generation)
+                kept.add({path: output.dumps(output.results_of(found))
+                          for path, found in _by_path(findings).items()})
+            clear_findings(connection, scope, matched)
         kept.save(generation, earlier + run.errors, infos)
         results, count = kept.results()
     finally:
@@ -253,20 +260,29 @@ class _Scan:
             "skipped_ratio_with_literals": None, "time_ms": 0.0}
         self.files: dict[int, Any] = {}
 
-    def execute(self) -> list[Finding]:
+    def batches(self) -> Iterator[tuple[list[str], list[Finding]]]:
+        """(paths, their findings in path and position order) for a batch of files at a
+        time, in path order: what is held in memory is one batch's, however many findings
+        the whole scan has; each batch's new matches are cached before the next starts."""
         from indexer.store.scans import files_in_scope
 
         self.files = files = files_in_scope(self.connection, self.options.scope)
-        plan = self._candidates(files)
-        cached, missing = self._from_cache(plan)
-        fresh = self._match(missing, files)
-        self._save_cache(fresh)
-        findings = []
-        for (rule_index, file_id), matches in {**cached, **fresh}.items():
-            rule, entry = self.rules[rule_index], files[file_id]
-            findings += [_finding(rule, entry.path, m) for m in matches]
-        findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
-        return findings
+        rules_of: dict[int, list[int]] = defaultdict(list)
+        for index, file_ids in self._candidates(files).items():
+            for file_id in file_ids:
+                rules_of[file_id].append(index)
+        order = sorted(files, key=lambda f: files[f].path)
+        for at in range(0, len(order), BATCH_FILES):
+            batch = order[at:at + BATCH_FILES]
+            cached, missing = self._from_cache({f: rules_of[f] for f in batch if f in rules_of})
+            fresh = self._match(missing, files)
+            self._save_cache(fresh)
+            findings = []
+            for (rule_index, file_id), matches in {**cached, **fresh}.items():
+                rule, entry = self.rules[rule_index], files[file_id]
+                findings += [_finding(rule, entry.path, m) for m in matches]
+            findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
+            yield [files[f].path for f in batch], findings
 
     def _candidates(self, files: dict[int, Any]) -> dict[int, list[int]]:
         """rule index -> candidate file ids, through the prefilter unless it is off."""
@@ -302,17 +318,20 @@ class _Scan:
             "time_ms": round((time.perf_counter() - started) * 1000, 2)}
         return plan
 
-    def _from_cache(self, plan: dict[int, list[int]]) -> tuple[dict[tuple[int, int], list[Any]],
-                                                                 dict[int, list[int]]]:
-        """Cached matches per (rule, file); what is left to match, per file."""
+    def _from_cache(self, plan: dict[int, list[int]]) -> tuple[
+            dict[tuple[int, int], list[Any]], dict[int, list[int]]]:
+        """Of ``plan`` (file id -> rule indexes): cached matches per (rule, file), and what
+        is left to match, per file."""
         from indexer.store.scans import cached_matches
 
         files = self.files
         cached: dict[tuple[int, int], list[Any]] = {}
         missing: dict[int, list[int]] = defaultdict(list)
-        for index, file_ids in plan.items():
-            if not file_ids:
-                continue
+        by_rule: dict[int, list[int]] = defaultdict(list)
+        for file_id, indexes in plan.items():
+            for index in indexes:
+                by_rule[index].append(file_id)
+        for index, file_ids in by_rule.items():
             found: dict[str, list[Any]] = {}
             if self.options.use_cache:
                 shas = tuple({files[f].sha256 for f in file_ids})

@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -386,3 +387,46 @@ def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_scan_in_batches_keeps_order_and_survives_an_interruption(
+        tree: Callable[..., Path], cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files are matched and reported a few at a time (two here): the report stays in path
+    order, paths that lose their findings lose their rows, and a run stopped half-way leaves
+    no kept report to trust, so the next run matches everything again."""
+    import indexer.scan
+
+    monkeypatch.setattr(indexer.scan, "BATCH_FILES", 2)
+    files = {f"src/m{n}.py": f"eval(x{n})\n" for n in range(7)}
+    root = tree({"rules.yaml": RULE_FILE, **files, "src/clean.py": "print(1)\n"})
+    report = scan_json(cli, root)
+    assert [r["path"] for r in report["results"]] == sorted(files)
+    (root / "src" / "m3.py").unlink()
+    (root / "src" / "m5.py").write_text("print(5)\n")
+    report = scan_json(cli, root)
+    assert report["stats"]["incremental"]
+    expected = sorted(set(files) - {"src/m3.py", "src/m5.py"})
+    assert [r["path"] for r in report["results"]] == expected
+    assert [p for (p,) in db_rows(root, "SELECT path FROM findings ORDER BY path")] == expected
+
+    calls = 0
+    real_match = indexer.scan._Scan._match
+
+    def stop_on_the_second_batch(self: Any, *args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt
+        return real_match(self, *args)
+
+    monkeypatch.setattr(indexer.scan._Scan, "_match", stop_on_the_second_batch)
+    (root / "src" / "m0.py").write_text("print(0)\n")
+    (root / "src" / "m6.py").write_text("print(6)\neval(y)\n")
+    stopped = cli("scan", root / "src", "--config", root / "rules.yaml", "--root", root,
+                  "--json", "--no-cache")
+    assert stopped.code == 130 and calls == 2
+    monkeypatch.setattr(indexer.scan._Scan, "_match", real_match)
+    report = scan_json(cli, root)
+    assert not report["stats"]["incremental"]
+    assert [(r["path"], r["start"]["line"]) for r in report["results"]] == [
+        ("src/m1.py", 1), ("src/m2.py", 1), ("src/m4.py", 1), ("src/m6.py", 2)]

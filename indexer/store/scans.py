@@ -75,17 +75,15 @@ def save_matches(connection: apsw.Connection, engine: str,
              for (h, sha), m in rows.items()])
 
 
-def store_findings(connection: apsw.Connection, scope: list[str],
+def store_findings(connection: apsw.Connection, paths: list[str],
                    rows: list[tuple[Any, ...]], generation: int) -> None:
-    """Make the findings table hold ``rows`` (FINDING_COLUMNS order) for the scope,
-    rewriting only the paths whose findings changed (a re-scan after one edit rewrites one
-    path, not thousands of rows)."""
+    """Make the findings of ``paths`` be ``rows`` (FINDING_COLUMNS order), rewriting only
+    the paths whose findings changed (a re-scan after one edit rewrites one path, not
+    thousands of rows)."""
     stored: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for prefix in (s.rstrip("/") for s in scope):
-        where, bindings = scope_clause(prefix)
-        for row in connection.execute(f"SELECT {FINDING_COLUMNS} FROM findings WHERE {where}",
-                                      bindings):
-            stored[row[1]].append(tuple(row))
+    for row in connection.execute(f"SELECT {FINDING_COLUMNS} FROM findings WHERE path IN "
+                                  "carray(?)", (apsw.carray(tuple(paths)),)):
+        stored[row[1]].append(tuple(row))
     wanted: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
         wanted[row[1]].append(row)
@@ -99,6 +97,19 @@ def store_findings(connection: apsw.Connection, scope: list[str],
             f"INSERT INTO findings ({FINDING_COLUMNS}, generation) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(*row, generation) for p in changed for row in wanted.get(p, ())])
+
+
+def clear_findings(connection: apsw.Connection, scope: list[str], kept: set[str]) -> None:
+    """No findings for the paths of the scope outside ``kept`` (files gone, or that no rule
+    matched this time)."""
+    gone: set[str] = set()
+    for prefix in (s.rstrip("/") for s in scope):
+        where, bindings = scope_clause(prefix)
+        gone.update(p for (p,) in connection.execute(
+            f"SELECT DISTINCT path FROM findings WHERE {where}", bindings) if p not in kept)
+    if gone:
+        with connection:
+            connection.executemany("DELETE FROM findings WHERE path = ?", [(p,) for p in gone])
 
 
 class KeptReport:
@@ -126,13 +137,20 @@ class KeptReport:
         prefixes = {s.rstrip("/") for s in scope}
         return sorted(p for p in changed if within(p, prefixes)), True
 
-    def replace(self, scope: list[str], results: dict[str, str]) -> None:
-        """The results (path -> JSON array text) of the paths matched again."""
+    def begin(self, scope: list[str]) -> None:
+        """Before the paths of ``scope`` are matched again: their results go, and so does
+        the report itself until ``save`` (a run that stops half-way leaves no report to
+        trust, and the next run matches everything)."""
         with self.connection:
+            self.connection.execute("DELETE FROM scan_reports WHERE key = ?", (self.key,))
             for prefix in scope:
                 clause, bindings = scope_clause(prefix)
                 self.connection.execute(f"DELETE FROM scan_results WHERE key = ? AND ({clause})",
                                         (self.key, *bindings))
+
+    def add(self, results: dict[str, str]) -> None:
+        """The results (path -> JSON array text) of some paths matched again."""
+        with self.connection:
             self.connection.executemany(
                 "INSERT OR REPLACE INTO scan_results (key, path, results) VALUES (?, ?, ?)",
                 [(self.key, path, text) for path, text in results.items()])
