@@ -67,6 +67,8 @@ def test_start_status_list_stop_and_modes(project: Path, cli: Cli,
     assert stat.S_IMODE(Path(entry["socket"]).stat().st_mode) == 0o600
     registry = private_homes / "home" / ".codelens" / "daemons"
     assert [json.loads(p.read_text())["pid"] for p in registry.glob("*.json")] == [entry["pid"]]
+    assert stat.S_IMODE(registry.stat().st_mode) == 0o700  # entries name roots and sockets
+    assert {stat.S_IMODE(p.stat().st_mode) for p in registry.iterdir()} == {0o600}
     status = cli("daemon", "status", project, "--json")
     assert status.code == 0 and status.json()["pid"] == entry["pid"]
     listed = cli("daemon", "list", "--json").json()
@@ -75,6 +77,18 @@ def test_start_status_list_stop_and_modes(project: Path, cli: Cli,
     wait_until(lambda: gone(entry["pid"]))
     assert not Path(entry["socket"]).exists() and not list(registry.glob("*.json"))
     assert cli("daemon", "status", project).code == 1
+
+
+def test_a_registry_folder_left_open_is_made_private(private_homes: Path) -> None:
+    folder = private_homes / "home" / ".codelens" / "daemons"
+    folder.mkdir(parents=True, mode=0o755)
+    folder.chmod(0o755)
+    stale = folder / "x.tmp"
+    stale.write_text("old")
+    stale.chmod(0o644)
+    assert protocol.registry_dir() == folder and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    protocol.write_private(folder / "x.json", "{}")
+    assert stat.S_IMODE((folder / "x.json").stat().st_mode) == 0o600
 
 
 def test_cli_commands_go_through_the_daemon(project: Path, cli: Cli) -> None:

@@ -129,10 +129,7 @@ class Daemon:
     def _register(self) -> None:
         entry = {"pid": os.getpid(), "socket": str(self.socket_path), "root": str(self.root),
                  "started_at": self.started_at, "db": str(self.db_path)}
-        target = protocol.registry_file(self.root)
-        partial = target.with_suffix(".tmp")
-        partial.write_text(json.dumps(entry))
-        partial.rename(target)
+        protocol.write_private(protocol.registry_file(self.root), json.dumps(entry))
 
     def _start_liveness(self) -> subprocess.Popen[bytes]:
         self._beat()

@@ -52,9 +52,23 @@ def lock_path(root: Path) -> Path:
 
 
 def registry_dir() -> Path:
+    """~/.codelens/daemons, private to the user (0700; a folder an older codelens made 0755
+    is tightened): its entries name the user's roots and sockets."""
     folder = Path(os.path.expanduser("~")) / ".codelens" / "daemons"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
     return folder
+
+
+def write_private(path: Path, text: str) -> None:
+    """``text`` into ``path`` readable by its owner only (0600), replaced atomically."""
+    partial = path.with_suffix(".tmp")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # also when .tmp was left behind with other modes
+        handle.write(text)
+    partial.rename(path)
 
 
 def registry_file(root: Path) -> Path:
