@@ -54,6 +54,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="A live SQLite index of a source tree: hashes, tree-sitter ASTs, tokens, "
                     "symbols. Other tools read it with plain SQL.")
     parser.add_argument("--version", action="version", version=f"codelens {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an unexpected error, print the Python traceback (allowed "
+                             "anywhere on the line; or set CODELENS_DEBUG=1)")
     real = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     class _Commands:
@@ -166,7 +169,12 @@ def _db_path(root: Path, db: str | None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Run a command; returns the process exit code (see indexer.errors for the table)."""
-    arguments = sys.argv[1:] if argv is None else argv
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    debug = os.environ.get("CODELENS_DEBUG", "") not in ("", "0")
+    options = arguments[:arguments.index("--")] if "--" in arguments else arguments
+    if "--debug" in options:
+        arguments.remove("--debug")
+        debug = True
     args = build_parser(arguments[0] if arguments and arguments[0] in COMMANDS else None
                         ).parse_args(arguments)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -178,8 +186,48 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("codelens: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback in front of a user
+        if debug:
+            raise
+        print(f"codelens: {unexpected(exc, _db_of(args))}", file=sys.stderr)
+        return 2
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _db_of(args: argparse.Namespace) -> str | None:
+    """The database a command works on, as far as its arguments tell."""
+    try:
+        if getattr(args, "db", None):
+            return str(Path(args.db).resolve())
+        root = getattr(args, "root", None)
+        if root is None and getattr(args, "paths", None):
+            root = find_root([Path(p).resolve() for p in args.paths])
+        return str(default_db_path(Path(root).resolve())) if root else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def unexpected(exc: Exception, db: str | None = None) -> str:
+    """One line (and a hint) for an error no command turned into a CodelensError."""
+    import errno
+
+    import apsw
+
+    what = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, apsw.CorruptError | apsw.NotADBError):
+        what = f"the index database {db or ''} is damaged ({exc})".replace("  ", " ")
+        hint = (f"remove {db or 'it'} (and its -wal and -shm files) and run `codelens index` "
+                "again: the index is rebuilt from the source files")
+    elif isinstance(exc, apsw.FullError) or getattr(exc, "errno", None) == errno.ENOSPC:
+        hint = "the disk is full; free some space and run again (what was committed is kept)"
+    elif isinstance(exc, apsw.ReadOnlyError | PermissionError):
+        hint = "codelens cannot write there; check the permissions of the index and its folder"
+    elif isinstance(exc, RecursionError):
+        hint = "the input is nested too deeply to process"
+    else:
+        hint = "run again with --debug for the traceback, and report it"
+    return str(CodelensError(f"unexpected error: {what}", hint))
 
 
 def _raise_interrupt(_signum: int, _frame: Any) -> None:

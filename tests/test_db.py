@@ -12,7 +12,7 @@ import pytest
 from indexer.errors import DatabaseError
 from indexer.store import migrate
 from indexer.store.connection import open_db, writer_lock
-from tests.conftest import CliResult, db_rows, index_json
+from tests.conftest import EVAL_RULE, CliResult, db_rows, index_json, run_codelens
 
 Cli = Callable[..., CliResult]
 CONTRACT = {
@@ -121,3 +121,36 @@ def test_status_and_cache(tree: Callable[..., Path], cli: Cli) -> None:
     again = index_json(cli, root)
     assert again["files"]["parsed"] == 2  # the next run rebuilds what --all dropped
     assert db_rows(root, "SELECT count(*) FROM symbols") == [(2,)]
+
+
+def test_pages_damaged_after_a_run_give_one_line_not_a_traceback(
+        tree: Callable[..., Path]) -> None:
+    """A database whose header is fine but whose pages are garbage: a command that reads
+    them says which file is damaged and how to recover, and exits 2; the file stays."""
+    files = {f"m{n}.py": f"def f{n}(value):\n    return eval(value + {n})\n" * 20
+             for n in range(60)}
+    root = tree({**files, "rules.yaml": EVAL_RULE})
+    assert run_codelens("index", root).returncode == 0
+    db = root / ".codelens" / "index.db"
+    assert run_codelens("query", "PRAGMA wal_checkpoint(TRUNCATE)", "--root", root,
+                        ).returncode in (0, 2)
+    connection = apsw.Connection(str(db))
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    data = bytearray(db.read_bytes())
+    page = 4096
+    assert len(data) > 8 * page
+    for at in range(len(data) // 2 // page * page, len(data), page):  # the second half
+        data[at:at + page] = bytes([0xA5]) * page
+    db.write_bytes(bytes(data))
+    before = db.read_bytes()
+    for args in (("scan", root, "--config", root / "rules.yaml"), ("cache", "stats", root)):
+        result = run_codelens(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr, args
+        assert str(db) in result.stderr and "damaged" in result.stderr, (args, result.stderr)
+    assert db.read_bytes()[:16] == before[:16]  # never replaced behind the user's back
+    nothing_changed = run_codelens("index", root)  # a no-op may read no damaged page
+    assert nothing_changed.returncode in (0, 2) and "Traceback" not in nothing_changed.stderr
+    debug = run_codelens("--debug", "cache", "stats", root)
+    assert "Traceback" in debug.stderr and debug.returncode == 1
