@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                        help="project root whose index to read (default: .)")
     _db_option(query)
     query.add_argument("--json", action="store_true", help="print a JSON array of row objects")
+    query.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                       help="stop the query after this long (exit 2); Ctrl-C stops it at once")
 
     status = commands.add_parser("status", help="what the index holds and how the last run went")
     status.add_argument("root", nargs="?", default=".", metavar="ROOT")
@@ -186,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("codelens: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`codelens query ... | head`): not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # (what is still buffered goes nowhere)
+        return 0
     except Exception as exc:  # noqa: BLE001 - never a traceback in front of a user
         if debug:
             raise
@@ -332,22 +340,34 @@ def _print_index_summary(summary: dict[str, Any]) -> None:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from indexer.queries import run_query
+    """Rows are printed as SQLite produces them (read in-process: a read needs no daemon,
+    and so Ctrl-C and --timeout stop it at once, and no result is built whole)."""
+    from indexer.queries import query_stream
 
     root = Path(args.root).resolve()
-    if _daemon_for(root, args.db):
-        from indexer.service import client
-
-        reply = client.call(root, "query", {"sql": args.sql})
-        columns, rows = reply["columns"], [tuple(r) for r in reply["rows"]]
-    else:
-        columns, rows = run_query(_db_path(root, args.db), args.sql)
-    if args.json:
-        objects = [dict(zip(columns, map(_json_value, row), strict=True)) for row in rows]
-        print(json.dumps(objects, indent=2))
-    else:
-        print(format_table(columns, rows))
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+    with query_stream(_db_path(root, args.db), args.sql, args.timeout) as (columns, rows):
+        lines = json_lines(columns, rows) if args.json else table_lines(columns, rows)
+        write = sys.stdout.write
+        for line in lines:
+            write(line)
+            write("\n")
     return 0
+
+
+def json_lines(columns: list[str], rows: Iterator[tuple[Any, ...]]) -> Iterator[str]:
+    """A JSON array of row objects (as ``json.dumps(..., indent=2)`` writes it), a row at a
+    time."""
+    previous = None
+    for row in rows:
+        if previous is None:
+            yield "["
+        else:
+            yield previous + ","
+        previous = "  " + json.dumps(dict(zip(columns, map(_json_value, row), strict=True)),
+                                     indent=2).replace("\n", "\n  ")
+    yield "[]" if previous is None else previous + "\n]"
 
 
 def _json_value(value: Any) -> Any:
@@ -362,22 +382,33 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def format_table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
-    """Columns aligned under their headers; numbers right-aligned."""
+TABLE_SAMPLE = 1000  # rows that set the columns' widths; later ones are printed as they come
+
+
+def table_lines(columns: list[str], rows: Iterator[tuple[Any, ...]]) -> Iterator[str]:
+    """Columns aligned under their headers, numbers right-aligned; the widths are those of
+    the first rows, so that a result of millions of rows streams."""
     if not columns:
-        return "(no result set)"
-    cells = [[_cell(v) for v in row] for row in rows]
+        yield "(no result set)"
+        return
+    sample = list(itertools.islice(rows, TABLE_SAMPLE))
+    cells = [[_cell(v) for v in row] for row in sample]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    numeric = [bool(rows) and all(isinstance(r[i], (int, float)) for r in rows if r[i] is not None)
+    numeric = [bool(sample) and all(isinstance(r[i], (int, float))
+                                    for r in sample if r[i] is not None)
                for i in range(len(columns))]
 
     def line(values: list[str]) -> str:
         return "  ".join(v.rjust(w) if num else v.ljust(w)
                          for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
 
-    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
+    yield line(columns)
+    yield line(["-" * w for w in widths])
+    count = 0
+    for row in itertools.chain(cells, ([_cell(v) for v in r] for r in rows)):
+        count += 1
+        yield line(row)
+    yield f"({count} row{'s' if count != 1 else ''})"
 
 
 def cmd_status(args: argparse.Namespace) -> int:

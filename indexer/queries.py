@@ -2,43 +2,97 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from indexer.errors import QueryError
 
+QUERY_HINT = ("tables: files, asts, tokens, postings, symbol_rows, change_log; views: "
+              "file_tokens, symbols, changes, findings")
+PROGRESS_STEPS = 10_000  # SQLite instructions between two looks at the clock and signals
 
-def run_query(db_path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run ``sql`` on a read-only connection; returns (column names, rows).
 
-    Raises QueryError for invalid SQL or a statement that would write, DatabaseError for a
-    missing or unusable database.
+def run_query(db_path: Path, sql: str,
+              timeout: float | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run ``sql`` on a read-only connection; returns (column names, rows). See
+    ``query_stream`` for the errors."""
+    with query_stream(db_path, sql, timeout) as (columns, rows):
+        return columns, list(rows)
+
+
+@contextmanager
+def query_stream(db_path: Path, sql: str, timeout: float | None = None
+                 ) -> Iterator[tuple[list[str], Iterator[tuple[Any, ...]]]]:
+    """(column names, rows as SQLite produces them) of ``sql`` on a read-only connection,
+    open while the ``with`` block runs: a result of millions of rows is never held whole.
+
+    SQLite hands control back every few thousand instructions, so Ctrl-C and SIGTERM stop
+    even a query that never ends (KeyboardInterrupt), and ``timeout`` seconds bound it
+    (QueryError). QueryError also for invalid SQL or a statement that would write;
+    DatabaseError for a missing or unusable database.
     """
-    import apsw
-
-    from indexer.store.connection import database_error, open_db
+    from indexer.store.connection import open_db
 
     connection = open_db(db_path, readonly=True)
+    deadline = time.monotonic() + timeout if timeout else None
+    # (a Python callback: pending signals are handled in it, and raise there)
+    connection.set_progress_handler(
+        lambda: deadline is not None and time.monotonic() > deadline, PROGRESS_STEPS)
     try:
         cursor = connection.cursor()
-        try:
+        with _translated(db_path, timeout):
             cursor.execute(sql)
-            try:
-                columns = [name for name, _ in cursor.get_description()]
-            except apsw.ExecutionCompleteError:
-                return [], []  # a statement with no result set
-            return columns, list(cursor)
-        except (apsw.ReadOnlyError, apsw.AuthError) as exc:
-            raise QueryError(f"query refused: the index is read-only here ({exc})",
-                             "codelens query runs SELECT statements; nothing was changed") from exc
-        except apsw.SQLError as exc:
-            raise QueryError(f"SQL error: {exc}".replace("SQLError: ", ""),
-                             "tables: files, asts, tokens, postings, symbol_rows, change_log;"
-                             " views: file_tokens, symbols, changes") from exc
-        except (apsw.CorruptError, apsw.NotADBError, apsw.BusyError) as exc:
-            raise database_error(exc, db_path) from exc
+            columns = _columns(cursor)
+        yield columns, _rows(cursor, db_path, timeout) if columns else iter(())
     finally:
         connection.close()
+
+
+def _columns(cursor: Any) -> list[str]:
+    import apsw
+
+    try:
+        return [name for name, _ in cursor.get_description()]
+    except apsw.ExecutionCompleteError:
+        return []  # a statement with no result set
+
+
+def _rows(cursor: Any, db_path: Path, timeout: float | None) -> Iterator[tuple[Any, ...]]:
+    with _translated(db_path, timeout):
+        yield from cursor
+
+
+@contextmanager
+def _translated(db_path: Path, timeout: float | None) -> Iterator[None]:
+    """apsw's errors as errors a user can act on."""
+    import apsw
+
+    from indexer.store.connection import database_error
+
+    try:
+        yield
+    except apsw.InterruptError as exc:
+        raise QueryError(f"query stopped after {timeout:g} s (--timeout)",
+                         "narrow the query, or give it more time with --timeout") from exc
+    except (apsw.ReadOnlyError, apsw.AuthError) as exc:
+        raise QueryError(f"query refused: the index is read-only here ({exc})",
+                         "codelens query runs SELECT statements; nothing was changed") from exc
+    except apsw.SQLError as exc:
+        raise QueryError(f"SQL error: {exc}".replace("SQLError: ", ""), QUERY_HINT) from exc
+    except apsw.CantOpenError as exc:  # an ATTACH of a file that is not there
+        raise QueryError(f"query refused: {exc}".replace("CantOpenError: ", ""),
+                         "codelens query reads the index; ATTACH only existing databases"
+                         ) from exc
+    except apsw.IOError as exc:  # e.g. a journal mode change on a read-only connection
+        raise QueryError(f"query refused: {exc}".replace("IOError: ", ""),
+                         "codelens query cannot change the database or its settings") from exc
+    except (apsw.CorruptError, apsw.NotADBError, apsw.BusyError) as exc:
+        raise database_error(exc, db_path) from exc
+    except apsw.Error as exc:
+        raise QueryError(f"query failed: {exc}", QUERY_HINT) from exc
 
 
 def status(db_path: Path) -> dict[str, Any]:

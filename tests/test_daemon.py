@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer.errors import CodelensError
 from indexer.service import client, protocol
 from tests.conftest import EVAL_RULE, REPO, CliResult, wait_until, write_tree
 
@@ -96,19 +97,25 @@ def test_cli_commands_go_through_the_daemon(project: Path, cli: Cli) -> None:
     wait_until(lambda: client.call(project, "query", {"sql": "SELECT count(*) FROM files"})
                ["rows"] == [[2]])
     before = client.call(project, "ping")["requests"]
-    query = cli("query", "SELECT name FROM symbols", "--root", project, "--json")
-    assert query.json() == [{"name": "alpha"}]
     scan = cli("scan", project / "src", "--config", project / "rules.yaml", "--json")
     assert [r["check_id"] for r in scan.json()["results"]] == ["no-eval"]
     assert cli("status", project, "--json").json()["files"] == 2
-    assert client.call(project, "ping")["requests"] == before + 3  # served by the daemon
+    assert client.call(project, "ping")["requests"] == before + 2  # served by the daemon
+    # a query reads the database itself (streamed, and stopped at once by Ctrl-C)
+    query = cli("query", "SELECT name FROM symbols", "--root", project, "--json")
+    assert query.json() == [{"name": "alpha"}]
+    assert client.call(project, "ping")["requests"] == before + 2
     os.environ["CODELENS_NO_DAEMON"] = "1"
     try:
-        alone = cli("query", "SELECT count(*) AS n FROM files", "--root", project, "--json")
-        assert alone.json() == [{"n": 2}]
-        assert client.call(project, "ping")["requests"] == before + 3  # not served by it
+        alone = cli("status", project, "--json")
+        assert alone.json()["files"] == 2
+        assert client.call(project, "ping")["requests"] == before + 2  # not served by it
     finally:
         del os.environ["CODELENS_NO_DAEMON"]
+    endless = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+               "SELECT count(*) FROM c")
+    with pytest.raises(CodelensError, match=r"stopped after 0.3 s"):
+        client.call(project, "query", {"sql": endless, "timeout": 0.3})
     assert entry["pid"] == client.running(project)["pid"]
 
 

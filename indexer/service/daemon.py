@@ -31,6 +31,7 @@ DEFAULT_IDLE_TIMEOUT = 300.0
 RECENT_SCANS = 4  # (rules, scope, options) the daemon keeps current between requests
 CLIENT_THREADS = 4  # on 2 cores more threads only add stacks and malloc arenas
 HEARTBEAT_SECONDS = 1.0
+QUERY_TIMEOUT = 60.0  # seconds a query may hold a request thread
 LIVENESS_TIMEOUT = float(os.environ.get("CODELENS_LIVENESS_TIMEOUT", "30"))
 FAULT_ENV = "CODELENS_TEST_FAULT"  # test-only: "wedge" stops the loop after start
 
@@ -251,10 +252,12 @@ class Daemon:
         with self.write_lock:
             return engine.index(self.options, pool=self.pool)
 
-    def rpc_query(self, sql: str) -> dict[str, Any]:
+    def rpc_query(self, sql: str, timeout: float = QUERY_TIMEOUT) -> dict[str, Any]:
+        """Rows of read-only SQL, the query stopped after ``timeout`` seconds (at most
+        QUERY_TIMEOUT: a request thread is never held for ever)."""
         from indexer.queries import run_query
 
-        columns, rows = run_query(self.db_path, sql)
+        columns, rows = run_query(self.db_path, sql, min(float(timeout), QUERY_TIMEOUT))
         return {"columns": columns, "rows": [list(map(_jsonable, row)) for row in rows]}
 
     def rpc_status(self) -> dict[str, Any]:
