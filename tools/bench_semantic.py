@@ -50,6 +50,8 @@ def conformance_rules(folder: Path) -> Path:
             for rule in rules:
                 rule["id"] = f"{path.stem}__{rule['id']}".replace(".", "_")
                 rule.pop("paths", None)
+                for key in [k for k, v in rule.items() if v is None]:  # `metadata:` alone
+                    del rule[key]  # (written back it would be `null`, which semgrep refuses)
             if rules:
                 (folder / f"{language}-{path.stem}.yaml").write_text(
                     yaml.safe_dump({"rules": rules}, sort_keys=False))
