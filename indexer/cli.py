@@ -125,7 +125,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                       "folder above the first PATH holding .codelens/ or .git/)")
     _db_option(scan)
     scan.add_argument("--jobs", type=int, default=None, metavar="N",
-                      help="parse workers for the index update (as for index)")
+                      help="processes for the index update and for matching: 0 = all "
+                           "cores (default, or CODELENS_JOBS), 1 = all in this process")
     scan.add_argument("--only", metavar="LANGS", help="index only these languages")
     scan.add_argument("--no-prefilter", action="store_true",
                       help="match every file, not only those holding a rule's tokens")
@@ -499,7 +500,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         summary = engine.index(_index_options(args, root, db_path))  # the index stage first
         report = scan(ScanOptions(root, db_path, [Path(c) for c in configs], scope,
                                   use_prefilter=not args.no_prefilter,
-                                  use_cache=not args.no_cache))
+                                  use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs)))
         report.stats["index"] = summary["files"]
         count, stats = report.total, report.stats
         if args.output:

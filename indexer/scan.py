@@ -11,7 +11,6 @@ The SQL is store/scans.py's.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -26,10 +25,6 @@ from indexer.errors import UsageError
 MATCH_ENGINE_VERSION = "4"
 SMALL_SCOPE = 16  # files: below this the prefilter is skipped (it would not pay)
 BATCH_FILES = 256  # matched, cached and reported together
-MAX_MATCHES_PER_FILE = 10_000  # of one rule (semgrep's default max_match_per_file)
-MAX_LINES = 10  # source lines kept per finding, as semgrep's --max-lines-per-finding default
-MAX_BOUND_CHARS = 1000  # of a metavariable's text (a callback can bind a whole function)
-MAX_LINES_CHARS = 2000
 
 
 class ScanOptions(NamedTuple):
@@ -39,6 +34,7 @@ class ScanOptions(NamedTuple):
     scope: list[str]  # relative paths (files or directories) findings are reported for; [""] all
     use_prefilter: bool = True
     use_cache: bool = True
+    jobs: int = 1  # processes that match (see indexer.matching)
 
 
 class Finding(NamedTuple):
@@ -120,6 +116,7 @@ def scan(options: ScanOptions) -> ScanReport:
         connection.close()
     stats = {"prefilter": run.prefilter_stats, "cache": {"hits": run.hits, "misses": run.misses},
              "rules": len(rules), "files_matched": run.files_matched,
+             "match_processes": run.processes, "match_processes_lost": run.lost,
              "incremental": incremental, "paths_matched": len(scope) if incremental else None,
              "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
     return ScanReport(results, count, errors + earlier + run.errors, stats, infos)
@@ -179,6 +176,7 @@ def scan_buffers(configs: list[Path], buffers: dict[str, str]) -> ScanReport:
     from indexer.match.rules import target_languages
     from indexer.match.search import Target
     from indexer.match.snippet import parse_snippet
+    from indexer.matching import located, match_rule
 
     clock = time.perf_counter()
     rules, errors = _rules(configs)
@@ -194,7 +192,7 @@ def scan_buffers(configs: list[Path], buffers: dict[str, str]) -> ScanReport:
             matches, problem = match_rule(rule, target)
             if problem:
                 errors.append(_match_error(rule, path, problem))
-            findings += [_finding(rule, path, _located(target, m)) for m in matches]
+            findings += [_finding(rule, path, located(target, m)) for m in matches]
     findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
     stats = {"prefilter": {"enabled": False, "total_files": len(buffers), "passed": len(buffers),
                            "skipped": 0, "time_ms": 0.0}, "cache": {"hits": 0, "misses": 0},
@@ -202,28 +200,6 @@ def scan_buffers(configs: list[Path], buffers: dict[str, str]) -> ScanReport:
              "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
     return report_of(findings, errors, stats, [RuleInfo(r.id, r.message, r.severity)
                                                for r in rules])
-
-
-def match_rule(rule: Any, target: Any) -> tuple[list[Any], str]:
-    """A rule's matches in one file, and what went wrong if something did (an exception in
-    one rule on one file is reported, never fatal to the scan)."""
-    from indexer.match.evaluate import Evaluation, rule_matches
-    from indexer.match.regexes import RegexTimeout
-
-    run = Evaluation(target, rule.languages, rule.options)
-    try:
-        matches = rule_matches(rule.formula, run)
-        limit = rule.options.get("max_match_per_file") or MAX_MATCHES_PER_FILE
-        if len(matches) > limit:
-            return [], (f"too many matches ({len(matches)}, more than {limit}): none kept for "
-                        "this file; the pattern is probably too general")
-        return matches, "; ".join(run.errors)
-    except RecursionError:
-        return [], "the pattern is too deep to match here"
-    except RegexTimeout as exc:
-        return [], str(exc)
-    except Exception as exc:  # noqa: BLE001 - one rule on one file must not end the scan
-        return [], f"internal error while matching: {type(exc).__name__}: {exc}"
 
 
 def _match_error(rule: Any, path: str, problem: str) -> dict[str, Any]:
@@ -253,7 +229,7 @@ class _Scan:
         self.options = options
         self.rules = rules
         self.errors: list[dict[str, Any]] = []
-        self.hits = self.misses = self.files_matched = 0
+        self.hits = self.misses = self.files_matched = self.processes = self.lost = 0
         self.failed: set[tuple[int, int]] = set()  # (rule index, file id) whose matching failed
         self.prefilter_stats: dict[str, Any] = {
             "enabled": options.use_prefilter, "total_files": 0, "passed": 0, "skipped": 0,
@@ -262,8 +238,10 @@ class _Scan:
 
     def batches(self) -> Iterator[tuple[list[str], list[Finding]]]:
         """(paths, their findings in path and position order) for a batch of files at a
-        time, in path order: what is held in memory is one batch's, however many findings
-        the whole scan has; each batch's new matches are cached before the next starts."""
+        time, in path order: what is held in memory is one batch's (and the next one's,
+        which workers match meanwhile), however many findings the whole scan has; each
+        batch's new matches are cached as it is reported."""
+        from indexer.matching import Matching
         from indexer.store.scans import files_in_scope
 
         self.files = files = files_in_scope(self.connection, self.options.scope)
@@ -272,17 +250,55 @@ class _Scan:
             for file_id in file_ids:
                 rules_of[file_id].append(index)
         order = sorted(files, key=lambda f: files[f].path)
-        for at in range(0, len(order), BATCH_FILES):
-            batch = order[at:at + BATCH_FILES]
-            cached, missing = self._from_cache({f: rules_of[f] for f in batch if f in rules_of})
-            fresh = self._match(missing, files)
-            self._save_cache(fresh)
-            findings = []
-            for (rule_index, file_id), matches in {**cached, **fresh}.items():
-                rule, entry = self.rules[rule_index], files[file_id]
-                findings += [_finding(rule, entry.path, m) for m in matches]
-            findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
-            yield [files[f].path for f in batch], findings
+        matching = Matching(self.options.root, self.options.db_path, self.connection,
+                            self.rules, self.options.jobs)
+        try:
+            pending = None
+            for at in range(0, len(order), BATCH_FILES):
+                batch = order[at:at + BATCH_FILES]
+                cached, missing = self._from_cache(
+                    {f: rules_of[f] for f in batch if f in rules_of})
+                started = matching.start(self._work(missing))
+                if pending is not None:
+                    yield self._report(*pending, matching)
+                pending = (batch, cached, started)
+            if pending is not None:
+                yield self._report(*pending, matching)
+        finally:
+            matching.close()
+            self.processes, self.lost = matching.processes, matching.lost
+
+    def _work(self, missing: dict[int, list[int]]) -> list[tuple[Any, list[int]]]:
+        from indexer.matching import Entry
+
+        files = self.files
+        return [(Entry(f, files[f].path, files[f].sha256, files[f].ast_id), indexes)
+                for f, indexes in sorted(missing.items(), key=lambda kv: files[kv[0]].path)]
+
+    def _report(self, batch: list[int], cached: dict[tuple[int, int], list[Any]],
+                started: Any, matching: Any) -> tuple[list[str], list[Finding]]:
+        files = self.files
+        fresh: dict[tuple[int, int], list[Any]] = {}
+        for outcome in matching.outcomes(started):
+            entry = files[outcome.file_id]
+            for index, problem in outcome.problems:
+                if index is None:
+                    self.errors.append({"type": "FileError", "level": "warn",
+                                        "path": entry.path, "message": problem})
+                else:
+                    self.errors.append(_match_error(self.rules[index], entry.path, problem))
+                    self.failed.add((index, entry.file_id))
+            if all(index is not None for index, _ in outcome.problems):  # it was read
+                self.files_matched += 1
+            for index, matches in outcome.matches.items():
+                fresh[(index, entry.file_id)] = matches
+        self._save_cache(fresh)
+        findings = []
+        for (rule_index, file_id), matches in {**cached, **fresh}.items():
+            rule, entry = self.rules[rule_index], files[file_id]
+            findings += [_finding(rule, entry.path, m) for m in matches]
+        findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
+        return [files[f].path for f in batch], findings
 
     def _candidates(self, files: dict[int, Any]) -> dict[int, list[int]]:
         """rule index -> candidate file ids, through the prefilter unless it is off."""
@@ -347,58 +363,6 @@ class _Scan:
                     self.misses += 1
         return cached, missing
 
-    def _match(self, missing: dict[int, list[int]],
-               files: dict[int, Any]) -> dict[tuple[int, int], list[Any]]:
-        fresh: dict[tuple[int, int], list[Any]] = {}
-        for file_id, rule_indexes in missing.items():
-            entry = files[file_id]
-            target = self._load(entry)
-            if target is None:
-                continue
-            self.files_matched += 1
-            for index in rule_indexes:
-                fresh[(index, file_id)] = self._evaluate(index, entry, target)
-        return fresh
-
-    def _load(self, entry: Any) -> Any:
-        """The decoded tree and source of a file, or None (with an error) if it moved on."""
-        import hashlib
-
-        from indexer import codec
-        from indexer.match.search import Target
-        from indexer.match.tree import Tree
-        from indexer.store.scans import ast_blob
-
-        try:
-            with open(os.path.join(self.options.root, entry.path), "rb") as handle:
-                source = handle.read()
-        except OSError as exc:
-            self._file_error(entry, f"cannot read: {exc.strerror or exc}")
-            return None
-        if hashlib.sha256(source).hexdigest() != entry.sha256:
-            self._file_error(entry, "changed since it was indexed; run the scan again")
-            return None
-        blob = ast_blob(self.connection, entry.ast_id)
-        try:
-            if blob is None:
-                raise codec.BlobFormatError("its AST is gone from the index")
-            return Target(Tree(codec.decode(blob), source))
-        except codec.BlobFormatError as exc:
-            self._file_error(entry, str(exc))
-            return None
-
-    def _evaluate(self, index: int, entry: Any, target: Any) -> list[Any]:
-        rule = self.rules[index]
-        matches, problem = match_rule(rule, target)
-        if problem:
-            self.errors.append(_match_error(rule, entry.path, problem))
-            self.failed.add((index, entry.file_id))
-        return [_located(target, m) for m in matches]
-
-    def _file_error(self, entry: Any, message: str) -> None:
-        self.errors.append({"type": "FileError", "level": "warn", "path": entry.path,
-                            "message": message})
-
     def _save_cache(self, fresh: dict[tuple[int, int], list[Any]]) -> None:
         from indexer.store.scans import save_matches
 
@@ -408,38 +372,6 @@ class _Scan:
         save_matches(self.connection, MATCH_ENGINE_VERSION,  # a pair that failed is tried again
                      {(self.rules[i].hash, files[f].sha256): matches
                       for (i, f), matches in fresh.items() if (i, f) not in self.failed})
-
-
-def _located(target: Any, match: Any) -> list[Any]:
-    """A match as cached: positions, the source lines, and what each metavariable bound."""
-    source, position = target.source, target.position
-    start, end = position(match.start), position(match.end)
-    line_start = source.rfind(b"\n", 0, match.start) + 1
-    line_end = source.find(b"\n", match.end)
-    lines = source[line_start:line_end if line_end >= 0 else len(source)].decode(
-        "utf-8", "replace").split("\n")
-    shown = "\n".join(lines[:MAX_LINES]) + (
-        f"\n[{len(lines) - MAX_LINES} more lines]" if len(lines) > MAX_LINES else "")
-    shown = _clip(shown, MAX_LINES_CHARS)  # a minified bundle is one line of 500 KB
-    metavars = {name: _bound(target, value) for name, value in match.env.items()}
-    return [start, end, shown, metavars]
-
-
-def _bound(target: Any, value: Any) -> list[Any]:
-    """A binding as cached: its start and end positions and its text."""
-    if isinstance(value, tuple):
-        start, end = (value[0].start, value[-1].end) if value else (0, 0)
-    else:
-        start, end = value.start, value.end
-    if not isinstance(value, tuple) and value.kind in ("Text", "Span"):
-        text = str(value.value)
-    else:
-        text = target.source[start:end].decode("utf-8", "replace")
-    return [target.position(start), target.position(end), _clip(text)]
-
-
-def _clip(text: str, limit: int = MAX_BOUND_CHARS) -> str:
-    return text if len(text) <= limit else text[:limit] + "[...]"
 
 
 def _finding(rule: Any, path: str, cached: list[Any]) -> Finding:

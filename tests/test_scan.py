@@ -394,6 +394,7 @@ def test_scan_in_batches_keeps_order_and_survives_an_interruption(
     """Files are matched and reported a few at a time (two here): the report stays in path
     order, paths that lose their findings lose their rows, and a run stopped half-way leaves
     no kept report to trust, so the next run matches everything again."""
+    import indexer.matching
     import indexer.scan
 
     monkeypatch.setattr(indexer.scan, "BATCH_FILES", 2)
@@ -410,23 +411,48 @@ def test_scan_in_batches_keeps_order_and_survives_an_interruption(
     assert [p for (p,) in db_rows(root, "SELECT path FROM findings ORDER BY path")] == expected
 
     calls = 0
-    real_match = indexer.scan._Scan._match
+    real_match = indexer.matching.match_files
 
-    def stop_on_the_second_batch(self: Any, *args: Any) -> Any:
+    def stop_on_the_second_batch(*args: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise KeyboardInterrupt
-        return real_match(self, *args)
+        return real_match(*args)
 
-    monkeypatch.setattr(indexer.scan._Scan, "_match", stop_on_the_second_batch)
+    monkeypatch.setattr(indexer.matching, "match_files", stop_on_the_second_batch)
     (root / "src" / "m0.py").write_text("print(0)\n")
     (root / "src" / "m6.py").write_text("print(6)\neval(y)\n")
     stopped = cli("scan", root / "src", "--config", root / "rules.yaml", "--root", root,
                   "--json", "--no-cache")
     assert stopped.code == 130 and calls == 2
-    monkeypatch.setattr(indexer.scan._Scan, "_match", real_match)
+    monkeypatch.setattr(indexer.matching, "match_files", real_match)
     report = scan_json(cli, root)
     assert not report["stats"]["incremental"]
     assert [(r["path"], r["start"]["line"]) for r in report["results"]] == [
         ("src/m1.py", 1), ("src/m2.py", 1), ("src/m4.py", 1), ("src/m6.py", 2)]
+
+
+def test_matching_in_worker_processes_gives_what_one_process_gives(
+        tree: Callable[..., Path], cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enough files to match go to worker processes; the report is the same, in the same
+    order, and a worker that dies costs only time: its files are matched in the scan's own
+    process."""
+    from indexer.matching import MIN_PARALLEL_FILES
+
+    files = {f"src/m{n:03}.py": f"def f{n}(x):\n    return eval(x + {n})\n"
+             for n in range(MIN_PARALLEL_FILES * 3)}
+    root = tree({"rules.yaml": RULE_FILE, **files})
+
+    def report(jobs: str) -> dict:
+        return scan_json(cli, root, "--no-cache", "--jobs", jobs)
+
+    alone, pooled = report("1"), report("2")
+    assert alone["stats"]["match_processes"] == 0 and pooled["stats"]["match_processes"] == 2
+    assert pooled["stats"]["match_processes_lost"] == 0
+    assert len(alone["results"]) == len(files)
+    assert pooled["results"] == alone["results"]
+    monkeypatch.setenv("CODELENS_TEST_FAULT", "crash-match:src/m050.py")
+    survived = report("2")
+    assert survived["stats"]["match_processes_lost"] == 1
+    assert survived["results"] == alone["results"] and survived["errors"] == []

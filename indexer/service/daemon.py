@@ -278,7 +278,7 @@ class Daemon:
         else:
             self.watcher.flush()  # what was saved before the request is what gets scanned
             options = ScanOptions(self.root, self.db_path, rule_paths, paths or [""],
-                                  use_prefilter, use_cache)
+                                  use_prefilter, use_cache, self.options.jobs)
             with self.write_lock:  # the watcher keeps the index current: no walk here
                 report = scan(options)
             self._remember(options)

@@ -1,0 +1,305 @@
+"""Matching rules on the stored ASTs of files, in this process or in worker processes.
+
+A scan hands over work as (file, rule indexes) pairs and gets back, per file, the matches of
+each rule as the results cache keeps them (positions, source lines, bindings) and what went
+wrong. With ``jobs`` above 1 and enough files to match, the work goes to a pool of spawned
+processes (``python -m indexer.matching``, started afresh: a daemon that scans has threads,
+which a fork would copy mid-flight), each holding the compiled rules and a read-only
+connection of its own; chunks of files go out in path order and come back in the same order,
+so that results are reported as they would be in one process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+MAX_MATCHES_PER_FILE = 10_000  # of one rule (semgrep's default max_match_per_file)
+MAX_LINES = 10  # source lines kept per finding, as semgrep's --max-lines-per-finding default
+MAX_BOUND_CHARS = 1000  # of a metavariable's text (a callback can bind a whole function)
+MAX_LINES_CHARS = 2000
+MIN_PARALLEL_FILES = 48  # below this a batch is matched here: starting workers would not pay
+CHUNK_FILES = 8  # files a worker takes at a time
+FAULT_ENV = "CODELENS_TEST_FAULT"
+
+
+class Entry(NamedTuple):
+    """A file to match: what scan knows of it."""
+
+    file_id: int
+    path: str
+    sha256: str
+    ast_id: int
+
+
+class Outcome(NamedTuple):
+    """A file's matches, by rule index, and its problems: (rule index or None for the file
+    itself, message)."""
+
+    file_id: int
+    matches: dict[int, list[Any]]
+    problems: list[tuple[int | None, str]]
+
+
+Work = list[tuple[Entry, list[int]]]
+Handle = list[list[Outcome]] | list[int]  # outcomes matched here, or chunks sent out
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
+
+
+def match_files(root: Path, connection: Any, rules: list[Any], work: Work) -> list[Outcome]:
+    """Each file of ``work`` decoded once and matched against its rules."""
+    outcomes = []
+    for entry, indexes in work:
+        target, problem = load_target(root, connection, entry)
+        if target is None:
+            outcomes.append(Outcome(entry.file_id, {}, [(None, problem)]))
+            continue
+        matches: dict[int, list[Any]] = {}
+        problems: list[tuple[int | None, str]] = []
+        for index in indexes:
+            found, problem = match_rule(rules[index], target)
+            if problem:
+                problems.append((index, problem))
+            matches[index] = [located(target, m) for m in found]
+        outcomes.append(Outcome(entry.file_id, matches, problems))
+    return outcomes
+
+
+def load_target(root: Path, connection: Any, entry: Entry) -> tuple[Any, str]:
+    """(the decoded tree and source of a file, "") or (None, why not) when it moved on."""
+    from indexer import codec
+    from indexer.match.search import Target
+    from indexer.match.tree import Tree
+    from indexer.store.scans import ast_blob
+
+    try:
+        with open(os.path.join(root, entry.path), "rb") as handle:
+            source = handle.read()
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+    if hashlib.sha256(source).hexdigest() != entry.sha256:
+        return None, "changed since it was indexed; run the scan again"
+    blob = ast_blob(connection, entry.ast_id)
+    try:
+        if blob is None:
+            raise codec.BlobFormatError("its AST is gone from the index")
+        return Target(Tree(codec.decode(blob), source)), ""
+    except codec.BlobFormatError as exc:
+        return None, str(exc)
+
+
+def match_rule(rule: Any, target: Any) -> tuple[list[Any], str]:
+    """A rule's matches in one file, and what went wrong if something did (an exception in
+    one rule on one file is reported, never fatal to the scan)."""
+    from indexer.match.evaluate import Evaluation, rule_matches
+    from indexer.match.regexes import RegexTimeout
+
+    run = Evaluation(target, rule.languages, rule.options)
+    try:
+        matches = rule_matches(rule.formula, run)
+        limit = rule.options.get("max_match_per_file") or MAX_MATCHES_PER_FILE
+        if len(matches) > limit:
+            return [], (f"too many matches ({len(matches)}, more than {limit}): none kept for "
+                        "this file; the pattern is probably too general")
+        return matches, "; ".join(run.errors)
+    except RecursionError:
+        return [], "the pattern is too deep to match here"
+    except RegexTimeout as exc:
+        return [], str(exc)
+    except Exception as exc:  # noqa: BLE001 - one rule on one file must not end the scan
+        return [], f"internal error while matching: {type(exc).__name__}: {exc}"
+
+
+def located(target: Any, match: Any) -> list[Any]:
+    """A match as cached: positions, the source lines, and what each metavariable bound."""
+    source, position = target.source, target.position
+    start, end = position(match.start), position(match.end)
+    line_start = source.rfind(b"\n", 0, match.start) + 1
+    line_end = source.find(b"\n", match.end)
+    lines = source[line_start:line_end if line_end >= 0 else len(source)].decode(
+        "utf-8", "replace").split("\n")
+    shown = "\n".join(lines[:MAX_LINES]) + (
+        f"\n[{len(lines) - MAX_LINES} more lines]" if len(lines) > MAX_LINES else "")
+    shown = clip(shown, MAX_LINES_CHARS)  # a minified bundle is one line of 500 KB
+    metavars = {name: _bound(target, value) for name, value in match.env.items()}
+    return [start, end, shown, metavars]
+
+
+def _bound(target: Any, value: Any) -> list[Any]:
+    """A binding as cached: its start and end positions and its text."""
+    if isinstance(value, tuple):
+        start, end = (value[0].start, value[-1].end) if value else (0, 0)
+    else:
+        start, end = value.start, value.end
+    if not isinstance(value, tuple) and value.kind in ("Text", "Span"):
+        text = str(value.value)
+    else:
+        text = target.source[start:end].decode("utf-8", "replace")
+    return [target.position(start), target.position(end), clip(text)]
+
+
+def clip(text: str, limit: int = MAX_BOUND_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + "[...]"
+
+
+class Matching:
+    """Matches work in this process, or (``jobs`` > 1, and a batch worth it) in worker
+    processes started the first time one is worth it. ``start`` queues a batch's work and
+    returns a handle; ``outcomes(handle)`` yields its outcomes in order, keeping each worker
+    a few chunks ahead, so that workers match the next batch while the caller stores this
+    one. A worker that dies costs only time: what it had is matched here instead."""
+
+    def __init__(self, root: Path, db_path: Path, connection: Any, rules: list[Any],
+                 jobs: int) -> None:
+        self.root, self.db_path, self.connection = root, db_path, connection
+        self.rules, self.jobs = rules, jobs
+        self.processes = 0  # worker processes this run started
+        self.lost = 0  # of them, how many died
+        self._workers: list[_Worker] = []
+        self._queue: deque[tuple[int, Work]] = deque()  # chunks not sent yet, in order
+        self._sent: dict[int, _Worker] = {}  # chunk -> the worker that has it
+        self._chunks = 0
+        self._broken = False
+
+    def start(self, work: Work) -> Handle:
+        if self.jobs <= 1 or len(work) < MIN_PARALLEL_FILES or self._broken:
+            return [match_files(self.root, self.connection, self.rules, work)]
+        if not self._workers:
+            blob = pickle.dumps(self.rules)
+            self._workers = [_Worker(self.root, self.db_path, blob) for _ in range(self.jobs)]
+            self.processes = self.jobs
+        handle = []
+        for at in range(0, len(work), CHUNK_FILES):
+            self._queue.append((self._chunks, work[at:at + CHUNK_FILES]))
+            handle.append(self._chunks)
+            self._chunks += 1
+        return handle
+
+    def outcomes(self, handle: Handle) -> Iterator[Outcome]:
+        chunks = {chunk: work for chunk, work in self._queue}
+        for item in handle:
+            if isinstance(item, list):
+                yield from item
+                continue
+            if not self._broken:
+                self._top_up()
+            worker = self._sent.pop(item, None)
+            found = worker.receive() if worker is not None and not self._broken else None
+            if found is None:  # its worker died (or another did): match it here
+                if not self._broken:
+                    self._broken = True  # and the rest of the run too
+                    self.lost = sum(w.process.poll() not in (None, 0) for w in self._workers)
+                    self.close()
+                work = worker.work_of(item) if worker is not None else chunks[item]
+                found = match_files(self.root, self.connection, self.rules, work)
+            yield from found
+
+    def _top_up(self) -> None:
+        for worker in self._workers:
+            while self._queue and len(worker.pending) < WINDOW:
+                chunk, work = self._queue.popleft()
+                worker.send(chunk, work)
+                self._sent[chunk] = worker
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.close()
+
+
+WINDOW = 4  # chunks a worker holds at once: it keeps working while the caller stores a batch
+
+
+class _Worker:
+    """A ``python -m indexer.matching`` process: pickled work in, pickled outcomes out, in
+    order."""
+
+    def __init__(self, root: Path, db_path: Path, rules: bytes) -> None:
+        import subprocess
+        import sys
+
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
+        self.process = subprocess.Popen([sys.executable, "-m", "indexer.matching"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin, self.stdout = self.process.stdin, self.process.stdout
+        self.pending: deque[tuple[int, Work]] = deque()
+        self._write((str(root), str(db_path), rules))
+
+    def send(self, chunk: int, work: Work) -> None:
+        self.pending.append((chunk, work))
+        self._write(work)
+
+    def receive(self) -> list[Outcome] | None:
+        """The outcomes of the oldest chunk sent, or None if the worker died."""
+        try:
+            found: list[Outcome] = pickle.load(self.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            self.process.wait()
+            return None
+        self.pending.popleft()
+        return found
+
+    def work_of(self, chunk: int) -> Work:
+        return next(work for sent, work in self.pending if sent == chunk)
+
+    def _write(self, message: Any) -> None:
+        try:
+            pickle.dump(message, self.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # it died: noticed when its outcomes are read
+
+    def close(self) -> None:
+        import subprocess
+
+        try:
+            self.stdin.close()  # end of work: it exits
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.stdout.close()
+
+
+def _worker_main() -> None:
+    """A worker: the root, database and rules, then chunks of work until stdin closes."""
+    import signal
+    import sys
+
+    from indexer.store.connection import open_db
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    stdin = sys.stdin.buffer
+    stdout = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed by mistake must not corrupt the outcomes
+    root, db_path, blob = pickle.load(stdin)
+    connection = open_db(Path(db_path), readonly=True)
+    rules = pickle.loads(blob)
+    fault = os.environ.get(FAULT_ENV, "")
+    while True:
+        try:
+            work = pickle.load(stdin)
+        except EOFError:
+            return
+        if fault.startswith("crash-match:") and any(e.path == fault[12:] for e, _ in work):
+            os._exit(70)  # test-only: a worker that dies (see tests/test_scan.py)
+        pickle.dump(match_files(Path(root), connection, rules, work), stdout,
+                    protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    # through the module's own name: outcomes pickled from __main__ would name classes the
+    # parent cannot find
+    from indexer.matching import _worker_main as worker_main
+
+    worker_main()
