@@ -19,6 +19,7 @@ from indexer.model import FileStamp, WalkedFile
 
 NEVER_WALKED = frozenset({".git", ".codelens"})
 IGNORE_FILES = (".gitignore", ".codelensignore")
+UNDECODABLE = "not indexed: its name is not valid UTF-8"
 
 
 class WalkReport:
@@ -107,6 +108,9 @@ def walk_paths(root: Path, paths: set[str], report: WalkReport | None = None) ->
     stack: list[tuple[str, str, list[_Rules]]] = []
     chains: dict[str, list[_Rules] | None] = {"": _root_rules(top)}
     for rel in _outermost(paths):
+        if not utf8(rel):
+            report.problems.append((shown(rel), UNDECODABLE))
+            continue
         parent, _, name = rel.rpartition("/")
         rules = _chain(top, parent, chains)
         if rules is None or not name or name in NEVER_WALKED:
@@ -124,6 +128,21 @@ def walk_paths(root: Path, paths: set[str], report: WalkReport | None = None) ->
             elif entry.is_symlink():
                 _visit_link(entry, rel, top, rules, found, report)
     return _walk_from(top, stack, found, report)
+
+
+def utf8(name: str) -> bool:
+    """Whether a file name read from the OS is valid UTF-8 (Python maps the bytes of one
+    that is not to lone surrogates, which neither SQLite nor JSON readers can take)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(path: str) -> str:
+    """A path as printable text: bytes that are not UTF-8 as ``\\xff``."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def within(path: str, folders: set[str]) -> bool:
@@ -180,6 +199,9 @@ def _walk_from(top: str, stack: list[tuple[str, str, list[_Rules]]], found: list
         add = found.append
         for entry in entries:  # the hot loop of a no-op run: d_type first, one stat per file
             rel = prefix + entry.name
+            if not (entry.name.isascii() or utf8(entry.name)):
+                report.problems.append((shown(rel), UNDECODABLE))
+                continue
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name in NEVER_WALKED:

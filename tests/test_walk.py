@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from indexer.walk import WalkReport, walk
-from tests.conftest import run_unprivileged, write_tree
+from tests.conftest import db_rows, run_codelens, run_unprivileged, write_tree
 
 
 def paths(root: Path, report: WalkReport | None = None) -> set[str]:
@@ -64,3 +65,27 @@ def test_special_files_are_not_indexed(tmp_path: Path) -> None:
     write_tree(tmp_path, {"a.py": ""})
     os.mkfifo(tmp_path / "pipe.py")
     assert paths(tmp_path) == {"a.py"}
+
+
+def test_names_that_are_not_utf8_are_reported_and_the_rest_indexed(
+        tmp_path: Path) -> None:
+    """A file (or folder) whose name is not valid UTF-8 cannot be a path in the database:
+    it is reported by its escaped name, and everything else is indexed as usual."""
+    root = write_tree(tmp_path / "project", {"good.py": "x = 1\n", "pkg/ok.py": "y = 2\n"})
+    os.makedirs(os.path.join(bytes(root), b"dir\xfe"))
+    for name in (b"bad\xffname.py", b"dir\xfe/inner.py", b"pkg/also\xff.py"):
+        with open(os.path.join(bytes(root), name), "wb") as handle:
+            handle.write(b"z = 3\n")
+    report = WalkReport()
+    assert paths(root, report) == {"good.py", "pkg/ok.py"}
+    assert sorted(report.problems) == [
+        ("bad\\xffname.py", "not indexed: its name is not valid UTF-8"),
+        ("dir\\xfe", "not indexed: its name is not valid UTF-8"),
+        ("pkg/also\\xff.py", "not indexed: its name is not valid UTF-8")]
+    for _ in range(2):  # the second time with nothing changed
+        result = run_codelens("index", root, "--json")
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        problems = json.loads(result.stdout)["walk"]["problems"]
+        assert {p["path"] for p in problems} >= {"bad\\xffname.py", "pkg/also\\xff.py"}
+    assert db_rows(root, "SELECT path FROM files ORDER BY path") == [("good.py",), ("pkg/ok.py",)]

@@ -92,3 +92,15 @@ def test_a_burst_is_one_generation(watched: tuple[Path, Lines]) -> None:
     wait_until(lambda: sum(p.startswith("src/burst") for p in paths(root)) == 20)
     after = db_rows(root, "SELECT max(generation) FROM generations")[0][0]
     assert after - before <= 3  # batched, not one generation per file
+
+
+def test_a_name_that_is_not_utf8_is_reported_and_watching_goes_on(
+        watched: tuple[Path, Lines]) -> None:
+    root, lines = watched
+    with open(os.path.join(bytes(root), b"src/bad\xffname.py"), "wb") as handle:
+        handle.write(b"x = 1\n")
+    wait_until(lambda: any("bad\\xffname.py" in line and "not valid UTF-8" in line
+                           for line in lines))
+    (root / "src" / "after.py").write_text("def later(): pass\n")
+    wait_until(lambda: "src/after.py" in paths(root))
+    assert not any(".py" in p and not p.isascii() for p in paths(root))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from indexer.settings import IndexOptions
-from indexer.walk import IGNORE_FILES, NEVER_WALKED
+from indexer.walk import IGNORE_FILES, NEVER_WALKED, UNDECODABLE, shown, utf8
 
 DEFAULT_SETTLE = 0.05
 POLL_FALLBACK_SECONDS = 2.0
@@ -41,6 +41,7 @@ class Watcher:
         self.root = str(options.root)
         self.db_dir = str(options.db_path.parent)
         self._dirty: set[str] = set()
+        self._undecodable: set[str] = set()
         self._full = False
         self._last_event = 0.0
         self._wake = threading.Condition()
@@ -115,6 +116,11 @@ class Watcher:
             return  # our own database, git's internals: never indexed, never a reason to run
         if parts[-1] in IGNORE_FILES:
             self._mark_full()  # what is indexed may change anywhere below
+            return
+        if not utf8(rel):  # never stored (see walk.utf8); said once per path
+            if rel not in self._undecodable:
+                self._undecodable.add(rel)
+                self.log(f"codelens: watch: {shown(rel)}: {UNDECODABLE}")
             return
         with self._wake:
             self._dirty.add(rel)
