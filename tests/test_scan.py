@@ -456,3 +456,23 @@ def test_matching_in_worker_processes_gives_what_one_process_gives(
     survived = report("2")
     assert survived["stats"]["match_processes_lost"] == 1
     assert survived["results"] == alone["results"] and survived["errors"] == []
+
+
+def test_rule_configs_that_are_not_regular_files_are_refused(tree: Callable[..., Path],
+                                                             cli: Cli) -> None:
+    """A FIFO would block the scan for ever and /dev/zero would fill the memory: neither is
+    read, each is reported, and the real rule file runs."""
+    root = project(tree)
+    fifo = root / "rules.fifo.yaml"
+    os.mkfifo(fifo)
+    result = cli("scan", root / "src", "--config", fifo, "--config", "/dev/zero", "--config",
+                 root / "rules.yaml", "--root", root, "--json")
+    assert result.code == 0, result.err
+    report = result.json()
+    assert {r["check_id"] for r in report["results"]} == {"no-eval", "shell-true",
+                                                          "self-compare"}
+    refused = {e["path"]: e["message"] for e in report["errors"]}
+    assert "not a regular file" in refused[str(fifo)]
+    assert "not a regular file" in refused["/dev/zero"]
+    alone = cli("scan", root / "src", "--config", fifo, "--root", root)
+    assert alone.code == 2 and "not a regular file" in alone.err

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -51,6 +52,9 @@ UNSUPPORTED_KEYS = {
     "join": "join mode is not supported",
     "extract": "extract mode is not supported",
 }
+
+
+MAX_RULE_FILE_BYTES = 16 << 20
 
 
 class Rule(NamedTuple):
@@ -118,11 +122,28 @@ def load_rule_file(path: Path) -> tuple[list[Rule], list[RuleError]]:
 
 
 def _read_rule_file(path: Path) -> tuple[list[Rule], list[RuleError]]:
+    """Only a regular file under MAX_RULE_FILE_BYTES is read (a FIFO would wait for ever,
+    /dev/zero would fill the memory)."""
+    import stat
+
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb", opener=_nonblocking) as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return [], [RuleError(str(path), None, "not a regular file: rules are read "
+                                      "from .yaml files only")]
+            if info.st_size > MAX_RULE_FILE_BYTES:
+                return [], [RuleError(str(path), None, f"too large to be a rule file "
+                                      f"({info.st_size} bytes, at most {MAX_RULE_FILE_BYTES})")]
+            text = handle.read(MAX_RULE_FILE_BYTES + 1).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [RuleError(str(path), None, f"cannot read: {exc}")]
     return parse_rules_text(text, str(path))
+
+
+def _nonblocking(path: str, flags: int) -> int:
+    """Open without waiting: opening a FIFO for reading blocks until a writer comes."""
+    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def parse_rules_text(text: str, source: str) -> tuple[list[Rule], list[RuleError]]:
