@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from indexer import __version__
-from indexer.errors import CodelensError, UsageError
+from indexer.errors import CodelensError, LockedError, UsageError
 from indexer.settings import (
+    DEFAULT_LOCK_TIMEOUT,
     DEFAULT_MAX_FILE_SIZE,
     DEFAULT_PARSE_TIMEOUT,
     DEFAULT_RECYCLE_FILES,
@@ -89,6 +90,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                        help="replace a worker after N files (default 5000)")
     index.add_argument("--worker-rss-mb", type=int, default=DEFAULT_RSS_LIMIT_MB, metavar="MB",
                        help="replace a worker whose memory exceeds this (default 1024)")
+    _lock_timeout_option(index)
     index.add_argument("--json", action="store_true", help="print the run summary as JSON")
     index.add_argument("--quiet", action="store_true", help="print nothing on success")
 
@@ -128,6 +130,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                       help="processes for the index update and for matching: 0 = all "
                            "cores (default, or CODELENS_JOBS), 1 = all in this process")
     scan.add_argument("--only", metavar="LANGS", help="index only these languages")
+    _lock_timeout_option(scan)
     scan.add_argument("--no-prefilter", action="store_true",
                       help="match every file, not only those holding a rule's tokens")
     scan.add_argument("--no-cache", action="store_true",
@@ -166,6 +169,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def _db_option(parser: Any) -> None:
     parser.add_argument("--db", metavar="PATH", help="database path (default: "
                         "ROOT/.codelens/index.db, or CODELENS_DB)")
+
+
+def _lock_timeout_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT,
+                        metavar="SECONDS",
+                        help="while another run writes the index, wait this long for it "
+                             f"(default {DEFAULT_LOCK_TIMEOUT:g}), then exit 3")
+
+
+def _waiting(line: str) -> None:
+    print(f"codelens: {line}", file=sys.stderr, flush=True)
 
 
 def _db_path(root: Path, db: str | None) -> Path:
@@ -262,7 +276,7 @@ def cmd_index(args: argparse.Namespace) -> int:
                            jobs=resolve_jobs(args.jobs), only=only,
                            max_file_size=args.max_file_size, parse_timeout=args.parse_timeout,
                            recycle_files=args.recycle_after, rss_limit_mb=args.worker_rss_mb,
-                           use_cache=not args.no_cache)
+                           use_cache=not args.no_cache, lock_timeout=args.lock_timeout)
     default_shape = not (args.only or args.no_cache or args.jobs is not None) and (
         args.max_file_size, args.parse_timeout) == (DEFAULT_MAX_FILE_SIZE, DEFAULT_PARSE_TIMEOUT)
     if default_shape and _daemon_for(root, args.db):
@@ -272,7 +286,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     else:
         show_bar = not (args.json or args.quiet) and sys.stderr.isatty()
         with _progress_bar(show_bar) as progress:
-            summary = engine.index(options, progress)
+            summary = engine.index(options, progress, waiting=_waiting)
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
@@ -495,9 +509,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             "output_file": str(Path(args.output).resolve()) if args.output else None})
         text, count, stats = reply["output"], reply["findings"], reply["stats"]
     else:
-        from indexer import engine
 
-        summary = engine.index(_index_options(args, root, db_path))  # the index stage first
+        summary = _index_stage(_index_options(args, root, db_path))
         report = scan(ScanOptions(root, db_path, [Path(c) for c in configs], scope,
                                   use_prefilter=not args.no_prefilter,
                                   use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs)))
@@ -519,7 +532,20 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def _index_options(args: argparse.Namespace, root: Path, db_path: Path) -> IndexOptions:
     only = frozenset(x.strip() for x in args.only.split(",")) if args.only else None
-    return IndexOptions(root=root, db_path=db_path, jobs=resolve_jobs(args.jobs), only=only)
+    return IndexOptions(root=root, db_path=db_path, jobs=resolve_jobs(args.jobs), only=only,
+                        lock_timeout=args.lock_timeout)
+
+
+def _index_stage(options: IndexOptions) -> dict[str, Any]:
+    """A scan's index stage: a run as usual; while another run writes, a tree the index
+    already describes needs nothing (read without the lock), else the scan waits its turn."""
+    from indexer import engine
+
+    try:
+        return engine.index(options._replace(lock_timeout=0))
+    except LockedError:
+        summary = engine.current(options)
+        return summary if summary is not None else engine.index(options, waiting=_waiting)
 
 
 def cmd_test(args: argparse.Namespace) -> int:

@@ -61,10 +61,13 @@ class _Run:
 
 
 def index(options: IndexOptions, progress: Progress | None = None,
-          paths: set[str] | None = None, pool: Any = None) -> dict[str, Any]:
+          paths: set[str] | None = None, pool: Any = None,
+          waiting: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Index ``options.root`` into ``options.db_path``; returns the run summary. With
     ``paths`` (relative files or folders, as a watcher reports them) only those are looked at.
     ``pool``: a parser to use and keep (a daemon's warm workers) instead of a fresh one.
+    Another writer is waited for up to ``options.lock_timeout`` seconds (``waiting`` is told
+    once).
 
     Raises LockedError when another indexer holds the database, DatabaseError when it is
     unusable, Interrupted on SIGINT/SIGTERM after committing everything already parsed.
@@ -76,7 +79,7 @@ def index(options: IndexOptions, progress: Progress | None = None,
     started_at, clock = utc_now(), time.perf_counter()
     counts = IndexCounts()
     early = None  # a pool this run started before its walk
-    with writer_lock(options.db_path):
+    with writer_lock(options.db_path, options.lock_timeout, waiting):
         connection = open_db(options.db_path)
         try:
             last_hash, state = last_options_hash(connection)
@@ -160,6 +163,46 @@ def _repruned_digest(root: Any, pruned: list[str], before: str | None,
         return None
     digest = tree_digest(root, now_pruned)
     return digest if tree_digest(root, pruned) == before else None
+
+
+def current(options: IndexOptions) -> dict[str, Any] | None:
+    """The summary of a run with nothing to do, found without the write lock and without
+    writing, when the tree is as the last complete run left it (its digest); None when a
+    run would have work, or cannot tell. A scan that finds the lock taken asks this first:
+    then it need not wait."""
+    from indexer.errors import DatabaseError
+    from indexer.store.connection import open_db
+    from indexer.store.reader import (
+        current_generation,
+        file_count,
+        last_options_hash,
+        stored_languages,
+    )
+
+    clock = time.perf_counter()
+    try:
+        connection = open_db(options.db_path, readonly=True)
+    except DatabaseError:
+        return None
+    try:
+        last_hash, state = last_options_hash(connection)
+        if not state or "digest" not in state:
+            return None
+        present = set(state["languages"]) if "languages" in state else \
+            stored_languages(connection)
+        if _options_hash(options, present) != last_hash:
+            return None
+        before = tree_digest(options.root, state.get("pruned", []))
+        if before is None or before != state["digest"]:
+            return None
+        counts = IndexCounts()
+        counts.seen = counts.unchanged = file_count(connection)
+        report = WalkReport()
+        report.links_skipped = state.get("links_skipped", 0)
+        return _summary(options, current_generation(connection), counts, PoolStats(), clock,
+                        report, tree_unchanged=True)
+    finally:
+        connection.close()
 
 
 def _unchanged(connection: Any, options: IndexOptions, started_at: str, clock: float,

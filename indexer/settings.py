@@ -12,6 +12,7 @@ DEFAULT_MAX_FILE_SIZE = 1 << 20
 DEFAULT_PARSE_TIMEOUT = 10.0
 DEFAULT_RECYCLE_FILES = 5000
 DEFAULT_RSS_LIMIT_MB = 1024
+DEFAULT_LOCK_TIMEOUT = 120.0  # seconds a second writer waits for the first
 BINARY_SNIFF_BYTES = 8192
 
 
@@ -25,6 +26,7 @@ class IndexOptions(NamedTuple):
     recycle_files: int = DEFAULT_RECYCLE_FILES
     rss_limit_mb: int = DEFAULT_RSS_LIMIT_MB
     use_cache: bool = True
+    lock_timeout: float = 0.0  # seconds to wait for another writer (the CLI: --lock-timeout)
 
 
 def default_db_path(root: Path) -> Path:

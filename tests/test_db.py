@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import pytest
 from indexer.errors import DatabaseError
 from indexer.store import migrate
 from indexer.store.connection import open_db, writer_lock
-from tests.conftest import EVAL_RULE, CliResult, db_rows, index_json, run_codelens
+from tests.conftest import EVAL_RULE, REPO, CliResult, db_rows, index_json, run_codelens
 
 Cli = Callable[..., CliResult]
 CONTRACT = {
@@ -92,9 +95,49 @@ def test_second_writer_is_told_who_holds_the_lock(tree: Callable[..., Path], cli
     root = tree({"a.py": "x = 1\n"})
     db = root / ".codelens" / "index.db"
     with writer_lock(db):
-        result = cli("index", root)
+        result = cli("index", root, "--lock-timeout", "0")
+        waited = cli("index", root, "--lock-timeout", "0.2")
     assert result.code == 3 and "is being written by pid" in result.err
+    assert waited.code == 3 and "(waited 0.2 s)" in waited.err
+    assert waited.err.count("waiting for pid") == 1
     assert cli("index", root).code == 0  # released
+
+
+HOLD_LOCK = ("import sys; from pathlib import Path; from indexer.store.connection import "
+             "writer_lock\nwith writer_lock(Path(sys.argv[1])):\n    print('held', flush=True)"
+             "\n    sys.stdin.readline()\n")
+
+
+def test_a_second_writer_waits_and_a_scan_of_a_current_index_need_not(
+        tree: Callable[..., Path]) -> None:
+    """While one process writes the index: a scan of a tree the index already describes
+    runs at once without the lock; a scan or index with work to do says once that it waits,
+    and goes on when the first lets go."""
+    root = tree({"a.py": "eval(x)\n", "rules.yaml": EVAL_RULE})
+    db = root / ".codelens" / "index.db"
+    assert run_codelens("index", root).returncode == 0
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(db)], cwd=REPO,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        current = run_codelens("scan", root, "--config", root / "rules.yaml", "--json",
+                               "--lock-timeout", "0")
+        assert current.returncode == 0, current.stderr
+        assert len(json.loads(current.stdout)["results"]) == 1
+        (root / "b.py").write_text("eval(y)\n")
+        waiter = subprocess.Popen(
+            [sys.executable, "-m", "indexer.cli", "scan", str(root), "--config",
+             str(root / "rules.yaml"), "--json", "--lock-timeout", "120"], cwd=REPO,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert waiter.stderr is not None
+        assert "waiting for pid" in waiter.stderr.readline()  # it waits, and says so
+        holder.communicate("go\n", timeout=60)
+        out, err = waiter.communicate(timeout=120)
+        assert waiter.returncode == 0, err
+        assert [r["path"] for r in json.loads(out)["results"]] == ["a.py", "b.py"]
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_status_and_cache(tree: Callable[..., Path], cli: Cli) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import apsw
 from indexer.errors import DatabaseError, LockedError
 
 BUSY_TIMEOUT_MS = 5000
+LOCK_POLL = 0.05  # seconds between two tries of a held writer lock
 
 
 def open_db(path: Path, readonly: bool = False) -> apsw.Connection:
@@ -80,19 +82,34 @@ def database_error(exc: apsw.Error, path: Path) -> DatabaseError:
 
 
 @contextlib.contextmanager
-def writer_lock(db_path: Path) -> Iterator[None]:
-    """Hold the one-writer lock of an index; raises LockedError if another process has it."""
+def writer_lock(db_path: Path, wait: float = 0.0,
+                waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the one-writer lock of an index. If another process has it, wait for it up to
+    ``wait`` seconds (telling ``waiting`` once, with the holder's pid), then raise
+    LockedError."""
     lock_path = db_path.with_name(db_path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(lock_path, "a+")
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise LockedError(f"{db_path} is being written by pid {holder}",
-                              "wait for that run to finish (or stop it), then retry") from None
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                if time.monotonic() >= deadline:
+                    raise LockedError(
+                        f"{db_path} is being written by pid {holder}" +
+                        (f" (waited {wait:g} s)" if wait else ""),
+                        "wait for that run to finish (or stop it), then retry; "
+                        "--lock-timeout waits longer") from None
+                if waiting is not None and not told:
+                    waiting(f"waiting for pid {holder}, which is writing {db_path}")
+                    told = True
+                time.sleep(LOCK_POLL)  # until the holder lets go: a lock has no wake-up
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
