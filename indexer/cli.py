@@ -131,6 +131,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                            "cores (default, or CODELENS_JOBS), 1 = all in this process")
     scan.add_argument("--only", metavar="LANGS", help="index only these languages")
     _lock_timeout_option(scan)
+    scan.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                      help="give up one rule on one file after this long, with an error "
+                           "(default 5, as semgrep; 0: no limit)")
+    scan.add_argument("--timeout-threshold", type=int, default=3, metavar="N",
+                      help="drop a rule for the rest of the run once it timed out on N files "
+                           "(default 3, as semgrep; 0: never)")
     scan.add_argument("--no-prefilter", action="store_true",
                       help="match every file, not only those holding a rule's tokens")
     scan.add_argument("--no-cache", action="store_true",
@@ -506,6 +512,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         reply = client.call(root, "scan", {
             "configs": configs, "paths": scope, "output": fmt,
             "use_prefilter": not args.no_prefilter, "use_cache": not args.no_cache,
+            "timeout": args.timeout, "timeout_threshold": args.timeout_threshold,
             "output_file": str(Path(args.output).resolve()) if args.output else None})
         text, count, stats = reply["output"], reply["findings"], reply["stats"]
     else:
@@ -513,7 +520,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         summary = _index_stage(_index_options(args, root, db_path))
         report = scan(ScanOptions(root, db_path, [Path(c) for c in configs], scope,
                                   use_prefilter=not args.no_prefilter,
-                                  use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs)))
+                                  use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs),
+                                  timeout=args.timeout,
+                                  timeout_threshold=args.timeout_threshold))
         report.stats["index"] = summary["files"]
         count, stats = report.total, report.stats
         if args.output:

@@ -26,6 +26,7 @@ MAX_LINES_CHARS = 2000
 MIN_PARALLEL_FILES = 48  # below this a batch is matched here: starting workers would not pay
 CHUNK_FILES = 8  # files a worker takes at a time
 FAULT_ENV = "CODELENS_TEST_FAULT"
+TIMED_OUT = "timed out"
 
 
 class Entry(NamedTuple):
@@ -51,8 +52,31 @@ Handle = list[list[Outcome]] | list[int]  # outcomes matched here, or chunks sen
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
 
 
-def match_files(root: Path, connection: Any, rules: list[Any], work: Work) -> list[Outcome]:
-    """Each file of ``work`` decoded once and matched against its rules."""
+class Limits(NamedTuple):
+    """semgrep's bounds: ``timeout`` seconds per rule per file (0: none); a rule that timed
+    out on ``threshold`` files (0: never) is not matched any more, as ``timeouts`` (rule
+    index -> files) counts in this process."""
+
+    timeout: float = 0.0
+    threshold: int = 0
+    timeouts: dict[int, int] | None = None
+
+    def dropped(self, index: int) -> bool:
+        return bool(self.threshold and self.timeouts and
+                    self.timeouts.get(index, 0) >= self.threshold)
+
+    def timed_out(self, index: int) -> None:
+        if self.timeouts is not None:
+            self.timeouts[index] = self.timeouts.get(index, 0) + 1
+
+
+NO_LIMITS = Limits()
+
+
+def match_files(root: Path, connection: Any, rules: list[Any], work: Work,
+                limits: Limits = NO_LIMITS) -> list[Outcome]:
+    """Each file of ``work`` decoded once and matched against its rules, within
+    ``limits``."""
     outcomes = []
     for entry, indexes in work:
         target, problem = load_target(root, connection, entry)
@@ -62,9 +86,13 @@ def match_files(root: Path, connection: Any, rules: list[Any], work: Work) -> li
         matches: dict[int, list[Any]] = {}
         problems: list[tuple[int | None, str]] = []
         for index in indexes:
-            found, problem = match_rule(rules[index], target)
+            if limits.dropped(index):
+                continue
+            found, problem = match_rule(rules[index], target, limits.timeout)
             if problem:
                 problems.append((index, problem))
+                if problem.startswith(TIMED_OUT):
+                    limits.timed_out(index)
             matches[index] = [located(target, m) for m in found]
         outcomes.append(Outcome(entry.file_id, matches, problems))
     return outcomes
@@ -93,13 +121,18 @@ def load_target(root: Path, connection: Any, entry: Entry) -> tuple[Any, str]:
         return None, str(exc)
 
 
-def match_rule(rule: Any, target: Any) -> tuple[list[Any], str]:
+def match_rule(rule: Any, target: Any, timeout: float = 0.0) -> tuple[list[Any], str]:
     """A rule's matches in one file, and what went wrong if something did (an exception in
-    one rule on one file is reported, never fatal to the scan)."""
+    one rule on one file is reported, never fatal to the scan); past ``timeout`` seconds
+    (0: none) the rule gives up on the file with TIMED_OUT in its problem."""
+    import time
+
     from indexer.match.evaluate import Evaluation, rule_matches
     from indexer.match.regexes import RegexTimeout
+    from indexer.match.search import MatchTimeout
 
     run = Evaluation(target, rule.languages, rule.options)
+    target.deadline = time.monotonic() + timeout if timeout > 0 else 0.0
     try:
         matches = rule_matches(rule.formula, run)
         limit = rule.options.get("max_match_per_file") or MAX_MATCHES_PER_FILE
@@ -107,12 +140,16 @@ def match_rule(rule: Any, target: Any) -> tuple[list[Any], str]:
             return [], (f"too many matches ({len(matches)}, more than {limit}): none kept for "
                         "this file; the pattern is probably too general")
         return matches, "; ".join(run.errors)
+    except MatchTimeout:
+        return [], f"{TIMED_OUT} after {timeout:g} s on this file (--timeout)"
     except RecursionError:
         return [], "the pattern is too deep to match here"
     except RegexTimeout as exc:
         return [], str(exc)
     except Exception as exc:  # noqa: BLE001 - one rule on one file must not end the scan
         return [], f"internal error while matching: {type(exc).__name__}: {exc}"
+    finally:
+        target.deadline = 0.0
 
 
 def located(target: Any, match: Any) -> list[Any]:
@@ -155,9 +192,10 @@ class Matching:
     one. A worker that dies costs only time: what it had is matched here instead."""
 
     def __init__(self, root: Path, db_path: Path, connection: Any, rules: list[Any],
-                 jobs: int) -> None:
+                 jobs: int, limits: Limits = NO_LIMITS) -> None:
         self.root, self.db_path, self.connection = root, db_path, connection
         self.rules, self.jobs = rules, jobs
+        self.limits = limits._replace(timeouts={})  # counted here; each worker counts its own
         self.processes = 0  # worker processes this run started
         self.lost = 0  # of them, how many died
         self._workers: list[_Worker] = []
@@ -168,10 +206,11 @@ class Matching:
 
     def start(self, work: Work) -> Handle:
         if self.jobs <= 1 or len(work) < MIN_PARALLEL_FILES or self._broken:
-            return [match_files(self.root, self.connection, self.rules, work)]
+            return [match_files(self.root, self.connection, self.rules, work, self.limits)]
         if not self._workers:
             blob = pickle.dumps(self.rules)
-            self._workers = [_Worker(self.root, self.db_path, blob) for _ in range(self.jobs)]
+            self._workers = [_Worker(self.root, self.db_path, blob, self.limits)
+                             for _ in range(self.jobs)]
             self.processes = self.jobs
         handle = []
         for at in range(0, len(work), CHUNK_FILES):
@@ -196,7 +235,7 @@ class Matching:
                     self.lost = sum(w.process.poll() not in (None, 0) for w in self._workers)
                     self.close()
                 work = worker.work_of(item) if worker is not None else chunks[item]
-                found = match_files(self.root, self.connection, self.rules, work)
+                found = match_files(self.root, self.connection, self.rules, work, self.limits)
             yield from found
 
     def _top_up(self) -> None:
@@ -218,7 +257,7 @@ class _Worker:
     """A ``python -m indexer.matching`` process: pickled work in, pickled outcomes out, in
     order."""
 
-    def __init__(self, root: Path, db_path: Path, rules: bytes) -> None:
+    def __init__(self, root: Path, db_path: Path, rules: bytes, limits: Limits) -> None:
         import subprocess
         import sys
 
@@ -229,7 +268,7 @@ class _Worker:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin, self.stdout = self.process.stdin, self.process.stdout
         self.pending: deque[tuple[int, Work]] = deque()
-        self._write((str(root), str(db_path), rules))
+        self._write((str(root), str(db_path), rules, limits.timeout, limits.threshold))
 
     def send(self, chunk: int, work: Work) -> None:
         self.pending.append((chunk, work))
@@ -281,7 +320,8 @@ def _worker_main() -> None:
     stdin = sys.stdin.buffer
     stdout = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed by mistake must not corrupt the outcomes
-    root, db_path, blob = pickle.load(stdin)
+    root, db_path, blob, timeout, threshold = pickle.load(stdin)
+    limits = Limits(timeout, threshold, {})
     connection = open_db(Path(db_path), readonly=True)
     rules = pickle.loads(blob)
     fault = os.environ.get(FAULT_ENV, "")
@@ -292,7 +332,7 @@ def _worker_main() -> None:
             return
         if fault.startswith("crash-match:") and any(e.path == fault[12:] for e, _ in work):
             os._exit(70)  # test-only: a worker that dies (see tests/test_scan.py)
-        pickle.dump(match_files(Path(root), connection, rules, work), stdout,
+        pickle.dump(match_files(Path(root), connection, rules, work, limits), stdout,
                     protocol=pickle.HIGHEST_PROTOCOL)
         stdout.flush()
 

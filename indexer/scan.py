@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from indexer.errors import UsageError
+from indexer.matching import TIMED_OUT
 
 # bump when matching changes what it finds: cached results of older engines are ignored
 # 4: the semantic matcher (normalized trees, semgrep's equivalences and rule operators)
 MATCH_ENGINE_VERSION = "4"
 SMALL_SCOPE = 16  # files: below this the prefilter is skipped (it would not pay)
 BATCH_FILES = 256  # matched, cached and reported together
+DEFAULT_TIMEOUT = 5.0  # semgrep's --timeout
+DEFAULT_TIMEOUT_THRESHOLD = 3  # semgrep's --timeout-threshold
 
 
 class ScanOptions(NamedTuple):
@@ -35,6 +38,8 @@ class ScanOptions(NamedTuple):
     use_prefilter: bool = True
     use_cache: bool = True
     jobs: int = 1  # processes that match (see indexer.matching)
+    timeout: float = DEFAULT_TIMEOUT  # seconds one rule may take on one file (0: no limit)
+    timeout_threshold: int = DEFAULT_TIMEOUT_THRESHOLD  # timeouts that drop a rule (0: never)
 
 
 class Finding(NamedTuple):
@@ -231,6 +236,8 @@ class _Scan:
         self.errors: list[dict[str, Any]] = []
         self.hits = self.misses = self.files_matched = self.processes = self.lost = 0
         self.failed: set[tuple[int, int]] = set()  # (rule index, file id) whose matching failed
+        self.timeouts: dict[int, int] = defaultdict(int)  # rule index -> files it timed out on
+        self.dropped: set[int] = set()  # rules past the timeout threshold
         self.prefilter_stats: dict[str, Any] = {
             "enabled": options.use_prefilter, "total_files": 0, "passed": 0, "skipped": 0,
             "skipped_ratio_with_literals": None, "time_ms": 0.0}
@@ -241,7 +248,7 @@ class _Scan:
         time, in path order: what is held in memory is one batch's (and the next one's,
         which workers match meanwhile), however many findings the whole scan has; each
         batch's new matches are cached as it is reported."""
-        from indexer.matching import Matching
+        from indexer.matching import Limits, Matching
         from indexer.store.scans import files_in_scope
 
         self.files = files = files_in_scope(self.connection, self.options.scope)
@@ -251,13 +258,15 @@ class _Scan:
                 rules_of[file_id].append(index)
         order = sorted(files, key=lambda f: files[f].path)
         matching = Matching(self.options.root, self.options.db_path, self.connection,
-                            self.rules, self.options.jobs)
+                            self.rules, self.options.jobs,
+                            Limits(self.options.timeout, self.options.timeout_threshold))
         try:
             pending = None
             for at in range(0, len(order), BATCH_FILES):
                 batch = order[at:at + BATCH_FILES]
-                cached, missing = self._from_cache(
-                    {f: rules_of[f] for f in batch if f in rules_of})
+                cached, missing = self._from_cache(  # less the rules dropped by now
+                    {f: [i for i in rules_of[f] if i not in self.dropped]
+                     for f in batch if f in rules_of})
                 started = matching.start(self._work(missing))
                 if pending is not None:
                     yield self._report(*pending, matching)
@@ -267,6 +276,19 @@ class _Scan:
         finally:
             matching.close()
             self.processes, self.lost = matching.processes, matching.lost
+
+    def _timed_out(self, index: int) -> None:
+        """One more file the rule timed out on; at the threshold it is dropped for the rest
+        of the run (semgrep's --timeout-threshold)."""
+        self.timeouts[index] += 1
+        threshold = self.options.timeout_threshold
+        if threshold and self.timeouts[index] == threshold:
+            self.dropped.add(index)
+            rule = self.rules[index]
+            self.errors.append({
+                "type": "Timeout", "level": "warn", "path": rule.source, "rule_id": rule.id,
+                "message": f"rule {rule.id}: timed out on {threshold} files: not matched on "
+                           "the files after them (--timeout-threshold)"})
 
     def _work(self, missing: dict[int, list[int]]) -> list[tuple[Any, list[int]]]:
         from indexer.matching import Entry
@@ -288,6 +310,8 @@ class _Scan:
                 else:
                     self.errors.append(_match_error(self.rules[index], entry.path, problem))
                     self.failed.add((index, entry.file_id))
+                    if problem.startswith(TIMED_OUT):
+                        self._timed_out(index)
             if all(index is not None for index, _ in outcome.problems):  # it was read
                 self.files_matched += 1
             for index, matches in outcome.matches.items():

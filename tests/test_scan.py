@@ -476,3 +476,36 @@ def test_rule_configs_that_are_not_regular_files_are_refused(tree: Callable[...,
     assert "not a regular file" in refused["/dev/zero"]
     alone = cli("scan", root / "src", "--config", fifo, "--root", root)
     assert alone.code == 2 and "not a regular file" in alone.err
+
+
+def test_a_rule_past_its_timeout_gives_up_on_the_file_and_past_the_threshold_stops(
+        tree: Callable[..., Path], cli: Cli) -> None:
+    """--timeout bounds one rule on one file (an error names both, the other rules' findings
+    stay); a rule that timed out on --timeout-threshold files is not matched on the rest."""
+    rules = """rules:
+  - id: no-eval
+    languages: [python]
+    message: eval
+    severity: ERROR
+    pattern: eval(...)
+  - id: every-pair
+    languages: [python]
+    message: pair
+    severity: INFO
+    options: {max_match_per_file: 1000000}
+    pattern: $F(..., $X, ..., $Y, ...)
+"""
+    # every-pair takes ~1 s on such a file, ten times the timeout; no-eval ~10 ms
+    arguments = ", ".join(f"a{i}" for i in range(30))
+    busy = "".join(f"f{n}({arguments})\n" for n in range(2000)) + "eval(z)\n"
+    root = tree({"rules.yaml": rules, **{f"src/m{n}.py": busy for n in range(4)}})
+    bounded = scan_json(cli, root, "--no-cache", "--jobs", "1", "--timeout", "0.1",
+                        "--timeout-threshold", "2")
+    assert [r["path"] for r in bounded["results"]] == [f"src/m{n}.py" for n in range(4)]
+    assert {r["check_id"] for r in bounded["results"]} == {"no-eval"}
+    timeouts = [e for e in bounded["errors"] if "timed out after 0.1 s" in e["message"]]
+    assert [(e["path"], e["rule_id"]) for e in timeouts] == [
+        ("src/m0.py", "every-pair"), ("src/m1.py", "every-pair")]
+    (dropped,) = [e for e in bounded["errors"] if e["type"] == "Timeout"]
+    assert dropped["rule_id"] == "every-pair" and "timed out on 2 files" in dropped["message"]
+    assert len(bounded["errors"]) == 3

@@ -10,6 +10,7 @@ the pattern looks.
 from __future__ import annotations
 
 import bisect
+import time
 from itertools import compress, repeat
 from typing import Any, NamedTuple
 
@@ -32,6 +33,10 @@ NO_END = 1 << 62  # sorts after every real offset
 MAX_MATCHES_PER_NODE = 64  # ways one node can match one pattern (bounds a combinatorial blowup)
 
 
+class MatchTimeout(Exception):
+    """Matching one rule on one file ran past its deadline (``Target.deadline``)."""
+
+
 class Match(NamedTuple):
     start: int
     end: int
@@ -49,6 +54,11 @@ class Target:
         self.facts = Facts(self.converter)
         self.matcher = Matcher(self.facts, options)
         self._candidates: dict[frozenset[str], list[int]] = {}
+        self.deadline = 0.0  # time.monotonic() past which a search stops (0: none)
+
+    def check_deadline(self) -> None:
+        if self.deadline and time.monotonic() > self.deadline:
+            raise MatchTimeout
 
     def position(self, offset: int) -> tuple[int, int, int]:
         return self.tree.position(offset)
@@ -138,6 +148,7 @@ def _find_nodes(pattern: Pattern, target: Target, start: Env,
         else:
             candidates = target.containing(candidates, needles)
     for index in candidates:
+        target.check_deadline()
         for node in converter.nodes((index,)):  # one node, or a splice of several
             if pattern.shape == "expr" and node.kind == "ExprStmt" and node.kids[0] is not None:
                 node = node.kids[0]  # a statement that is one expression (Go's x := 1)
@@ -218,6 +229,7 @@ def _find_sequences(pattern: Pattern, target: Target, inside: bool, start: Env,
         blocks = target.overlapping(blocks, within)
     found = []
     for index in blocks:
+        target.check_deadline()
         node = converter.node(index)
         if node is None or node.kind not in ("Block", "Module"):
             continue
@@ -225,6 +237,8 @@ def _find_sequences(pattern: Pattern, target: Target, inside: bool, start: Env,
         at_each = matcher.stmts_at_each_position(wanted, statements, start,
                                                  MAX_MATCHES_PER_NODE)
         for position in range(len(statements)):
+            if position % 64 == 63:
+                target.check_deadline()
             rest = statements[position:]
             if within is not None and not _starts_in(rest[0].start, within):
                 continue

@@ -268,7 +268,8 @@ class Daemon:
     def rpc_scan(self, configs: list[str], paths: list[str] | None = None,
                  output: str = "json", buffers: dict[str, str] | None = None,
                  use_prefilter: bool = True, use_cache: bool = True,
-                 output_file: str | None = None) -> dict[str, Any]:
+                 output_file: str | None = None, timeout: float = 5.0,
+                 timeout_threshold: int = 3) -> dict[str, Any]:
         from indexer import output as formats
         from indexer.scan import ScanOptions, scan, scan_buffers
 
@@ -278,7 +279,8 @@ class Daemon:
         else:
             self.watcher.flush()  # what was saved before the request is what gets scanned
             options = ScanOptions(self.root, self.db_path, rule_paths, paths or [""],
-                                  use_prefilter, use_cache, self.options.jobs)
+                                  use_prefilter, use_cache, self.options.jobs,
+                                  float(timeout), int(timeout_threshold))
             with self.write_lock:  # the watcher keeps the index current: no walk here
                 report = scan(options)
             self._remember(options)
