@@ -76,6 +76,11 @@ def index(options: IndexOptions, progress: Progress | None = None,
     from indexer.store.reader import last_options_hash, load_stamps, stored_languages
     from indexer.store.runs import record_run, utc_now
 
+    if not options.root.is_dir():  # gone (and never recreated by opening its database)
+        from indexer.errors import UsageError
+
+        raise UsageError(f"{options.root} is not a folder (any more?)",
+                         "index an existing folder")
     started_at, clock = utc_now(), time.perf_counter()
     counts = IndexCounts()
     early = None  # a pool this run started before its walk

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -240,3 +241,13 @@ def test_daemon_scans_follow_edits_incrementally(project: Path) -> None:
     reply = client.call(project, "scan", {"configs": [config], "output": "text"})
     # the rule file sits in the watched tree: its save already brought the report up to date
     assert "evaluates y" in reply["output"] and "eval of" not in reply["output"]
+
+
+def test_a_daemon_whose_root_is_deleted_says_so_and_exits(project: Path) -> None:
+    entry = client.start(project)
+    wait_until(lambda: client.call(project, "query", {"sql": "SELECT count(*) FROM files"})
+               ["rows"] == [[2]])
+    shutil.rmtree(project)
+    wait_until(lambda: gone(entry["pid"]), timeout=30)
+    assert not project.exists()  # never recreated with an empty index
+    assert client.running(project) is None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 from indexer import engine
 from indexer.service.watcher import Watcher
 from indexer.settings import IndexOptions
-from tests.conftest import db_rows, wait_until
+from tests.conftest import REPO, db_rows, wait_until
 
 Lines = list[str]
 
@@ -104,3 +107,44 @@ def test_a_name_that_is_not_utf8_is_reported_and_watching_goes_on(
     (root / "src" / "after.py").write_text("def later(): pass\n")
     wait_until(lambda: "src/after.py" in paths(root))
     assert not any(".py" in p and not p.isascii() for p in paths(root))
+
+
+def test_a_failing_batch_is_logged_and_watching_goes_on(tree: Callable[..., Path]) -> None:
+    root = tree({"a.py": "x = 1\n"})
+    options = IndexOptions(root=root.resolve(), db_path=root.resolve() / ".codelens" / "index.db",
+                           jobs=1)
+    engine.index(options)
+    lines: Lines = []
+    failures = [RuntimeError("disk on fire")]
+
+    def after_batch(_summary: dict) -> None:
+        if failures:
+            raise failures.pop()
+
+    watcher = Watcher(options, settle=0.05, log=lines.append, after_batch=after_batch)
+    watcher.start()
+    try:
+        (root / "b.py").write_text("y = 2\n")
+        wait_until(lambda: any("a batch failed (RuntimeError: disk on fire)" in line
+                               for line in lines))
+        (root / "c.py").write_text("z = 3\n")
+        wait_until(lambda: "c.py" in paths(root))
+        assert watcher.alive()
+    finally:
+        watcher.stop()
+
+
+def test_watch_stops_when_its_root_is_deleted(tree: Callable[..., Path]) -> None:
+    root = tree({"a.py": "x = 1\n"})
+    process = subprocess.Popen([sys.executable, "-m", "indexer.cli", "watch", str(root)],
+                               cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        assert "watching" in process.stderr.readline()
+        shutil.rmtree(root)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 2 and "is gone; stopping" in err
+    assert not root.exists()  # nothing recreated it

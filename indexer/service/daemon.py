@@ -180,12 +180,20 @@ class Daemon:
             return f"idle for {self.idle_timeout:g} s"
         if self.ppid is not None and not protocol.alive(self.ppid):
             return f"parent process {self.ppid} exited"
+        if not self.root.is_dir():
+            return "its root folder is gone"
+        if not self.watcher_alive():
+            return "its watcher stopped (see the lines above)"
         try:
             if self.socket_path.stat().st_ino != self._socket_inode:
                 return "its socket was replaced"
         except FileNotFoundError:
             return "its socket was removed"
         return ""
+
+    def watcher_alive(self) -> bool:
+        watcher = getattr(self, "watcher", None)
+        return watcher is None or watcher.alive()
 
     def _cleanup(self) -> None:
         for path in (self.heartbeat, protocol.registry_file(self.root)):

@@ -21,6 +21,7 @@ from indexer.walk import IGNORE_FILES, NEVER_WALKED, UNDECODABLE, shown, utf8
 
 DEFAULT_SETTLE = 0.05
 POLL_FALLBACK_SECONDS = 2.0
+LIVENESS_CHECK = 1.0  # seconds between two looks at the root and the batch loop
 INOTIFY_HINT = ("raise the limit with `sysctl fs.inotify.max_user_watches=524288` "
                 "(and fs.inotify.max_user_instances)")
 
@@ -165,7 +166,18 @@ class Watcher:
                     continue
                 self._wake.wait(self.settle - quiet if pending else None)
 
+    def alive(self) -> bool:
+        """Whether the batch loop runs (it ends only when stopped)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float) -> None:
+        """Until the batch loop ends, or ``timeout`` seconds."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def _run(self, paths: set[str] | None) -> None:
+        """One batch; whatever goes wrong in it is logged with its cause, and the loop goes
+        on with the next (the paths stay as they were in the index until then)."""
         from indexer import engine
         from indexer.errors import CodelensError
 
@@ -173,13 +185,17 @@ class Watcher:
         try:
             with self.lock:
                 summary = engine.index(self.options, paths=paths, pool=self.pool)
+            self.batches += 1
+            self.last_summary = summary
+            if self.after_batch is not None:
+                self.after_batch(summary)
         except CodelensError as exc:
             self.log(f"codelens: watch: {exc}")
             return
-        self.batches += 1
-        self.last_summary = summary
-        if self.after_batch is not None:
-            self.after_batch(summary)
+        except Exception as exc:  # noqa: BLE001 - one bad batch must not leave the tree unwatched
+            self.log(f"codelens: watch: a batch failed ({type(exc).__name__}: {exc}); "
+                     "watching goes on")
+            return
         files = summary["files"]
         changed = files["added"] + files["modified"] + files["deleted"]
         if changed or paths is None:
@@ -188,16 +204,26 @@ class Watcher:
 
 
 def watch_forever(options: IndexOptions, settle: float = DEFAULT_SETTLE) -> int:
-    """``codelens watch``: index, then keep the index current until interrupted."""
+    """``codelens watch``: watch, index, then keep the index current until interrupted (the
+    watch starts first, so an edit made during the first index is not missed). Exits 2 if
+    the root goes away or the watcher cannot go on."""
     from indexer import engine
 
-    summary = engine.index(options)
-    print(f"codelens: indexed {summary['files']['seen']} files, generation "
-          f"{summary['generation']}; watching {options.root} (Ctrl-C to stop)", file=sys.stderr)
     watcher = Watcher(options, settle)
     watcher.start()
     try:
+        with watcher.lock:  # the watcher's batches wait for it
+            summary = engine.index(options)
+        print(f"codelens: indexed {summary['files']['seen']} files, generation "
+              f"{summary['generation']}; watching {options.root} (Ctrl-C to stop)",
+              file=sys.stderr)
         while True:
-            time.sleep(3600)
+            watcher.wait(LIVENESS_CHECK)
+            if not options.root.is_dir():
+                print(f"codelens: {options.root} is gone; stopping", file=sys.stderr)
+                return 2
+            if not watcher.alive():
+                print("codelens: the watcher stopped (see above); stopping", file=sys.stderr)
+                return 2
     finally:
         watcher.stop()
