@@ -113,6 +113,11 @@ def index(options: IndexOptions, progress: Progress | None = None,
                 stamps = {p: s for p, s in stamps.items() if within(p, paths)}
                 walked = walk_paths(options.root, paths, report)
             diff = change_detection.diff(stamps, walked)
+            if report.problems:  # what the walk could not look at is not gone
+                unseen = {"" if path == "." else path for path, _ in report.problems}
+                kept = [p for p in diff.deleted if within(p, unseen)]
+                diff.deleted = [p for p in diff.deleted if not within(p, unseen)]
+                diff.unchanged += kept
             candidates = _candidates(connection, diff, options, recheck)
             counts.seen, counts.unchanged = diff.seen, diff.seen - len(candidates)
             with _rare_collections():

@@ -89,3 +89,24 @@ def test_names_that_are_not_utf8_are_reported_and_the_rest_indexed(
         problems = json.loads(result.stdout)["walk"]["problems"]
         assert {p["path"] for p in problems} >= {"bad\\xffname.py", "pkg/also\\xff.py"}
     assert db_rows(root, "SELECT path FROM files ORDER BY path") == [("good.py",), ("pkg/ok.py",)]
+
+
+def test_a_folder_that_becomes_unreadable_keeps_its_rows(public_tmp: Path) -> None:
+    """Its files were not deleted: the walk could not look. They keep their rows, no deletion
+    is recorded, and the folder is reported."""
+    root = write_tree(public_tmp / "project", {"ok.py": "x = 1\n", "locked/hidden.py": "y = 2\n",
+                                                "locked/deep/more.py": "z = 3\n"})
+    index = ("import json, sys; from pathlib import Path; from indexer import engine; "
+             "from indexer.settings import IndexOptions; "
+             f"root = Path({str(root)!r}); "
+             "s = engine.index(IndexOptions(root=root, db_path=root / '.codelens' / 'index.db', "
+             "jobs=1)); print(json.dumps([s['files']['deleted'], s['walk']['problems']]))")
+    assert json.loads(run_unprivileged(index)) == [0, []]
+    (root / "locked").chmod(0)
+    deleted, problems = json.loads(run_unprivileged(index))
+    assert deleted == 0 and problems == [{"path": "locked", "error": "cannot list: Permission "
+                                                                      "denied"}]
+    (root / "locked").chmod(0o755)
+    assert db_rows(root, "SELECT path FROM files ORDER BY path") == [
+        ("locked/deep/more.py",), ("locked/hidden.py",), ("ok.py",)]
+    assert db_rows(root, "SELECT count(*) FROM changes WHERE change = 'deleted'") == [(0,)]
