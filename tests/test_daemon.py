@@ -251,3 +251,47 @@ def test_a_daemon_whose_root_is_deleted_says_so_and_exits(project: Path) -> None
     wait_until(lambda: gone(entry["pid"]), timeout=30)
     assert not project.exists()  # never recreated with an empty index
     assert client.running(project) is None
+
+
+def test_slow_and_oversized_clients_cannot_starve_the_daemon(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODELENS_READ_TIMEOUT", "1")
+    monkeypatch.setenv("CODELENS_MAX_REQUEST_BYTES", "4096")
+    entry = client.start(project)
+    slow = []
+    for _ in range(6):  # more than the four request threads that used to be all there was
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(entry["socket"])
+        connection.sendall(b'{"jsonrpc": "2.0", "id": 1, "meth')  # and then nothing
+        slow.append(connection)
+    try:
+        assert client.call(project, "ping")["pid"] == entry["pid"]  # answered meanwhile
+        for connection in slow:  # each dropped once its deadline passed
+            connection.settimeout(30)
+            assert connection.recv(1) == b""
+    finally:
+        for connection in slow:
+            connection.close()
+    huge = raw(entry["socket"], b"x" * 10_000 + b"\n")
+    assert huge["error"]["code"] == protocol.INVALID_REQUEST
+    assert "over 4096 bytes" in huge["error"]["message"]
+    assert client.running(project)["pid"] == entry["pid"]
+
+
+def test_a_daemon_that_does_not_answer_keeps_its_entry_and_can_be_stopped(
+        project: Path, monkeypatch: pytest.MonkeyPatch, private_homes: Path) -> None:
+    env = {**os.environ, "CODELENS_TEST_FAULT": "wedge",  # its loop never comes back
+           "CODELENS_LIVENESS_TIMEOUT": "600"}  # and it is not the watchdog's to solve
+    daemon = subprocess.Popen([sys.executable, "-m", "indexer.service.daemon", "--root",
+                               str(project.resolve())], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        registry = private_homes / "home" / ".codelens" / "daemons"
+        wait_until(lambda: len(list(registry.glob("*.json"))) == 1)
+        (entry_file,) = registry.glob("*.json")
+        assert client.running(project) is None and entry_file.exists()  # busy is not gone
+        assert client.stop(project)  # it does not answer: a SIGTERM
+        daemon.wait(timeout=60)
+    finally:
+        daemon.kill()
+        daemon.wait()

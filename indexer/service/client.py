@@ -46,11 +46,24 @@ def _answers(entry: dict[str, Any]) -> bool:
     return True
 
 
+def _registered_alive(root: Path) -> dict[str, Any] | None:
+    """The registry entry of ``root`` if its process lives (whether it answers or not)."""
+    try:
+        entry = json.loads(protocol.registry_file(root).read_text())
+    except (OSError, ValueError):
+        return None
+    return entry if isinstance(entry, dict) and protocol.alive(int(entry.get("pid", 0))) \
+        else None
+
+
 def _forget(entry_file: Path, entry: dict[str, Any]) -> None:
-    """A crashed daemon's leftovers: its registry entry, and its socket if nobody serves it."""
+    """A crashed daemon's leftovers: its registry entry and its socket. Those of a daemon
+    whose process lives are kept, even when it did not answer (it may be busy): only its
+    own exit, or its liveness watchdog, removes them."""
+    if protocol.alive(int(entry.get("pid", 0))):
+        return
     entry_file.unlink(missing_ok=True)
-    if not protocol.alive(int(entry.get("pid", 0))):
-        Path(entry.get("socket", "/nonexistent")).unlink(missing_ok=True)
+    Path(entry.get("socket", "/nonexistent")).unlink(missing_ok=True)
 
 
 def start(root: Path, idle_timeout: float | None = None, ppid: int | None = None) -> dict[str, Any]:
@@ -85,9 +98,11 @@ def start(root: Path, idle_timeout: float | None = None, ppid: int | None = None
 
 
 def stop(root: Path, wait: float = 10.0) -> bool:
-    """Ask the daemon for ``root`` to stop; False if none was running."""
-    entry = running(root.resolve())
+    """Ask the daemon for ``root`` to stop (a SIGTERM if it does not answer); False if none
+    was running."""
+    entry = _registered_alive(root.resolve())
     if entry is None:
+        running(root.resolve())  # (clears a dead one's leftovers)
         return False
     pid = int(entry["pid"])
     try:

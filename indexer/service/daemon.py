@@ -29,7 +29,11 @@ from indexer.service import protocol
 
 DEFAULT_IDLE_TIMEOUT = 300.0
 RECENT_SCANS = 4  # (rules, scope, options) the daemon keeps current between requests
-CLIENT_THREADS = 4  # on 2 cores more threads only add stacks and malloc arenas
+CLIENT_THREADS = 16  # bounded: each costs a stack and a malloc arena; slow clients time out
+# seconds a connection may take to send a request line, and the longest line (a scan of
+# unsaved buffers is the largest request)
+READ_TIMEOUT = float(os.environ.get("CODELENS_READ_TIMEOUT", "10"))
+MAX_REQUEST_BYTES = int(os.environ.get("CODELENS_MAX_REQUEST_BYTES", str(64 << 20)))
 HEARTBEAT_SECONDS = 1.0
 QUERY_TIMEOUT = 60.0  # seconds a query may hold a request thread
 LIVENESS_TIMEOUT = float(os.environ.get("CODELENS_LIVENESS_TIMEOUT", "30"))
@@ -209,15 +213,34 @@ class Daemon:
 
     # -- requests ---------------------------------------------------------------------------
     def _client(self, connection: socket.socket) -> None:
+        """Requests of one connection, a line each. A client that sends nothing, or half a
+        line, for READ_TIMEOUT seconds is dropped (it cannot hold a request thread), and so
+        is a line over MAX_REQUEST_BYTES, after an error reply."""
+        connection.settimeout(READ_TIMEOUT)
         with connection, connection.makefile("rb") as reader:
-            for line in reader:
+            while not self.stopping.is_set():
+                try:
+                    line = reader.readline(MAX_REQUEST_BYTES + 1)
+                except OSError:  # the deadline passed, or the client went away
+                    return
+                if not line:
+                    return
+                if len(line) > MAX_REQUEST_BYTES and not line.endswith(b"\n"):
+                    self._reply(connection, _error(None, protocol.INVALID_REQUEST,
+                                                   f"request over {MAX_REQUEST_BYTES} bytes"))
+                    return
                 self.last_request = time.monotonic()
                 reply = self.handle(line)
-                if reply is not None:
-                    try:
-                        connection.sendall(protocol.encode(reply))
-                    except OSError:
-                        return
+                if reply is not None and not self._reply(connection, reply):
+                    return
+
+    @staticmethod
+    def _reply(connection: socket.socket, reply: dict[str, Any]) -> bool:
+        try:
+            connection.sendall(protocol.encode(reply))
+        except OSError:
+            return False
+        return True
 
     def handle(self, line: bytes) -> dict[str, Any] | None:
         try:
@@ -347,4 +370,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # requests still in flight (a long query, a client that went quiet) must not hold the
+    # exit: the socket, registry entry and lock are released by now
+    os._exit(code)
