@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -148,3 +150,32 @@ def test_watch_stops_when_its_root_is_deleted(tree: Callable[..., Path]) -> None
         process.wait()
     assert process.returncode == 2 and "is gone; stopping" in err
     assert not root.exists()  # nothing recreated it
+
+
+def test_an_inotify_queue_overflow_rescans_the_tree(tree: Callable[..., Path]) -> None:
+    """Stopped while far more events than the kernel queues happen, the watcher loses them;
+    it hears of the overflow, says so, and a rescan finds the edits."""
+    queued = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    root = tree({f"src/f{n}.py": "x = 0\n" for n in range(10)})
+    process = subprocess.Popen([sys.executable, "-m", "indexer.cli", "watch", str(root)],
+                               cwd=REPO, stderr=subprocess.PIPE, text=True)
+    lines: Lines = []
+    try:
+        assert process.stderr is not None
+        assert "watching" in process.stderr.readline()
+        reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
+        reader.start()
+        process.send_signal(signal.SIGSTOP)
+        noise = root / "noise.txt"
+        for _ in range(queued // 2 + 1000):  # a modify and a close event each
+            noise.write_text("n")
+        for n in range(10):
+            (root / "src" / f"f{n}.py").write_text(f"x = {n + 1}\n")
+        process.send_signal(signal.SIGCONT)
+        wait_until(lambda: any("inotify queue overflow" in line for line in lines))
+        wait_until(lambda: db_rows(root, "SELECT count(*) FROM files WHERE path LIKE 'src/%' "
+                                         "AND generation > 1") == [(10,)])
+    finally:
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+        process.wait(timeout=60)

@@ -9,6 +9,7 @@ means a full stat-fast-path rescan instead, never silence.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sys
 import threading
@@ -21,6 +22,7 @@ from indexer.walk import IGNORE_FILES, NEVER_WALKED, UNDECODABLE, shown, utf8
 
 DEFAULT_SETTLE = 0.05
 POLL_FALLBACK_SECONDS = 2.0
+WATCHDOG_LOGGER = "watchdog.observers.inotify_c"  # where it says the queue overflowed
 LIVENESS_CHECK = 1.0  # seconds between two looks at the root and the batch loop
 INOTIFY_HINT = ("raise the limit with `sysctl fs.inotify.max_user_watches=524288` "
                 "(and fs.inotify.max_user_instances)")
@@ -51,6 +53,7 @@ class Watcher:
         self._observer: Any = None
         self._thread: threading.Thread | None = None
         self.polling = False
+        self._overflow: logging.Handler | None = None
         self.batches = 0
         self.last_summary: dict[str, Any] | None = None
 
@@ -73,6 +76,8 @@ class Watcher:
             events.FileCreatedEvent, events.FileModifiedEvent, events.FileDeletedEvent,
             events.FileMovedEvent, events.FileClosedEvent, events.DirCreatedEvent,
             events.DirDeletedEvent, events.DirMovedEvent]
+        self._overflow = _OverflowSpotter(self._overflowed)
+        logging.getLogger(WATCHDOG_LOGGER).addHandler(self._overflow)
         observer = Observer()
         try:
             observer.schedule(Handler(), self.root, recursive=True, event_filter=changes)
@@ -87,7 +92,16 @@ class Watcher:
         self._thread = threading.Thread(target=self._loop, name="codelens-watch", daemon=True)
         self._thread.start()
 
+    def _overflowed(self) -> None:
+        """The kernel dropped events (its queue overflowed while we lagged): what changed
+        meanwhile is unknown, so the whole tree is looked at (stat first, as always)."""
+        self.log("codelens: watch: the system dropped file events (inotify queue overflow); "
+                 "rescanning the tree")
+        self._mark_full()
+
     def stop(self) -> None:
+        if self._overflow is not None:
+            logging.getLogger(WATCHDOG_LOGGER).removeHandler(self._overflow)
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
@@ -201,6 +215,18 @@ class Watcher:
         if changed or paths is None:
             self.log(f"codelens: {changed} file(s) changed, generation {summary['generation']}, "
                      f"{(time.perf_counter() - started) * 1000:.0f} ms")
+
+
+class _OverflowSpotter(logging.Handler):
+    """watchdog reports an inotify queue overflow only in its log: this hears it."""
+
+    def __init__(self, react: Callable[[], None]) -> None:
+        super().__init__(logging.WARNING)
+        self.react = react
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self.react()
 
 
 def watch_forever(options: IndexOptions, settle: float = DEFAULT_SETTLE) -> int:
