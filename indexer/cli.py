@@ -290,8 +290,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
         summary = client.call(root, "index")
     else:
+        from indexer import stopping
+
         show_bar = not (args.json or args.quiet) and sys.stderr.isatty()
-        with _progress_bar(show_bar) as progress:
+        with stopping.graceful(), _progress_bar(show_bar) as progress:
             summary = engine.index(options, progress, waiting=_waiting)
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from indexer import changes as change_detection
-from indexer import languages
+from indexer import languages, stopping
 from indexer.errors import Interrupted
 from indexer.model import FileStamp, ParseResult, ParseTask, PoolStats, WalkedFile
 from indexer.settings import BINARY_SNIFF_BYTES, IndexOptions
@@ -349,6 +349,8 @@ def _run_parsers(run: _Run, candidates: list[_Candidate], deleted: list[str],
     try:
         for result in pool.run(_plan(run, candidates)):
             _finish(run, result)
+            if stopping.requested():  # a signal: stop here, between two files
+                raise KeyboardInterrupt
         for path in deleted:
             _delete(run, path)
         run.writer.commit()

@@ -92,16 +92,22 @@ def test_kill_9_mid_run_then_a_clean_rerun(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_commits_what_is_done_and_exits_130(tmp_path: Path, sig: int) -> None:
+    """The run stops between files, after committing everything it parsed (never inside a
+    commit). A parse that hangs after 2,100 files (past the first commit, of 2,000) holds it
+    there until the signal, so the run is surely still going when the signal lands."""
     root = many_files(tmp_path / "project")
     db = root / ".codelens" / "index.db"
-    process = start_index(root, "--jobs", "1")
+    process = start_index(root, "--jobs", "1",
+                          env={"CODELENS_TEST_FAULT": "hang-after:2100"})
     wait_for_commit(db, process)
+    assert process.poll() is None  # held by the hanging file
     process.send_signal(sig)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "interrupted:" in err and "run `codelens index` again" in err
+    summary_done = int(err.split("interrupted: ")[1].split(" of ")[0])
     done = committed_files(db)
-    assert 0 < done < FILES
+    assert 0 < done < FILES and done == summary_done  # what it said it kept, it kept
     assert not (db.parent / "index.db.parsing").exists()  # a graceful stop is no crash
     rerun = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(root), "--json"],
                            cwd=REPO, capture_output=True, text=True, timeout=300)

@@ -51,6 +51,7 @@ class InProcessParser:
             if unmarked is not None:  # once per run: rewriting it per file cost ~0.2 ms a file
                 unmarked.write_text(f"in-process parse by pid {os.getpid()}\n")
                 unmarked = None
+            parse_worker._maybe_fault(task.abspath)  # test-only faults, as in a worker
             yield library.parse_file(task, self._parsers, self._max_size, self._timeout)
         if self._marker is not None:
             self._marker.unlink(missing_ok=True)

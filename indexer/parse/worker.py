@@ -15,13 +15,18 @@ import sys
 import time
 from typing import IO, Any
 
+from indexer import stopping
 from indexer.model import ParseResult, ParseTask
 from indexer.parse.library import Parsers, parse_file
 from indexer.settings import DEFAULT_MAX_FILE_SIZE
 
 FRAME = struct.Struct(">I")
-FAULT_ENV = "CODELENS_TEST_FAULT"  # test-only: "crash:NAME", "hang:NAME", "crash-once:NAME:MARKER"
+# test-only: "crash:NAME", "hang:NAME", "hang-after:N", "crash-once:NAME:MARKER"
+FAULT_ENV = "CODELENS_TEST_FAULT"
 RSS_EVERY_S = 0.1  # how fresh the RSS a worker reports is (the pool recycles on it)
+
+
+_SEEN = [0]  # files this process parsed (for the "hang-after:N" fault)
 
 
 def _maybe_fault(abspath: str) -> None:
@@ -30,14 +35,18 @@ def _maybe_fault(abspath: str) -> None:
         return
     kind, _, rest = fault.partition(":")
     name, _, marker = rest.partition(":")
-    if not abspath.endswith(name):
+    _SEEN[0] += 1
+    if kind == "hang-after" and _SEEN[0] > int(name):
+        kind = "hang"  # whatever the file, once N files are parsed
+    elif not abspath.endswith(name):
         return
     if kind == "crash" or (kind == "crash-once" and not os.path.exists(marker)):
         if marker:
             open(marker, "w").close()
         os._exit(70)
-    if kind == "hang":
-        time.sleep(3600)
+    if kind == "hang":  # until stopped: killed (a worker), or a stop request (in-process)
+        while not stopping.requested():
+            time.sleep(0.05)
 
 
 def result_to_wire(result: ParseResult, rss_kb: int, idle_s: float, busy_s: float) -> list[Any]:
