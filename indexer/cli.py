@@ -237,6 +237,9 @@ def _db_of(args: argparse.Namespace) -> str | None:
         return None
 
 
+UNEXPECTED = "run again with --debug for the traceback, and report it"
+
+
 def unexpected(exc: Exception, db: str | None = None) -> str:
     """One line (and a hint) for an error no command turned into a CodelensError."""
     import errno
@@ -249,14 +252,17 @@ def unexpected(exc: Exception, db: str | None = None) -> str:
         hint = (f"remove {db or 'it'} (and its -wal and -shm files) and run `codelens index` "
                 "again: the index is rebuilt from the source files")
     elif isinstance(exc, apsw.FullError) or getattr(exc, "errno", None) == errno.ENOSPC:
-        hint = "the disk is full; free some space and run again (what was committed is kept)"
+        what = f"the disk is full ({what})"
+        hint = "free some space and run again (what was committed is kept)"
     elif isinstance(exc, apsw.ReadOnlyError | PermissionError):
-        hint = "codelens cannot write there; check the permissions of the index and its folder"
+        what = f"cannot write {getattr(exc, 'filename', None) or db or 'the index'} ({what})"
+        hint = "check the permissions of the index database and its folder, or pass --db"
     elif isinstance(exc, RecursionError):
         hint = "the input is nested too deeply to process"
     else:
-        hint = "run again with --debug for the traceback, and report it"
-    return str(CodelensError(f"unexpected error: {what}", hint))
+        hint = UNEXPECTED
+    return str(CodelensError(what if hint != UNEXPECTED else f"unexpected error: {what}",
+                             hint))
 
 
 def _raise_interrupt(_signum: int, _frame: Any) -> None:

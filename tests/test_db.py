@@ -15,7 +15,16 @@ import pytest
 from indexer.errors import DatabaseError
 from indexer.store import migrate
 from indexer.store.connection import open_db, writer_lock
-from tests.conftest import EVAL_RULE, REPO, CliResult, db_rows, index_json, run_codelens
+from tests.conftest import (
+    EVAL_RULE,
+    REPO,
+    CliResult,
+    db_rows,
+    index_json,
+    run_codelens,
+    unprivileged,
+    write_tree,
+)
 
 Cli = Callable[..., CliResult]
 CONTRACT = {
@@ -197,3 +206,22 @@ def test_pages_damaged_after_a_run_give_one_line_not_a_traceback(
     assert nothing_changed.returncode in (0, 2) and "Traceback" not in nothing_changed.stderr
     debug = run_codelens("--debug", "cache", "stats", root)
     assert "Traceback" in debug.stderr and debug.returncode == 1
+
+
+def test_a_read_only_database_file_is_named_in_one_line(public_tmp: Path) -> None:
+    root = write_tree(public_tmp / "project", {"a.py": "x = 1\n"})
+    assert run_codelens("index", root).returncode == 0
+    db = root / ".codelens" / "index.db"
+    (root / "b.py").write_text("y = 2\n")
+    db.chmod(0o444)
+    before = db.read_bytes()
+    result = subprocess.run(unprivileged([sys.executable, "-m", "indexer.cli", "index",
+                                          str(root)]),
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"cannot write {db}" in result.stderr and "permissions" in result.stderr
+    assert db.read_bytes() == before
+    reads = subprocess.run(unprivileged([sys.executable, "-m", "indexer.cli", "query",
+                                         "SELECT path FROM files", "--root", str(root)]),
+                           cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert reads.returncode == 0 and "a.py" in reads.stdout  # readers still read
