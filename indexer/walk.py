@@ -106,27 +106,38 @@ def walk_paths(root: Path, paths: set[str], report: WalkReport | None = None) ->
     top = str(root.resolve())
     found: list[WalkedFile] = []
     stack: list[tuple[str, str, list[_Rules]]] = []
-    chains: dict[str, list[_Rules] | None] = {"": _root_rules(top)}
+    # the rules inside the root: .git/info/exclude, then the root's own ignore files
+    present = [n for n in IGNORE_FILES if os.path.isfile(os.path.join(top, n))]
+    chains: dict[str, list[_Rules] | None] = {
+        "": _root_rules(top) + (_load_rules(top, "", present) if present else [])}
+    wanted: dict[str, set[str]] = {}  # parent folder -> names asked for in it
     for rel in _outermost(paths):
         if not utf8(rel):
             report.problems.append((shown(rel), UNDECODABLE))
             continue
         parent, _, name = rel.rpartition("/")
+        if name and name not in NEVER_WALKED:
+            wanted.setdefault(parent, set()).add(name)
+    for parent, names in wanted.items():
         rules = _chain(top, parent, chains)
-        if rules is None or not name or name in NEVER_WALKED:
+        if rules is None:
             continue  # under an ignored or never-walked folder
-        full = os.path.join(top, rel)
-        if os.path.isdir(full) and not os.path.islink(full):
-            if not (rules and _ignored(rules, rel + "/")):
-                stack.append((full, rel + "/", rules))
-            continue
-        for entry in _entry(os.path.join(top, parent), name):
-            if entry.is_file(follow_symlinks=False) and not (rules and _ignored(rules, rel)):
-                info = entry.stat(follow_symlinks=False)
-                found.append(WalkedFile(rel, FileStamp(info.st_size, info.st_mtime_ns,
-                                                       info.st_ino)))
-            elif entry.is_symlink():
-                _visit_link(entry, rel, top, rules, found, report)
+        prefix = parent + "/" if parent else ""
+        for entry in _entries(os.path.join(top, parent), names):  # one listing per folder
+            rel = prefix + entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not (rules and _ignored(rules, rel + "/")):
+                        stack.append((entry.path, rel + "/", rules))
+                elif entry.is_file(follow_symlinks=False):
+                    if not (rules and _ignored(rules, rel)):
+                        info = entry.stat(follow_symlinks=False)
+                        found.append(WalkedFile(rel, FileStamp(info.st_size, info.st_mtime_ns,
+                                                               info.st_ino)))
+                elif entry.is_symlink():
+                    _visit_link(entry, rel, top, rules, found, report)
+            except OSError as exc:
+                report.problems.append((rel, f"cannot stat: {exc.strerror}"))
     return _walk_from(top, stack, found, report)
 
 
@@ -157,13 +168,15 @@ def within(path: str, folders: set[str]) -> bool:
 
 def _outermost(paths: set[str]) -> list[str]:
     """The paths not inside another of them (a folder's walk already covers its files)."""
-    return [rel for rel in sorted(paths) if not within(rel.rpartition("/")[0], paths - {""})]
+    others = paths - {""}
+    return [rel for rel in sorted(paths) if not within(rel.rpartition("/")[0], others)]
 
 
-def _entry(directory: str, name: str) -> list[os.DirEntry[str]]:
+def _entries(directory: str, names: set[str]) -> list[os.DirEntry[str]]:
+    """The entries of ``directory`` named in ``names`` (one listing, however many)."""
     try:
         with os.scandir(directory) as listing:
-            return [e for e in listing if e.name == name]
+            return [e for e in listing if e.name in names]
     except OSError:
         return []
 

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from indexer.walk import WalkReport, walk
+from indexer.walk import WalkReport, walk, walk_paths
 from tests.conftest import db_rows, run_codelens, run_unprivileged, write_tree
 
 
@@ -110,3 +110,16 @@ def test_a_folder_that_becomes_unreadable_keeps_its_rows(public_tmp: Path) -> No
     assert db_rows(root, "SELECT path FROM files ORDER BY path") == [
         ("locked/deep/more.py",), ("locked/hidden.py",), ("ok.py",)]
     assert db_rows(root, "SELECT count(*) FROM changes WHERE change = 'deleted'") == [(0,)]
+
+
+def test_walk_paths_finds_what_walk_finds_one_listing_per_folder(tmp_path: Path) -> None:
+    files = {f"big/f{n}.py": "" for n in range(300)}
+    root = write_tree(tmp_path / "project", {
+        **files, ".gitignore": "big/f1*.py\n!big/f10.py\n", "src/a.py": "", "src/sub/b.py": "",
+        "src/ignored.py": "", "src/.gitignore": "ignored.py\n"})
+    (root / "src" / "link.py").symlink_to(root / "src" / "a.py")
+    everything = paths(root)
+    asked = {*files, "src", "src/link.py", "src/ignored.py", "missing.py", "big/f10.py"}
+    found = {w.path for w in walk_paths(root, asked)}
+    assert found == everything - {".gitignore"}  # (not asked for)
+    assert "big/f10.py" in found and "big/f11.py" not in found and "src/ignored.py" not in found

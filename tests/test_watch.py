@@ -160,10 +160,10 @@ def test_an_inotify_queue_overflow_rescans_the_tree(tree: Callable[..., Path]) -
     process = subprocess.Popen([sys.executable, "-m", "indexer.cli", "watch", str(root)],
                                cwd=REPO, stderr=subprocess.PIPE, text=True)
     lines: Lines = []
+    assert process.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
     try:
-        assert process.stderr is not None
         assert "watching" in process.stderr.readline()
-        reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
         reader.start()
         process.send_signal(signal.SIGSTOP)
         noise = root / "noise.txt"
@@ -179,3 +179,14 @@ def test_an_inotify_queue_overflow_rescans_the_tree(tree: Callable[..., Path]) -
         process.send_signal(signal.SIGCONT)
         process.terminate()
         process.wait(timeout=60)
+        if reader.is_alive():
+            reader.join(timeout=60)  # its stderr closed with it
+
+
+def test_files_the_root_gitignore_ignores_stay_out_when_created(
+        watched: tuple[Path, Lines]) -> None:
+    root, _ = watched
+    (root / "build" / "late.py").write_text("z = 1\n")  # build/ is in the root .gitignore
+    (root / "src" / "late.py").write_text("z = 2\n")
+    wait_until(lambda: "src/late.py" in paths(root))
+    assert "build/late.py" not in paths(root)
