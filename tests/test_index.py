@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -282,3 +283,13 @@ def test_a_large_run_finds_stored_asts_from_its_preloaded_keys(tree: Callable[..
     rows = db_rows(root, "SELECT count(*), count(DISTINCT ast_id) FROM files WHERE path LIKE 'b/%'"
                          " AND ast_id IS NOT NULL")
     assert rows == [(engine.PRELOAD_ASTS_AT, engine.PRELOAD_ASTS_AT // 2 + 5)]  # odd n: 5 kinds
+
+
+def test_the_index_folder_stays_out_of_git_status(tree: Callable[..., Path], cli: Cli) -> None:
+    root = tree({"a.py": "x = 1\n"})
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    index_json(cli, root)
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=root, capture_output=True, text=True, check=True).stdout
+    assert status.splitlines() == ["?? a.py"]
+    assert (root / ".codelens" / ".gitignore").read_text().splitlines()[-1] == "*"

@@ -13,9 +13,21 @@ from typing import Any
 import apsw
 
 from indexer.errors import DatabaseError, LockedError
+from indexer.settings import DB_DIRNAME
 
 BUSY_TIMEOUT_MS = 5000
 LOCK_POLL = 0.05  # seconds between two tries of a held writer lock
+
+
+def _make_folder(folder: Path) -> None:
+    """The database's folder; one codelens makes (``.codelens/``) gets a ``.gitignore`` of
+    ``*``, as ``.pytest_cache/`` does, so that it never shows in ``git status``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder.name == DB_DIRNAME and not (folder / ".gitignore").exists():
+        try:
+            (folder / ".gitignore").write_text("# made by codelens: its index is not source\n*\n")
+        except OSError:
+            pass  # a folder we cannot write into fails later, with a clear message
 
 
 def open_db(path: Path, readonly: bool = False) -> apsw.Connection:
@@ -23,7 +35,7 @@ def open_db(path: Path, readonly: bool = False) -> apsw.Connection:
     if readonly and not path.exists():
         raise DatabaseError(f"no index at {path}", "run `codelens index` in the project first")
     if not readonly:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path.parent)
     flags = apsw.SQLITE_OPEN_READONLY if readonly else (
         apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
     try:
@@ -88,7 +100,7 @@ def writer_lock(db_path: Path, wait: float = 0.0,
     ``wait`` seconds (telling ``waiting`` once, with the holder's pid), then raise
     LockedError."""
     lock_path = db_path.with_name(db_path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(lock_path.parent)
     handle = open(lock_path, "a+")
     try:
         deadline = time.monotonic() + wait
