@@ -134,6 +134,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     scan.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                       help="give up one rule on one file after this long, with an error "
                            "(default 5, as semgrep; 0: no limit)")
+    scan.add_argument("--disable-nosem", action="store_true",
+                      help="report findings that `nosemgrep` comments suppress")
     scan.add_argument("--timeout-threshold", type=int, default=3, metavar="N",
                       help="drop a rule for the rest of the run once it timed out on N files "
                            "(default 3, as semgrep; 0: never)")
@@ -521,6 +523,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             "configs": configs, "paths": scope, "output": fmt,
             "use_prefilter": not args.no_prefilter, "use_cache": not args.no_cache,
             "timeout": args.timeout, "timeout_threshold": args.timeout_threshold,
+            "nosem": not args.disable_nosem,
             "output_file": str(Path(args.output).resolve()) if args.output else None})
         text, count, stats = reply["output"], reply["findings"], reply["stats"]
     else:
@@ -530,7 +533,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                   use_prefilter=not args.no_prefilter,
                                   use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs),
                                   timeout=args.timeout,
-                                  timeout_threshold=args.timeout_threshold))
+                                  timeout_threshold=args.timeout_threshold,
+                                  nosem=not args.disable_nosem))
         report.stats["index"] = summary["files"]
         count, stats = report.total, report.stats
         if args.output:

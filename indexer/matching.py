@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,8 +153,40 @@ def match_rule(rule: Any, target: Any, timeout: float = 0.0) -> tuple[list[Any],
         target.deadline = 0.0
 
 
+# semgrep's syntax: ` nosemgrep` (or ` nosem`) anywhere on the finding's first line, or
+# alone on the line above it (nothing but punctuation before it), with `: id1, id2` or not
+IDS = rb"(?:[:=][ \t]?([^\s,][^\n]*))?"
+NOSEM_INLINE = re.compile(rb" nosem(?:grep)?" + IDS, re.IGNORECASE)
+NOSEM_ABOVE = re.compile(rb"^[^a-zA-Z0-9\n]*nosem(?:grep)?" + IDS, re.IGNORECASE)
+
+
+def nosem(source: bytes, offset: int) -> list[str] | None:
+    """What a `nosemgrep` comment for a finding at ``offset`` suppresses: None (there is
+    none), [] (every rule) or the rule ids it names."""
+    line_start = source.rfind(b"\n", 0, offset) + 1
+    line_end = source.find(b"\n", offset)
+    found = NOSEM_INLINE.search(source[line_start:line_end if line_end >= 0 else len(source)])
+    if found is None and line_start > 0:
+        above = source[source.rfind(b"\n", 0, line_start - 1) + 1:line_start - 1]
+        found = NOSEM_ABOVE.match(above)
+    if found is None:
+        return None
+    ids = found.group(1)
+    return [i.decode("utf-8", "replace") for i in re.split(rb"[,\s]+", ids) if i] if ids \
+        else []
+
+
+def suppressed(rule_id: str, ids: list[str] | None) -> bool:
+    """Whether a `nosemgrep` comment's ids (see ``nosem``) cover the rule (named by its id,
+    or by the last part of a dotted one)."""
+    if ids is None:
+        return False
+    return not ids or any(i == rule_id or rule_id.endswith("." + i) for i in ids)
+
+
 def located(target: Any, match: Any) -> list[Any]:
-    """A match as cached: positions, the source lines, and what each metavariable bound."""
+    """A match as cached: positions, the source lines, what each metavariable bound, and
+    what a `nosemgrep` comment there suppresses (see ``nosem``)."""
     source, position = target.source, target.position
     start, end = position(match.start), position(match.end)
     line_start = source.rfind(b"\n", 0, match.start) + 1
@@ -164,7 +197,7 @@ def located(target: Any, match: Any) -> list[Any]:
         f"\n[{len(lines) - MAX_LINES} more lines]" if len(lines) > MAX_LINES else "")
     shown = clip(shown, MAX_LINES_CHARS)  # a minified bundle is one line of 500 KB
     metavars = {name: _bound(target, value) for name, value in match.env.items()}
-    return [start, end, shown, metavars]
+    return [start, end, shown, metavars, nosem(source, match.start)]
 
 
 def _bound(target: Any, value: Any) -> list[Any]:

@@ -23,7 +23,8 @@ from indexer.matching import TIMED_OUT
 
 # bump when matching changes what it finds: cached results of older engines are ignored
 # 4: the semantic matcher (normalized trees, semgrep's equivalences and rule operators)
-MATCH_ENGINE_VERSION = "4"
+# 5: each match carries what a nosemgrep comment at it suppresses
+MATCH_ENGINE_VERSION = "5"
 SMALL_SCOPE = 16  # files: below this the prefilter is skipped (it would not pay)
 BATCH_FILES = 256  # matched, cached and reported together
 DEFAULT_TIMEOUT = 5.0  # semgrep's --timeout
@@ -40,6 +41,7 @@ class ScanOptions(NamedTuple):
     jobs: int = 1  # processes that match (see indexer.matching)
     timeout: float = DEFAULT_TIMEOUT  # seconds one rule may take on one file (0: no limit)
     timeout_threshold: int = DEFAULT_TIMEOUT_THRESHOLD  # timeouts that drop a rule (0: never)
+    nosem: bool = True  # honour `nosemgrep` comments (--disable-nosem: False)
 
 
 class Finding(NamedTuple):
@@ -122,6 +124,7 @@ def scan(options: ScanOptions) -> ScanReport:
     stats = {"prefilter": run.prefilter_stats, "cache": {"hits": run.hits, "misses": run.misses},
              "rules": len(rules), "files_matched": run.files_matched,
              "match_processes": run.processes, "match_processes_lost": run.lost,
+             "nosem_suppressed": run.nosem_suppressed,
              "incremental": incremental, "paths_matched": len(scope) if incremental else None,
              "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
     return ScanReport(results, count, errors + earlier + run.errors, stats, infos)
@@ -156,7 +159,8 @@ def _report_key(options: ScanOptions) -> str:
     import hashlib
 
     shape = json.dumps([sorted(str(c.resolve()) for c in options.configs),
-                        sorted(options.scope), options.use_prefilter, MATCH_ENGINE_VERSION])
+                        sorted(options.scope), options.use_prefilter, options.nosem,
+                        MATCH_ENGINE_VERSION])
     return hashlib.sha256(shape.encode()).hexdigest()[:32]
 
 
@@ -174,14 +178,14 @@ def _rules_stamp(configs: list[Path]) -> list[Any]:
     return stamp
 
 
-def scan_buffers(configs: list[Path], buffers: dict[str, str]) -> ScanReport:
+def scan_buffers(configs: list[Path], buffers: dict[str, str], nosem: bool = True) -> ScanReport:
     """Match rules against unsaved contents (relative path -> text) without touching the
     index: each buffer is parsed here and matched as that content."""
     from indexer import languages
     from indexer.match.rules import target_languages
     from indexer.match.search import Target
     from indexer.match.snippet import parse_snippet
-    from indexer.matching import located, match_rule
+    from indexer.matching import located, match_rule, suppressed
 
     clock = time.perf_counter()
     rules, errors = _rules(configs)
@@ -197,7 +201,9 @@ def scan_buffers(configs: list[Path], buffers: dict[str, str]) -> ScanReport:
             matches, problem = match_rule(rule, target)
             if problem:
                 errors.append(_match_error(rule, path, problem))
-            findings += [_finding(rule, path, located(target, m)) for m in matches]
+            found = [located(target, m) for m in matches]
+            findings += [_finding(rule, path, f) for f in found
+                         if not (nosem and suppressed(rule.id, f[4]))]
     findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
     stats = {"prefilter": {"enabled": False, "total_files": len(buffers), "passed": len(buffers),
                            "skipped": 0, "time_ms": 0.0}, "cache": {"hits": 0, "misses": 0},
@@ -235,6 +241,7 @@ class _Scan:
         self.rules = rules
         self.errors: list[dict[str, Any]] = []
         self.hits = self.misses = self.files_matched = self.processes = self.lost = 0
+        self.nosem_suppressed = 0
         self.failed: set[tuple[int, int]] = set()  # (rule index, file id) whose matching failed
         self.timeouts: dict[int, int] = defaultdict(int)  # rule index -> files it timed out on
         self.dropped: set[int] = set()  # rules past the timeout threshold
@@ -276,6 +283,14 @@ class _Scan:
         finally:
             matching.close()
             self.processes, self.lost = matching.processes, matching.lost
+
+    def _suppressed(self, rule: Any, match: list[Any]) -> bool:
+        from indexer.matching import suppressed
+
+        if self.options.nosem and suppressed(rule.id, match[4]):
+            self.nosem_suppressed += 1
+            return True
+        return False
 
     def _timed_out(self, index: int) -> None:
         """One more file the rule timed out on; at the threshold it is dropped for the rest
@@ -320,7 +335,8 @@ class _Scan:
         findings = []
         for (rule_index, file_id), matches in {**cached, **fresh}.items():
             rule, entry = self.rules[rule_index], files[file_id]
-            findings += [_finding(rule, entry.path, m) for m in matches]
+            findings += [_finding(rule, entry.path, m) for m in matches
+                         if not self._suppressed(rule, m)]
         findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
         return [files[f].path for f in batch], findings
 
@@ -401,7 +417,7 @@ class _Scan:
 def _finding(rule: Any, path: str, cached: list[Any]) -> Finding:
     from indexer.match.rules import interpolate
 
-    start, end, lines, metavars = cached
+    start, end, lines, metavars, _nosem = cached
     values = {name: value[2] for name, value in metavars.items()}
     return Finding(rule.id, path, tuple(start), tuple(end), interpolate(rule.message, values),
                    rule.severity, lines,

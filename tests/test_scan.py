@@ -509,3 +509,24 @@ def test_a_rule_past_its_timeout_gives_up_on_the_file_and_past_the_threshold_sto
     (dropped,) = [e for e in bounded["errors"] if e["type"] == "Timeout"]
     assert dropped["rule_id"] == "every-pair" and "timed out on 2 files" in dropped["message"]
     assert len(bounded["errors"]) == 3
+
+
+def test_nosemgrep_comments_suppress_findings_as_in_semgrep(tree: Callable[..., Path],
+                                                           cli: Cli) -> None:
+    python = ("eval(a)  # nosemgrep\n"
+              "eval(b)  # nosemgrep: no-eval\n"
+              "eval(c)  # nosemgrep: shell-true, self-compare\n"
+              "# nosemgrep: no-eval\n"
+              "eval(d)\n"
+              "x = 1  # nosemgrep\n"
+              "eval(e)\n"
+              "eval(f)  # a nosemgrep that is prose, not a comment, still counts as semgrep's\n"
+              "s = 'nosemgrep'; eval(g)\n")
+    script = "eval(h); // NOSEMGREP\n/* nosem */\neval(i);\neval(j);\n"
+    root = tree({"rules.yaml": RULE_FILE, "src/a.py": python, "src/b.js": script})
+    report = scan_json(cli, root)
+    assert [(r["path"], r["start"]["line"]) for r in report["results"]] == [
+        ("src/a.py", 3), ("src/a.py", 7), ("src/a.py", 9), ("src/b.js", 4)]
+    assert report["stats"]["nosem_suppressed"] == 6
+    everything = scan_json(cli, root, "--disable-nosem")
+    assert len(everything["results"]) == 10

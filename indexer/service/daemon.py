@@ -300,18 +300,18 @@ class Daemon:
                  output: str = "json", buffers: dict[str, str] | None = None,
                  use_prefilter: bool = True, use_cache: bool = True,
                  output_file: str | None = None, timeout: float = 5.0,
-                 timeout_threshold: int = 3) -> dict[str, Any]:
+                 timeout_threshold: int = 3, nosem: bool = True) -> dict[str, Any]:
         from indexer import output as formats
         from indexer.scan import ScanOptions, scan, scan_buffers
 
         rule_paths = [Path(c) for c in configs]
         if buffers:
-            report = scan_buffers(rule_paths, buffers)
+            report = scan_buffers(rule_paths, buffers, bool(nosem))
         else:
             self.watcher.flush()  # what was saved before the request is what gets scanned
             options = ScanOptions(self.root, self.db_path, rule_paths, paths or [""],
                                   use_prefilter, use_cache, self.options.jobs,
-                                  float(timeout), int(timeout_threshold))
+                                  float(timeout), int(timeout_threshold), bool(nosem))
             with self.write_lock:  # the watcher keeps the index current: no walk here
                 report = scan(options)
             self._remember(options)
