@@ -121,8 +121,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="match semgrep-format rules against the index")
     scan.add_argument("paths", nargs="*", default=["."], metavar="PATH",
                       help="files or folders to report findings for (default: .)")
-    scan.add_argument("--config", action="append", required=True, metavar="RULES",
+    scan.add_argument("--config", "-c", "-f", action="append", default=[], metavar="RULES",
                       help="a rule file or a folder of them (repeatable)")
+    scan.add_argument("-e", "--pattern", metavar="PATTERN",
+                      help="search for this pattern instead of (or besides) rule files; "
+                           "needs --lang")
+    scan.add_argument("-l", "--lang", metavar="LANG", help="the language of --pattern")
     scan.add_argument("--root", metavar="DIR", help="the index root (default: the nearest "
                       "folder above the first PATH holding .codelens/ or .git/)")
     _db_option(scan)
@@ -515,6 +519,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
     db_path = _db_path(root, args.db)
     scope = ["" if p == root else str(p.relative_to(root)) for p in paths]
     configs = [str(Path(c).resolve()) for c in args.config]
+    if args.pattern is not None:
+        configs.append(str(_pattern_rule(args.pattern, args.lang, db_path)))
+    elif args.lang is not None:
+        raise UsageError("--lang goes with --pattern (-e)")
+    if not configs:
+        raise UsageError("nothing to search for", "pass --config RULES, or -e PATTERN -l LANG")
     fmt = "sarif" if args.sarif else "json" if args.json else "text"
     if not (args.only or args.jobs is not None) and _daemon_for(root, args.db):
         from indexer.service import client
@@ -549,6 +559,33 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.stats:
         print(json.dumps(stats, indent=2), file=sys.stderr)
     return 1 if args.error and count else 0
+
+
+def _pattern_rule(pattern: str, language: str | None, db_path: Path) -> Path:
+    """``-e PATTERN -l LANG`` as a rule file beside the index, named by its content (a
+    second search for the same pattern finds its kept report and cache). Its id is ``-``,
+    as semgrep names the rule of ``-e``."""
+    import hashlib
+
+    import yaml
+
+    from indexer.match.rules import LANGUAGE_ALIASES
+
+    if not language:
+        raise UsageError("-e/--pattern needs -l/--lang", "for example: -e 'eval(...)' -l python")
+    language = LANGUAGE_ALIASES.get(language.lower(), language.lower())
+    text = yaml.safe_dump({"rules": [{"id": "-", "languages": [language], "severity": "ERROR",
+                                      "message": "", "pattern": pattern}]}, sort_keys=False)
+    folder = db_path.parent / "patterns"
+    path = folder / f"{hashlib.sha256(text.encode()).hexdigest()[:16]}.yaml"
+    if not path.exists():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write the pattern's rule to {path} ({exc.strerror})",
+                             "pass --db somewhere writable") from exc
+    return path
 
 
 def _index_options(args: argparse.Namespace, root: Path, db_path: Path) -> IndexOptions:

@@ -530,3 +530,29 @@ def test_nosemgrep_comments_suppress_findings_as_in_semgrep(tree: Callable[..., 
     assert report["stats"]["nosem_suppressed"] == 6
     everything = scan_json(cli, root, "--disable-nosem")
     assert len(everything["results"]) == 10
+
+
+def test_ad_hoc_pattern_search_without_a_rule_file(tree: Callable[..., Path], cli: Cli) -> None:
+    root = project(tree)
+    found = cli("scan", root / "src", "--root", root, "-e", "eval($X)", "-l", "py", "--json")
+    assert found.code == 0, found.err
+    report = found.json()
+    assert [(r["check_id"], r["path"], r["start"]["line"]) for r in report["results"]] == [
+        ("-", "src/a.py", 3)]
+    assert report["results"][0]["extra"]["metavars"]["$X"]["abstract_content"] == "data"
+    again = cli("scan", root / "src", "--root", root, "--pattern", "eval($X)", "--lang",
+                "python", "--json").json()
+    assert again["results"] == report["results"] and again["stats"]["incremental"]
+    both = cli("scan", root / "src", "--root", root, "-e", "eval(...)", "-l", "javascript",
+               "--config", root / "rules.yaml", "--json").json()
+    assert {(r["check_id"], r["path"]) for r in both["results"]} >= {("-", "src/b.js"),
+                                                                     ("no-eval", "src/a.py")}
+    sarif = cli("scan", root / "src", "--root", root, "-e", "eval($X)", "-l", "python",
+                "--sarif").json()
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["-"]
+    for args, problem in ((("-e", "eval($X)"), "needs -l/--lang"),
+                          (("-l", "python"), "--lang goes with --pattern"),
+                          ((), "nothing to search for"),
+                          (("-e", "eval(", "-l", "python"), "no rule could run")):
+        refused = cli("scan", root / "src", "--root", root, *args)
+        assert refused.code == 2 and problem in refused.err, (args, refused.err)
