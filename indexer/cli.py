@@ -138,6 +138,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     scan.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                       help="give up one rule on one file after this long, with an error "
                            "(default 5, as semgrep; 0: no limit)")
+    scan.add_argument("--exclude-rule", action="append", default=[], metavar="ID",
+                      help="do not run this rule (repeatable)")
+    scan.add_argument("--severity", action="append", default=[], metavar="LEVEL",
+                      choices=["INFO", "WARNING", "ERROR", "info", "warning", "error"],
+                      help="run only the rules of this severity (repeatable)")
     scan.add_argument("--disable-nosem", action="store_true",
                       help="report findings that `nosemgrep` comments suppress")
     scan.add_argument("--timeout-threshold", type=int, default=3, metavar="N",
@@ -533,7 +538,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             "configs": configs, "paths": scope, "output": fmt,
             "use_prefilter": not args.no_prefilter, "use_cache": not args.no_cache,
             "timeout": args.timeout, "timeout_threshold": args.timeout_threshold,
-            "nosem": not args.disable_nosem,
+            "nosem": not args.disable_nosem, "exclude_rules": args.exclude_rule,
+            "severities": args.severity,
             "output_file": str(Path(args.output).resolve()) if args.output else None})
         text, count, stats = reply["output"], reply["findings"], reply["stats"]
     else:
@@ -544,7 +550,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                   use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs),
                                   timeout=args.timeout,
                                   timeout_threshold=args.timeout_threshold,
-                                  nosem=not args.disable_nosem))
+                                  nosem=not args.disable_nosem,
+                                  exclude_rules=tuple(args.exclude_rule),
+                                  severities=tuple(args.severity)))
         report.stats["index"] = summary["files"]
         count, stats = report.total, report.stats
         if args.output:

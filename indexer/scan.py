@@ -42,6 +42,8 @@ class ScanOptions(NamedTuple):
     timeout: float = DEFAULT_TIMEOUT  # seconds one rule may take on one file (0: no limit)
     timeout_threshold: int = DEFAULT_TIMEOUT_THRESHOLD  # timeouts that drop a rule (0: never)
     nosem: bool = True  # honour `nosemgrep` comments (--disable-nosem: False)
+    exclude_rules: tuple[str, ...] = ()  # rule ids not to run (--exclude-rule)
+    severities: tuple[str, ...] = ()  # run only rules of these severities (--severity)
 
 
 class Finding(NamedTuple):
@@ -95,7 +97,7 @@ def scan(options: ScanOptions) -> ScanReport:
     from indexer.walk import within
 
     clock = time.perf_counter()
-    rules, errors = _rules(options.configs)
+    rules, errors = _rules(options.configs, options.exclude_rules, options.severities)
     infos = [RuleInfo(r.id, r.message, r.severity) for r in rules]
     connection = open_db(options.db_path)
     try:
@@ -130,8 +132,11 @@ def scan(options: ScanOptions) -> ScanReport:
     return ScanReport(results, count, errors + earlier + run.errors, stats, infos)
 
 
-def _rules(configs: list[Path]) -> tuple[list[Any], list[dict[str, Any]]]:
-    """The runnable rules and the errors of the others; UsageError when none can run."""
+def _rules(configs: list[Path], exclude: tuple[str, ...] = (),
+           severities: tuple[str, ...] = ()) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The runnable rules (less those ``exclude`` names, by id or by the last part of a
+    dotted one, and those outside ``severities`` when given) and the errors of the others;
+    UsageError when none can run."""
     from indexer.match.ruleset import load_ruleset
 
     rules, problems = load_ruleset(configs)
@@ -140,7 +145,9 @@ def _rules(configs: list[Path]) -> tuple[list[Any], list[dict[str, Any]]]:
         raise UsageError("no rule could run: " + "; ".join(
             f"{e['path']}: {e['message']}" for e in errors[:5]) if errors else "no rules found",
             "check the --config paths and the rule syntax")
-    return rules, errors
+    wanted = {s.upper() for s in severities}  # (choosing none of them is no error)
+    return [r for r in rules if not any(r.id == x or r.id.endswith("." + x) for x in exclude)
+            and (not wanted or r.severity in wanted)], errors
 
 
 def _by_path(findings: list[Finding]) -> dict[str, list[Finding]]:
@@ -160,6 +167,7 @@ def _report_key(options: ScanOptions) -> str:
 
     shape = json.dumps([sorted(str(c.resolve()) for c in options.configs),
                         sorted(options.scope), options.use_prefilter, options.nosem,
+                        sorted(options.exclude_rules), sorted(options.severities),
                         MATCH_ENGINE_VERSION])
     return hashlib.sha256(shape.encode()).hexdigest()[:32]
 

@@ -556,3 +556,17 @@ def test_ad_hoc_pattern_search_without_a_rule_file(tree: Callable[..., Path], cl
                           (("-e", "eval(", "-l", "python"), "no rule could run")):
         refused = cli("scan", root / "src", "--root", root, *args)
         assert refused.code == 2 and problem in refused.err, (args, refused.err)
+
+
+def test_exclude_rule_and_severity_choose_the_rules_that_run(tree: Callable[..., Path],
+                                                             cli: Cli) -> None:
+    root = project(tree)
+
+    def ids(*args: str) -> set[str]:
+        return {r["check_id"] for r in scan_json(cli, root, *args)["results"]}
+
+    assert ids() == {"no-eval", "shell-true", "self-compare"}
+    assert ids("--exclude-rule", "no-eval") == {"shell-true", "self-compare"}
+    assert ids("--severity", "ERROR", "--severity", "info") == {"no-eval", "self-compare"}
+    assert ids("--severity", "WARNING", "--exclude-rule", "shell-true") == set()
+    assert ids() == {"no-eval", "shell-true", "self-compare"}  # each its own kept report

@@ -300,7 +300,9 @@ class Daemon:
                  output: str = "json", buffers: dict[str, str] | None = None,
                  use_prefilter: bool = True, use_cache: bool = True,
                  output_file: str | None = None, timeout: float = 5.0,
-                 timeout_threshold: int = 3, nosem: bool = True) -> dict[str, Any]:
+                 timeout_threshold: int = 3, nosem: bool = True,
+                 exclude_rules: list[str] | None = None,
+                 severities: list[str] | None = None) -> dict[str, Any]:
         from indexer import output as formats
         from indexer.scan import ScanOptions, scan, scan_buffers
 
@@ -311,7 +313,8 @@ class Daemon:
             self.watcher.flush()  # what was saved before the request is what gets scanned
             options = ScanOptions(self.root, self.db_path, rule_paths, paths or [""],
                                   use_prefilter, use_cache, self.options.jobs,
-                                  float(timeout), int(timeout_threshold), bool(nosem))
+                                  float(timeout), int(timeout_threshold), bool(nosem),
+                                  tuple(exclude_rules or ()), tuple(severities or ()))
             with self.write_lock:  # the watcher keeps the index current: no walk here
                 report = scan(options)
             self._remember(options)
