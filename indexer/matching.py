@@ -15,6 +15,7 @@ import hashlib
 import os
 import pickle
 import re
+import select
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -232,8 +233,9 @@ class Matching:
         self.processes = 0  # worker processes this run started
         self.lost = 0  # of them, how many died
         self._workers: list[_Worker] = []
-        self._queue: deque[tuple[int, Work]] = deque()  # chunks not sent yet, in order
-        self._sent: dict[int, _Worker] = {}  # chunk -> the worker that has it
+        self._work: dict[int, Work] = {}  # chunk -> its work, until reported
+        self._queue: deque[int] = deque()  # chunks not sent yet, in order
+        self._done: dict[int, list[Outcome]] = {}  # chunks answered, not reported yet
         self._chunks = 0
         self._broken = False
 
@@ -247,43 +249,58 @@ class Matching:
             self.processes = self.jobs
         handle = []
         for at in range(0, len(work), CHUNK_FILES):
-            self._queue.append((self._chunks, work[at:at + CHUNK_FILES]))
+            self._work[self._chunks] = work[at:at + CHUNK_FILES]
+            self._queue.append(self._chunks)
             handle.append(self._chunks)
             self._chunks += 1
+        self._top_up()
         return handle
 
     def outcomes(self, handle: Handle) -> Iterator[Outcome]:
-        chunks = {chunk: work for chunk, work in self._queue}
+        """The outcomes of ``start``'s work, in its order. Meanwhile every worker that
+        answers gets the next chunk at once, whichever chunk the caller waits for."""
         for item in handle:
             if isinstance(item, list):
                 yield from item
                 continue
-            if not self._broken:
-                self._top_up()
-            worker = self._sent.pop(item, None)
-            found = worker.receive() if worker is not None and not self._broken else None
-            if found is None:  # its worker died (or another did): match it here
-                if not self._broken:
-                    self._broken = True  # and the rest of the run too
-                    self.lost = sum(w.process.poll() not in (None, 0) for w in self._workers)
-                    self.close()
-                work = worker.work_of(item) if worker is not None else chunks[item]
+            while item not in self._done and not self._broken:
+                self._receive_one()
+            found = self._done.pop(item, None)
+            work = self._work.pop(item)
+            if found is None:  # a worker died: this chunk (and the rest) is matched here
                 found = match_files(self.root, self.connection, self.rules, work, self.limits)
             yield from found
+
+    def _receive_one(self) -> None:
+        """Wait for any worker's next outcomes; on a worker's death, stop using workers."""
+        busy = {w.stdout.fileno(): w for w in self._workers if w.pending}
+        if not busy:
+            self._top_up()
+            return
+        ready, _, _ = select.select(list(busy), [], [])
+        worker = busy[ready[0]]
+        chunk = worker.pending[0]
+        found = worker.receive()
+        if found is None:
+            self._broken = True
+            self.lost = sum(w.process.poll() not in (None, 0) for w in self._workers)
+            self.close()
+            return
+        self._done[chunk] = found
+        self._top_up()
 
     def _top_up(self) -> None:
         for worker in self._workers:
             while self._queue and len(worker.pending) < WINDOW:
-                chunk, work = self._queue.popleft()
-                worker.send(chunk, work)
-                self._sent[chunk] = worker
+                chunk = self._queue.popleft()
+                worker.send(chunk, self._work[chunk])
 
     def close(self) -> None:
         for worker in self._workers:
             worker.close()
 
 
-WINDOW = 4  # chunks a worker holds at once: it keeps working while the caller stores a batch
+WINDOW = 2  # chunks a worker holds at once: the next is there when it finishes one
 
 
 class _Worker:
@@ -300,25 +317,41 @@ class _Worker:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin, self.stdout = self.process.stdin, self.process.stdout
-        self.pending: deque[tuple[int, Work]] = deque()
+        self.pending: deque[int] = deque()  # chunks sent, in order
         self._write((str(root), str(db_path), rules, limits.timeout, limits.threshold))
 
     def send(self, chunk: int, work: Work) -> None:
-        self.pending.append((chunk, work))
+        self.pending.append(chunk)
         self._write(work)
 
     def receive(self) -> list[Outcome] | None:
-        """The outcomes of the oldest chunk sent, or None if the worker died."""
+        """The outcomes of the oldest chunk sent, or None if the worker died. Read with
+        os.read, a length-prefixed message at a time: no bytes wait in a Python buffer
+        where select() cannot see them."""
+        header = self._exactly(8)
+        body = self._exactly(int.from_bytes(header, "big")) if header is not None else None
         try:
-            found: list[Outcome] = pickle.load(self.stdout)
-        except (EOFError, OSError, pickle.UnpicklingError):
+            found: list[Outcome] | None = pickle.loads(body) if body is not None else None
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            found = None
+        if found is None:
             self.process.wait()
             return None
         self.pending.popleft()
         return found
 
-    def work_of(self, chunk: int) -> Work:
-        return next(work for sent, work in self.pending if sent == chunk)
+    def _exactly(self, size: int) -> bytes | None:
+        parts, left, fd = [], size, self.stdout.fileno()
+        while left:
+            try:
+                part = os.read(fd, min(left, 1 << 20))
+            except OSError:
+                return None
+            if not part:
+                return None  # it died
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)
 
     def _write(self, message: Any) -> None:
         try:
@@ -365,8 +398,9 @@ def _worker_main() -> None:
             return
         if fault.startswith("crash-match:") and any(e.path == fault[12:] for e, _ in work):
             os._exit(70)  # test-only: a worker that dies (see tests/test_scan.py)
-        pickle.dump(match_files(Path(root), connection, rules, work, limits), stdout,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+        answer = pickle.dumps(match_files(Path(root), connection, rules, work, limits),
+                              protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.write(len(answer).to_bytes(8, "big") + answer)
         stdout.flush()
 
 
