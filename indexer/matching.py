@@ -361,17 +361,9 @@ class _Worker:
             pass  # it died: noticed when its outcomes are read
 
     def close(self) -> None:
-        import subprocess
+        from indexer.parse.pool import end_worker
 
-        try:
-            self.stdin.close()  # end of work: it exits
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end_worker(self.process, self.stdin)  # end of work: it exits
         self.stdout.close()
 
 

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from indexer.model import ParseResult, ParseTask, PoolStats
 from indexer.parse import library
@@ -60,6 +60,22 @@ class InProcessParser:
         # reached on success and on Ctrl-C alike; only a process that died keeps the marker
         if self._marker is not None:
             self._marker.unlink(missing_ok=True)
+
+
+def end_worker(process: Any, stdin: IO[bytes], grace: float = 5.0) -> None:
+    """End a worker that loops on its stdin: close it, wait ``grace`` seconds for the worker
+    to exit, then kill it; reaped either way."""
+    import subprocess
+
+    try:
+        stdin.close()
+    except OSError:
+        pass
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class _Worker:
@@ -144,17 +160,7 @@ class _Worker:
 
     def stop(self) -> None:
         """Graceful: close stdin so the worker's loop ends, then reap it."""
-        import subprocess
-
-        try:
-            self.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end_worker(self.process, self.stdin)
         self._close_pipes()
 
     def _close_pipes(self) -> None:
