@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from indexer.match.folding import Symbol, evaluate, is_symbolic, some_string
-from indexer.match.node import Node, make
+from indexer.match.node import Node, iter_kids, make
 from indexer.match.written import (
     INCREMENTS,
     assigned_names,
@@ -301,11 +301,7 @@ class Flow:
             if kind in ("Assign", "AugAssign"):
                 self.expression(node, env)
                 continue
-            for kid in node.kids:
-                if isinstance(kid, Node):
-                    stack.append(kid)
-                elif isinstance(kid, tuple):
-                    stack.extend(k for k in kid if isinstance(k, Node))
+            stack.extend(iter_kids(node))
 
     def reads_in_target(self, target: Node | None, env: Env) -> None:
         if target is None:
@@ -406,9 +402,5 @@ def may_raise(statement: Node) -> bool:
             return True
         if node.kind in SCOPE_KINDS or node.kind == "ClassDef":
             continue
-        for kid in node.kids:
-            if isinstance(kid, Node):
-                stack.append(kid)
-            elif isinstance(kid, tuple):
-                stack.extend(k for k in kid if isinstance(k, Node))
+        stack.extend(iter_kids(node))
     return False

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from indexer.match.lang import converter_for
 from indexer.match.lang.base import DEEP, DOTS, MV_PREFIX, MV_SEQ_PREFIX, MV_TYPED_PREFIX, SUFFIX
-from indexer.match.node import STATEMENTS, Node, make
+from indexer.match.node import STATEMENTS, Node, iter_kids, make
 from indexer.match.tree import Tree
 from indexer.tokens import MAX_LEN, MIN_LEN, storable
 
@@ -191,20 +191,12 @@ def _extract(root: Node, span: tuple[int, int]) -> Node | None:
                 if len(inside) == 1:
                     return inside[0]
                 return make("Block", start, end, tuple(inside)) if inside else None
-        children = [k for k in _kids(node) if k.start <= start and k.end >= end]
+        children = [k for k in iter_kids(node) if k.start <= start and k.end >= end]
         if len(children) != 1:
             return node if node.start >= start else None
         node = children[0]
 
 
-def _kids(node: Node) -> list[Node]:
-    out: list[Node] = []
-    for kid in node.kids:
-        if isinstance(kid, Node):
-            out.append(kid)
-        elif isinstance(kid, tuple):
-            out.extend(k for k in kid if isinstance(k, Node))
-    return out
 
 
 def _finish(node: Node, types: dict[str, str], language: str) -> Node:
@@ -278,7 +270,7 @@ def _check_depth(node: Node, source: str) -> None:
         if depth > MAX_DEPTH:
             raise PatternError(f"pattern nested deeper than {MAX_DEPTH} levels: "
                                f"{source.strip()[:60]!r}")
-        stack.extend((k, depth + 1) for k in _kids(current))
+        stack.extend((k, depth + 1) for k in iter_kids(current))
 
 
 def tokens_of(node: Node) -> frozenset[str]:
@@ -291,7 +283,7 @@ def tokens_of(node: Node) -> frozenset[str]:
         sub = stack.pop()
         if sub.kind == "TypedMetavar":
             continue  # its type may be inferred from a literal, never written
-        stack.extend(_kids(sub))
+        stack.extend(iter_kids(sub))
         if sub.kind == "Name" and isinstance(sub.value, str) and not sub.value.startswith("_CL"):
             word = sub.value
             if MIN_LEN <= len(word.encode()) <= MAX_LEN and storable(word):

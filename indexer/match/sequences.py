@@ -179,13 +179,16 @@ class Sequences:
                 is_metavar_seq_stmt(ps[1]):
             return None
         rest = ps[1:]
-        own = _from_each_on([list(self.flat_stmts(rest, ts[k:], env, True, None))
-                             for k in range(len(ts))], limit)
+
+        def from_each(statements: tuple[Node, ...]) -> list[list[tuple[Env, Node | None]]]:
+            return _from_each_on([list(self.flat_stmts(rest, statements[k:], env, True, None))
+                                  for k in range(len(statements))], limit)
+
+        own = from_each(ts)
         flat = subnodes.flatten_statements(ts)
         if flat is None:
             return own
-        nested = _from_each_on([list(self.flat_stmts(rest, flat[k:], env, True, None))
-                                for k in range(len(flat))], limit)
+        nested = from_each(flat)
         at = {id(t): k for k, t in enumerate(flat)}  # a statement of ts -> its place in flat
         return [(own[i] + nested[at[id(t)]])[:limit] for i, t in enumerate(ts)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.match.node import Node
+from indexer.match.node import Node, iter_kids
 
 INCREMENTS = frozenset({"++pre", "--pre", "++post", "--post", "++", "--"})
 
@@ -45,11 +45,7 @@ def assigned_names(scope: Node) -> set[str]:
             names |= set(target_names(node.kids[0]))
         elif kind in ("ImportAs", "ImportFrom"):
             continue
-        for kid in node.kids:
-            if isinstance(kid, Node):
-                stack.append(kid)
-            elif isinstance(kid, tuple):
-                stack.extend(k for k in kid if isinstance(k, Node))
+        stack.extend(iter_kids(node))
     return names
 
 
