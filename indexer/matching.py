@@ -182,7 +182,13 @@ def suppressed(rule_id: str, ids: list[str] | None) -> bool:
     or by the last part of a dotted one)."""
     if ids is None:
         return False
-    return not ids or any(i == rule_id or rule_id.endswith("." + i) for i in ids)
+    return not ids or any(names(i, rule_id) for i in ids)
+
+
+def names(name: str, rule_id: str) -> bool:
+    """Whether ``name`` (given by a user) names the rule: its id, or the last part of a
+    dotted one (semgrep prefixes ids with the config's folders)."""
+    return name == rule_id or rule_id.endswith("." + name)
 
 
 def located(target: Any, match: Any) -> list[Any]:

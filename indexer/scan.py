@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from indexer.errors import UsageError
-from indexer.matching import TIMED_OUT
+from indexer.matching import TIMED_OUT, names
 
 # bump when matching changes what it finds: cached results of older engines are ignored
 # 4: the semantic matcher (normalized trees, semgrep's equivalences and rule operators)
@@ -107,7 +107,8 @@ def scan(options: ScanOptions) -> ScanReport:
         scope, incremental = kept.paths_to_match(options.scope, options.use_cache)
         run = _Scan(connection, options._replace(scope=scope), rules)
         # what went wrong in files not matched again stays reported
-        earlier = [e for e in kept.errors() if not within(e.get("path", ""), set(scope))] \
+        matched_again = set(scope)
+        earlier = [e for e in kept.errors() if not within(e.get("path", ""), matched_again)] \
             if incremental else []
         if scope:
             kept.begin(scope)
@@ -146,7 +147,7 @@ def _rules(configs: list[Path], exclude: tuple[str, ...] = (),
             f"{e['path']}: {e['message']}" for e in errors[:5]) if errors else "no rules found",
             "check the --config paths and the rule syntax")
     wanted = {s.upper() for s in severities}  # (choosing none of them is no error)
-    return [r for r in rules if not any(r.id == x or r.id.endswith("." + x) for x in exclude)
+    return [r for r in rules if not any(names(x, r.id) for x in exclude)
             and (not wanted or r.severity in wanted)], errors
 
 
