@@ -148,6 +148,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     scan.add_argument("--timeout-threshold", type=int, default=3, metavar="N",
                       help="drop a rule for the rest of the run once it timed out on N files "
                            "(default 3, as semgrep; 0: never)")
+    scan.add_argument("--max-memory", type=int, default=0, metavar="MB",
+                      help="give up one rule on one file, with an error, when the process "
+                           "matching it holds more than MB MiB (default 0: no limit)")
     scan.add_argument("--no-prefilter", action="store_true",
                       help="match every file, not only those holding a rule's tokens")
     scan.add_argument("--no-cache", action="store_true",
@@ -530,6 +533,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise UsageError("--lang goes with --pattern (-e)")
     if not configs:
         raise UsageError("nothing to search for", "pass --config RULES, or -e PATTERN -l LANG")
+    if args.max_memory < 0:
+        raise UsageError("--max-memory must be 0 (no limit) or more MiB")
     fmt = "sarif" if args.sarif else "json" if args.json else "text"
     if not (args.only or args.jobs is not None) and _daemon_for(root, args.db):
         from indexer.service import client
@@ -539,7 +544,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             "use_prefilter": not args.no_prefilter, "use_cache": not args.no_cache,
             "timeout": args.timeout, "timeout_threshold": args.timeout_threshold,
             "nosem": not args.disable_nosem, "exclude_rules": args.exclude_rule,
-            "severities": args.severity,
+            "severities": args.severity, "max_memory": args.max_memory,
             "output_file": str(Path(args.output).resolve()) if args.output else None})
         text, count, stats = reply["output"], reply["findings"], reply["stats"]
     else:
@@ -552,7 +557,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                   timeout_threshold=args.timeout_threshold,
                                   nosem=not args.disable_nosem,
                                   exclude_rules=tuple(args.exclude_rule),
-                                  severities=tuple(args.severity)))
+                                  severities=tuple(args.severity),
+                                  max_memory=args.max_memory))
         report.stats["index"] = summary["files"]
         count, stats = report.total, report.stats
         if args.output:

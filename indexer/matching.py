@@ -62,6 +62,7 @@ class Limits(NamedTuple):
     timeout: float = 0.0
     threshold: int = 0
     timeouts: dict[int, int] | None = None
+    memory_mb: int = 0  # resident size past which one rule on one file gives up (0: none)
 
     def dropped(self, index: int) -> bool:
         return bool(self.threshold and self.timeouts and
@@ -90,7 +91,8 @@ def match_files(root: Path, connection: Any, rules: list[Any], work: Work,
         for index in indexes:
             if limits.dropped(index):
                 continue
-            found, problem = match_rule(rules[index], target, limits.timeout)
+            found, problem = match_rule(rules[index], target, limits.timeout,
+                                        limits.memory_mb)
             if problem:
                 problems.append((index, problem))
                 if problem.startswith(TIMED_OUT):
@@ -123,18 +125,21 @@ def load_target(root: Path, connection: Any, entry: Entry) -> tuple[Any, str]:
         return None, str(exc)
 
 
-def match_rule(rule: Any, target: Any, timeout: float = 0.0) -> tuple[list[Any], str]:
+def match_rule(rule: Any, target: Any, timeout: float = 0.0,
+               memory_mb: int = 0) -> tuple[list[Any], str]:
     """A rule's matches in one file, and what went wrong if something did (an exception in
     one rule on one file is reported, never fatal to the scan); past ``timeout`` seconds
-    (0: none) the rule gives up on the file with TIMED_OUT in its problem."""
+    (0: none) the rule gives up on the file with TIMED_OUT in its problem, and so it does
+    when the process grows past ``memory_mb`` MiB (0: no bound)."""
     import time
 
     from indexer.match.evaluate import Evaluation, rule_matches
     from indexer.match.regexes import RegexTimeout
-    from indexer.match.search import MatchTimeout
+    from indexer.match.search import MatchMemoryLimit, MatchTimeout
 
     run = Evaluation(target, rule.languages, rule.options)
     target.deadline = time.monotonic() + timeout if timeout > 0 else 0.0
+    target.memory_limit = memory_mb << 20
     try:
         matches = rule_matches(rule.formula, run)
         limit = rule.options.get("max_match_per_file") or MAX_MATCHES_PER_FILE
@@ -144,6 +149,10 @@ def match_rule(rule: Any, target: Any, timeout: float = 0.0) -> tuple[list[Any],
         return matches, "; ".join(run.errors)
     except MatchTimeout:
         return [], f"{TIMED_OUT} after {timeout:g} s on this file (--timeout)"
+    except MatchMemoryLimit as exc:
+        del run
+        return [], (f"out of memory: the process held {exc.used >> 20} MiB, more than "
+                    f"--max-memory {memory_mb}, matching this file")
     except RecursionError:
         return [], "the pattern is too deep to match here"
     except RegexTimeout as exc:
@@ -152,6 +161,7 @@ def match_rule(rule: Any, target: Any, timeout: float = 0.0) -> tuple[list[Any],
         return [], f"internal error while matching: {type(exc).__name__}: {exc}"
     finally:
         target.deadline = 0.0
+        target.memory_limit = 0
 
 
 # semgrep's syntax: ` nosemgrep` (or ` nosem`) anywhere on the finding's first line, or
@@ -324,7 +334,8 @@ class _Worker:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin, self.stdout = self.process.stdin, self.process.stdout
         self.pending: deque[int] = deque()  # chunks sent, in order
-        self._write((str(root), str(db_path), rules, limits.timeout, limits.threshold))
+        self._write((str(root), str(db_path), rules, limits.timeout, limits.threshold,
+                     limits.memory_mb))
 
     def send(self, chunk: int, work: Work) -> None:
         self.pending.append(chunk)
@@ -384,8 +395,8 @@ def _worker_main() -> None:
     stdin = sys.stdin.buffer
     stdout = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed by mistake must not corrupt the outcomes
-    root, db_path, blob, timeout, threshold = pickle.load(stdin)
-    limits = Limits(timeout, threshold, {})
+    root, db_path, blob, timeout, threshold, memory_mb = pickle.load(stdin)
+    limits = Limits(timeout, threshold, {}, memory_mb)
     connection = open_db(Path(db_path), readonly=True)
     rules = pickle.loads(blob)
     fault = os.environ.get(FAULT_ENV, "")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,38 +15,44 @@ QUERY_HINT = ("tables: files, asts, tokens, postings, symbol_rows, change_log; v
 PROGRESS_STEPS = 10_000  # SQLite instructions between two looks at the clock and signals
 
 
-def run_query(db_path: Path, sql: str,
-              timeout: float | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+def run_query(db_path: Path, sql: str, timeout: float | None = None,
+              abandoned: Callable[[], bool] | None = None
+              ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run ``sql`` on a read-only connection; returns (column names, rows). See
     ``query_stream`` for the errors."""
-    with query_stream(db_path, sql, timeout) as (columns, rows):
+    with query_stream(db_path, sql, timeout, abandoned) as (columns, rows):
         return columns, list(rows)
 
 
 @contextmanager
-def query_stream(db_path: Path, sql: str, timeout: float | None = None
+def query_stream(db_path: Path, sql: str, timeout: float | None = None,
+                 abandoned: Callable[[], bool] | None = None
                  ) -> Iterator[tuple[list[str], Iterator[tuple[Any, ...]]]]:
     """(column names, rows as SQLite produces them) of ``sql`` on a read-only connection,
     open while the ``with`` block runs: a result of millions of rows is never held whole.
 
     SQLite hands control back every few thousand instructions, so Ctrl-C and SIGTERM stop
     even a query that never ends (KeyboardInterrupt), and ``timeout`` seconds bound it
-    (QueryError). QueryError also for invalid SQL or a statement that would write;
-    DatabaseError for a missing or unusable database.
+    (QueryError), and so does ``abandoned`` turning true (the one who asked went away).
+    QueryError also for invalid SQL or a statement that would write; DatabaseError for a
+    missing or unusable database.
     """
     from indexer.store.connection import open_db
 
     connection = open_db(db_path, readonly=True)
     deadline = time.monotonic() + timeout if timeout else None
-    # (a Python callback: pending signals are handled in it, and raise there)
-    connection.set_progress_handler(
-        lambda: deadline is not None and time.monotonic() > deadline, PROGRESS_STEPS)
+
+    def stop() -> bool:  # a Python callback: pending signals are handled in it, and raise
+        return (deadline is not None and time.monotonic() > deadline) or (
+            abandoned is not None and abandoned())
+
+    connection.set_progress_handler(stop, PROGRESS_STEPS)
     try:
         cursor = connection.cursor()
-        with _translated(db_path, timeout):
+        with _translated(db_path, timeout, abandoned):
             cursor.execute(sql)
             columns = _columns(cursor)
-        yield columns, _rows(cursor, db_path, timeout) if columns else iter(())
+        yield columns, _rows(cursor, db_path, timeout, abandoned) if columns else iter(())
     finally:
         connection.close()
 
@@ -60,13 +66,15 @@ def _columns(cursor: Any) -> list[str]:
         return []  # a statement with no result set
 
 
-def _rows(cursor: Any, db_path: Path, timeout: float | None) -> Iterator[tuple[Any, ...]]:
-    with _translated(db_path, timeout):
+def _rows(cursor: Any, db_path: Path, timeout: float | None,
+          abandoned: Callable[[], bool] | None) -> Iterator[tuple[Any, ...]]:
+    with _translated(db_path, timeout, abandoned):
         yield from cursor
 
 
 @contextmanager
-def _translated(db_path: Path, timeout: float | None) -> Iterator[None]:
+def _translated(db_path: Path, timeout: float | None,
+                abandoned: Callable[[], bool] | None = None) -> Iterator[None]:
     """apsw's errors as errors a user can act on."""
     import apsw
 
@@ -75,6 +83,8 @@ def _translated(db_path: Path, timeout: float | None) -> Iterator[None]:
     try:
         yield
     except apsw.InterruptError as exc:
+        if abandoned is not None and abandoned():
+            raise QueryError("query stopped: the client that asked for it went away") from exc
         raise QueryError(f"query stopped after {timeout:g} s (--timeout)",
                          "narrow the query, or give it more time with --timeout") from exc
     except (apsw.ReadOnlyError, apsw.AuthError) as exc:

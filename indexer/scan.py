@@ -44,6 +44,7 @@ class ScanOptions(NamedTuple):
     nosem: bool = True  # honour `nosemgrep` comments (--disable-nosem: False)
     exclude_rules: tuple[str, ...] = ()  # rule ids not to run (--exclude-rule)
     severities: tuple[str, ...] = ()  # run only rules of these severities (--severity)
+    max_memory: int = 0  # MiB a matching process may hold while one rule runs on one file
 
 
 class Finding(NamedTuple):
@@ -275,7 +276,8 @@ class _Scan:
         order = sorted(files, key=lambda f: files[f].path)
         matching = Matching(self.options.root, self.options.db_path, self.connection,
                             self.rules, self.options.jobs,
-                            Limits(self.options.timeout, self.options.timeout_threshold))
+                            Limits(self.options.timeout, self.options.timeout_threshold,
+                                   memory_mb=self.options.max_memory))
         try:
             pending = None
             for at in range(0, len(order), BATCH_FILES):

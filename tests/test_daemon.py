@@ -295,3 +295,23 @@ def test_a_daemon_that_does_not_answer_keeps_its_entry_and_can_be_stopped(
     finally:
         daemon.kill()
         daemon.wait()
+
+
+def test_a_query_ends_when_its_client_hangs_up(project: Path) -> None:
+    """A query that would run for ever holds a request thread only while its client waits:
+    once the client closes its connection the daemon stops the query (not at its 60 s
+    bound), and answers the next client."""
+    entry = client.start(project)
+    endless = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+               "SELECT count(*) FROM c")
+    request = {"jsonrpc": "2.0", "id": 1, "method": "query", "params": {"sql": endless}}
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.connect(entry["socket"])
+    try:
+        connection.sendall(json.dumps(request).encode() + b"\n")
+        wait_until(lambda: client.call(project, "ping")["in_flight"] == 1, timeout=30)
+    finally:
+        connection.close()
+    wait_until(lambda: client.call(project, "ping")["in_flight"] == 0, timeout=20)
+    rows = client.call(project, "query", {"sql": "SELECT count(*) FROM files"})["rows"]
+    assert rows == [[2]]

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import REPO, CliResult, db_rows, write_tree
+from tests.conftest import REPO, CliResult, db_rows, run_codelens, write_tree
 
 Cli = Callable[..., CliResult]
 RULES = REPO / "tests" / "rules"
@@ -509,6 +509,56 @@ def test_a_rule_past_its_timeout_gives_up_on_the_file_and_past_the_threshold_sto
     (dropped,) = [e for e in bounded["errors"] if e["type"] == "Timeout"]
     assert dropped["rule_id"] == "every-pair" and "timed out on 2 files" in dropped["message"]
     assert len(bounded["errors"]) == 3
+
+
+def test_a_rule_past_max_memory_gives_up_on_the_file_and_the_scan_goes_on(
+        tree: Callable[..., Path]) -> None:
+    """--max-memory bounds what the matching process holds while one rule runs on one file:
+    past it that rule gives up on that file with an error naming both, and everything else
+    is found (a fresh process holds ~30 MiB when it matches; the span rule's ~94,000
+    matches on the big file take it to ~75 MiB)."""
+    rules = """rules:
+  - id: no-eval
+    languages: [python]
+    message: eval
+    severity: ERROR
+    pattern: eval(...)
+  - id: spans
+    languages: [python]
+    message: span
+    severity: INFO
+    options: {max_match_per_file: 100000000}
+    pattern: |
+      $A = 1
+      ...
+      $B = 2
+"""
+    big = "".join(f"x{n} = 1\ny{n} = 2\n" for n in range(1500)) + "eval(z)\n"
+    root = tree({"rules.yaml": rules, "src/a.py": "a = 1\nb = 2\neval(y)\n",
+                 "src/z.py": big})
+
+    def scan(*extra: str) -> dict:
+        done = run_codelens("scan", root / "src", "--config", root / "rules.yaml", "--root",
+                            root, "--json", "--no-cache", "--jobs", "1", "--timeout", "0",
+                            *extra)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    def found(report: dict) -> set[tuple[str, str]]:
+        return {(r["path"], r["check_id"]) for r in report["results"]}
+
+    unbounded = scan()
+    assert found(unbounded) == {("src/a.py", "spans"), ("src/a.py", "no-eval"),
+                                ("src/z.py", "spans"), ("src/z.py", "no-eval")}
+    bounded = scan("--max-memory", "55")
+    assert found(bounded) == {("src/a.py", "spans"), ("src/a.py", "no-eval"),
+                              ("src/z.py", "no-eval")}
+    (error,) = bounded["errors"]
+    assert (error["path"], error["rule_id"]) == ("src/z.py", "spans")
+    assert "out of memory" in error["message"] and "--max-memory 55" in error["message"]
+    refused = run_codelens("scan", root / "src", "--config", root / "rules.yaml", "--root",
+                           root, "--max-memory", "-1")
+    assert refused.returncode == 2 and "--max-memory" in refused.stderr
 
 
 def test_nosemgrep_comments_suppress_findings_as_in_semgrep(tree: Callable[..., Path],

@@ -10,6 +10,7 @@ the pattern looks.
 from __future__ import annotations
 
 import bisect
+import os
 import time
 from itertools import compress, repeat
 from typing import Any, NamedTuple
@@ -37,6 +38,32 @@ class MatchTimeout(Exception):
     """Matching one rule on one file ran past its deadline (``Target.deadline``)."""
 
 
+class MatchMemoryLimit(Exception):
+    """Matching one rule on one file took the process past ``Target.memory_limit`` bytes."""
+
+    def __init__(self, used: int) -> None:
+        super().__init__(used)
+        self.used = used  # bytes resident when it was noticed
+
+
+MEMORY_CHECK_SECONDS = 0.01  # how often the resident size is read while a rule searches
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int:
+    """This process's resident set size (0 where /proc does not tell it)."""
+    try:
+        fd = os.open("/proc/self/statm", os.O_RDONLY)
+    except OSError:
+        return 0
+    try:
+        return int(os.read(fd, 128).split()[1]) * PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+    finally:
+        os.close(fd)
+
+
 class Match(NamedTuple):
     start: int
     end: int
@@ -55,10 +82,21 @@ class Target:
         self.matcher = Matcher(self.facts, options)
         self._candidates: dict[frozenset[str], list[int]] = {}
         self.deadline = 0.0  # time.monotonic() past which a search stops (0: none)
+        self.memory_limit = 0  # resident bytes past which a search stops (0: none)
+        self._memory_due = 0.0  # when the resident size is read next
 
     def check_deadline(self) -> None:
+        """Raise MatchTimeout past the deadline, MatchMemoryLimit past the memory limit
+        (read every MEMORY_CHECK_SECONDS at most: a read costs a system call)."""
         if self.deadline and time.monotonic() > self.deadline:
             raise MatchTimeout
+        if self.memory_limit:
+            now = time.monotonic()
+            if now >= self._memory_due:
+                self._memory_due = now + MEMORY_CHECK_SECONDS
+                used = resident_bytes()
+                if used > self.memory_limit:
+                    raise MatchMemoryLimit(used)
 
     def position(self, offset: int) -> tuple[int, int, int]:
         return self.tree.position(offset)

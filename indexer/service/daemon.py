@@ -21,6 +21,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,9 @@ class Daemon:
         self.socket_path = protocol.socket_path(self.root)
         self.heartbeat = self.socket_path.with_suffix(".beat")
         self.requests = 0
+        self.in_flight = 0  # requests other than ping being answered now
+        self._counting = threading.Lock()
+        self._requester = threading.local()  # .connection: the socket of this thread's client
         self.ready = threading.Event()  # set once the first index has run
         self.recent_scans: list[Any] = []
         self._trimmed_at = 0
@@ -217,6 +221,7 @@ class Daemon:
         line, for READ_TIMEOUT seconds is dropped (it cannot hold a request thread), and so
         is a line over MAX_REQUEST_BYTES, after an error reply."""
         connection.settimeout(READ_TIMEOUT)
+        self._requester.connection = connection
         with connection, connection.makefile("rb") as reader:
             while not self.stopping.is_set():
                 try:
@@ -261,6 +266,8 @@ class Daemon:
         self.requests += method != "ping"  # work served, not liveness checks
         if method not in ("ping", "shutdown"):
             self.ready.wait()  # never answer from a database the first index is still creating
+        counted = method != "ping"
+        self._count(+1 if counted else 0)
         try:
             result = handler(**params)
         except TypeError as exc:
@@ -271,10 +278,18 @@ class Daemon:
         except Exception as exc:  # a bug must not take the daemon down with it
             self._log(traceback.format_exc())
             return _error(ident, protocol.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._count(-1 if counted else 0)
         return {"jsonrpc": "2.0", "id": ident, "result": result}
+
+    def _count(self, step: int) -> None:
+        if step:
+            with self._counting:
+                self.in_flight += step
 
     def rpc_ping(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "root": str(self.root), "requests": self.requests,
+                "in_flight": self.in_flight,
                 "uptime": round(time.time() - self.started_at, 1), "db": str(self.db_path)}
 
     def rpc_index(self) -> dict[str, Any]:
@@ -285,10 +300,13 @@ class Daemon:
 
     def rpc_query(self, sql: str, timeout: float = QUERY_TIMEOUT) -> dict[str, Any]:
         """Rows of read-only SQL, the query stopped after ``timeout`` seconds (at most
-        QUERY_TIMEOUT: a request thread is never held for ever)."""
+        QUERY_TIMEOUT: a request thread is never held for ever) or as soon as the client
+        that asked hangs up."""
         from indexer.queries import run_query
 
-        columns, rows = run_query(self.db_path, sql, min(float(timeout), QUERY_TIMEOUT))
+        connection = getattr(self._requester, "connection", None)
+        columns, rows = run_query(self.db_path, sql, min(float(timeout), QUERY_TIMEOUT),
+                                  partial(_hung_up, connection) if connection else None)
         return {"columns": columns, "rows": [list(map(_jsonable, row)) for row in rows]}
 
     def rpc_status(self) -> dict[str, Any]:
@@ -302,7 +320,7 @@ class Daemon:
                  output_file: str | None = None, timeout: float = 5.0,
                  timeout_threshold: int = 3, nosem: bool = True,
                  exclude_rules: list[str] | None = None,
-                 severities: list[str] | None = None) -> dict[str, Any]:
+                 severities: list[str] | None = None, max_memory: int = 0) -> dict[str, Any]:
         from indexer import output as formats
         from indexer.scan import ScanOptions, scan, scan_buffers
 
@@ -314,7 +332,8 @@ class Daemon:
             options = ScanOptions(self.root, self.db_path, rule_paths, paths or [""],
                                   use_prefilter, use_cache, self.options.jobs,
                                   float(timeout), int(timeout_threshold), bool(nosem),
-                                  tuple(exclude_rules or ()), tuple(severities or ()))
+                                  tuple(exclude_rules or ()), tuple(severities or ()),
+                                  max(0, int(max_memory)))
             with self.write_lock:  # the watcher keeps the index current: no walk here
                 report = scan(options)
             self._remember(options)
@@ -349,6 +368,18 @@ class Daemon:
     def rpc_shutdown(self) -> dict[str, Any]:
         self.stopping.set()
         return {"stopping": True}
+
+
+def _hung_up(connection: socket.socket) -> bool:
+    """Whether the client at the other end of ``connection`` closed it (a request it
+    pipelined behind the current one is not a hang-up)."""
+    import select
+
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        return bool(readable) and connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except (OSError, ValueError):  # reset, or already closed here
+        return True
 
 
 def _error(ident: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
