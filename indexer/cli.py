@@ -158,6 +158,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     output = scan.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="semgrep-compatible JSON")
     output.add_argument("--sarif", action="store_true", help="SARIF 2.1.0")
+    output.add_argument("--junit-xml", action="store_true", help="JUnit XML, as semgrep's")
+    output.add_argument("--gitlab-sast", action="store_true",
+                        help="GitLab SAST security report, as semgrep's")
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
     scan.add_argument("--error", action="store_true", help="exit 1 when there are findings")
     scan.add_argument("--stats", action="store_true",
@@ -535,7 +538,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise UsageError("nothing to search for", "pass --config RULES, or -e PATTERN -l LANG")
     if args.max_memory < 0:
         raise UsageError("--max-memory must be 0 (no limit) or more MiB")
-    fmt = "sarif" if args.sarif else "json" if args.json else "text"
+    fmt = next((name for name in ("json", "sarif", "junit-xml", "gitlab-sast")
+                if getattr(args, name.replace("-", "_"))), "text")
     if not (args.only or args.jobs is not None) and _daemon_for(root, args.db):
         from indexer.service import client
 

@@ -5,8 +5,8 @@ The library raises these; only ``cli.py`` prints them and turns them into exit c
 | exit | meaning |
 |------|---------|
 | 0    | success |
-| 1    | findings reported with ``--error`` (scan) |
-| 2    | the user must act: bad arguments, bad SQL, bad rules, unusable database |
+| 1    | findings reported with ``--error`` (scan; rule errors beside them do not change it) |
+| 2    | the user must act: bad arguments, bad SQL, no rule could run, unusable database |
 | 3    | another codelens process holds the index's write lock |
 | 130  | interrupted (Ctrl-C / SIGTERM); every committed batch is kept |
 """

@@ -1,4 +1,5 @@
-"""Scan reports as text, semgrep-compatible JSON and SARIF 2.1.0 (data only; cli prints)."""
+"""Scan reports as text, semgrep-compatible JSON and SARIF 2.1.0 (data only; cli prints).
+JUnit XML and GitLab SAST are in ``indexer.ci_output``."""
 
 from __future__ import annotations
 
@@ -102,9 +103,14 @@ def as_sarif(report: Any) -> dict[str, Any]:
 
 
 def write(report: Any, fmt: str, stream: BinaryIO) -> None:
-    """The report as ``json`` (semgrep-compatible), ``sarif`` or ``text``, then a newline."""
+    """The report as ``json`` (semgrep-compatible), ``sarif``, ``junit-xml``, ``gitlab-sast``
+    or ``text``, then a newline."""
     if fmt == "json":
         write_json(report, stream)
+    elif fmt in ("junit-xml", "gitlab-sast"):
+        from indexer.ci_output import WRITERS
+
+        WRITERS[fmt](report, stream)
     else:
         stream.write((dumps(as_sarif(report)) if fmt == "sarif" else as_text(report)).encode())
     stream.write(b"\n")
