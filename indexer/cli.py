@@ -268,9 +268,11 @@ def unexpected(exc: Exception, db: str | None = None) -> str:
         what = f"the index database {db or ''} is damaged ({exc})".replace("  ", " ")
         hint = (f"remove {db or 'it'} (and its -wal and -shm files) and run `codelens index` "
                 "again: the index is rebuilt from the source files")
-    elif isinstance(exc, apsw.FullError) or getattr(exc, "errno", None) == errno.ENOSPC:
-        what = f"the disk is full ({what})"
-        hint = "free some space and run again (what was committed is kept)"
+    elif isinstance(exc, apsw.FullError | apsw.IOError) or getattr(exc, "errno", None) in (
+            errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        what = (f"cannot write {getattr(exc, 'filename', None) or db or 'the index database'}: "
+                f"the disk is full, or a size limit or the device refused the write ({what})")
+        hint = "free some space (or check the device) and run again: what was committed is kept"
     elif isinstance(exc, apsw.ReadOnlyError | PermissionError):
         what = f"cannot write {getattr(exc, 'filename', None) or db or 'the index'} ({what})"
         hint = "check the permissions of the index database and its folder, or pass --db"

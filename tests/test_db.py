@@ -225,3 +225,39 @@ def test_a_read_only_database_file_is_named_in_one_line(public_tmp: Path) -> Non
                                          "SELECT path FROM files", "--root", str(root)]),
                            cwd=REPO, capture_output=True, text=True, timeout=120)
     assert reads.returncode == 0 and "a.py" in reads.stdout  # readers still read
+
+
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    """For a child process: files may not grow past ``limit`` bytes (a write past it fails
+    as on a full disk, SIGXFSZ ignored so that the write returns an error instead)."""
+    import resource
+    import signal
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_disk_that_fills_during_a_run_gives_one_line_and_keeps_the_index(
+        tree: Callable[..., Path], cli: Cli) -> None:
+    """A write the disk refuses mid-run: one line naming the database and the fix, exit 2,
+    and every row committed before stays (the failed run's batch rolls back)."""
+    root = tree({f"src/m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(20)})
+    db = root / ".codelens" / "index.db"
+    index_json(cli, root)
+    before = db_rows(root, "SELECT path, sha256 FROM files ORDER BY path")
+    write_tree(root, {f"more/n{n}.py": "".join(f"def g{n}_{k}(): return '{'x' * 60}'\n"
+                                               for k in range(200)) for n in range(60)})
+    limit = db.stat().st_size + 64 * 1024
+    failed = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(root)],
+                            capture_output=True, text=True, cwd=REPO, timeout=120,
+                            preexec_fn=_file_size_limit(limit))
+    assert failed.returncode == 2, failed.stderr
+    (line, hint) = failed.stderr.strip().splitlines()
+    assert str(db) in line and "disk is full" in line and "Traceback" not in failed.stderr
+    assert "free some space" in hint
+    assert db_rows(root, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(root, "SELECT path, sha256 FROM files ORDER BY path") == before
+    assert index_json(cli, root)["files"]["added"] == 60  # with room again, all goes in
