@@ -156,6 +156,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     scan.add_argument("--no-cache", action="store_true",
                       help="match again even where a result is cached")
     output = scan.add_mutually_exclusive_group()
+    output.add_argument("--text", action="store_true", help="text for people (the default)")
     output.add_argument("--json", action="store_true", help="semgrep-compatible JSON")
     output.add_argument("--sarif", action="store_true", help="SARIF 2.1.0")
     output.add_argument("--junit-xml", action="store_true", help="JUnit XML, as semgrep's")
@@ -520,6 +521,7 @@ def find_root(paths: list[Path]) -> Path:
 def cmd_scan(args: argparse.Namespace) -> int:
     from indexer import output
     from indexer.scan import ScanOptions, scan
+    from indexer.typed_paths import Target, as_typed
 
     paths = [Path(p).resolve() for p in args.paths]
     missing = [str(p) for p in paths if not p.exists()]
@@ -546,7 +548,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         from indexer.service import client
 
         reply = client.call(root, "scan", {
-            "configs": configs, "paths": scope, "output": fmt,
+            "configs": configs, "paths": scope, "typed": args.paths, "output": fmt,
             "use_prefilter": not args.no_prefilter, "use_cache": not args.no_cache,
             "timeout": args.timeout, "timeout_threshold": args.timeout_threshold,
             "nosem": not args.disable_nosem, "exclude_rules": args.exclude_rule,
@@ -567,6 +569,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                   max_memory=args.max_memory))
         report.stats["index"] = summary["files"]
         count, stats = report.total, report.stats
+        report = as_typed(report, [Target(*t) for t in zip(scope, args.paths, strict=True)])
         if args.output:
             output.write_file(report, fmt, Path(args.output))
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 from collections.abc import Callable, Iterator
@@ -51,8 +52,10 @@ def project(tree: Callable[..., Path]) -> Path:
 
 
 def scan_to(cli: Cli, root: Path, target: str, fmt: str, out: Path, *args: str) -> CliResult:
-    return cli("scan", root / target, "--config", root / "rules", "--root", root, fmt,
-               "--output", out, *args)
+    """A scan of ``target`` typed from the project folder (paths show as ``src/...``)."""
+    with contextlib.chdir(root):
+        return cli("scan", target, "--config", "rules", "--root", ".", fmt, "--output", out,
+                   *args)
 
 
 def test_junit_xml_is_read_by_a_junit_consumer(tree: Callable[..., Path], cli: Cli,
@@ -119,8 +122,8 @@ def test_gitlab_sast_follows_the_security_report_schema(tree: Callable[..., Path
     assert found == [("shell-true", "src/a.py", 2, "Medium"), ("no-eval", "src/a.py", 3, "High"),
                      ("no-eval", "src/a.py", 4, "High")]
     assert len({v["id"] for v in report["vulnerabilities"]}) == 3
-    again = json.loads(cli("scan", root / "src", "--config", root / "rules", "--root", root,
-                           "--gitlab-sast").out)
+    with contextlib.chdir(root):
+        again = json.loads(cli("scan", "src", "--config", "rules", "--gitlab-sast").out)
     assert [v["id"] for v in again["vulnerabilities"]] == [
         v["id"] for v in report["vulnerabilities"]]  # stable across runs, for tracking
 

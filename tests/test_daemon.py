@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -99,18 +100,22 @@ def test_cli_commands_go_through_the_daemon(project: Path, cli: Cli) -> None:
                ["rows"] == [[2]])
     before = client.call(project, "ping")["requests"]
     scan = cli("scan", project / "src", "--config", project / "rules.yaml", "--json")
-    assert [r["check_id"] for r in scan.json()["results"]] == ["no-eval"]
+    assert [(r["check_id"], r["path"]) for r in scan.json()["results"]] == [
+        ("no-eval", str(project / "src" / "a.py"))]  # as typed: absolute
+    with contextlib.chdir(project / "src"):
+        typed = cli("scan", ".", "--config", project / "rules.yaml", "--json")
+    assert [r["path"] for r in typed.json()["results"]] == ["a.py"]
     assert cli("status", project, "--json").json()["files"] == 2
-    assert client.call(project, "ping")["requests"] == before + 2  # served by the daemon
+    assert client.call(project, "ping")["requests"] == before + 3  # served by the daemon
     # a query reads the database itself (streamed, and stopped at once by Ctrl-C)
     query = cli("query", "SELECT name FROM symbols", "--root", project, "--json")
     assert query.json() == [{"name": "alpha"}]
-    assert client.call(project, "ping")["requests"] == before + 2
+    assert client.call(project, "ping")["requests"] == before + 3
     os.environ["CODELENS_NO_DAEMON"] = "1"
     try:
         alone = cli("status", project, "--json")
         assert alone.json()["files"] == 2
-        assert client.call(project, "ping")["requests"] == before + 2  # not served by it
+        assert client.call(project, "ping")["requests"] == before + 3  # not served by it
     finally:
         del os.environ["CODELENS_NO_DAEMON"]
     endless = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "

@@ -135,8 +135,8 @@ def test_a_second_writer_waits_and_a_scan_of_a_current_index_need_not(
         assert len(json.loads(current.stdout)["results"]) == 1
         (root / "b.py").write_text("eval(y)\n")
         waiter = subprocess.Popen(
-            [sys.executable, "-m", "indexer.cli", "scan", str(root), "--config",
-             str(root / "rules.yaml"), "--json", "--lock-timeout", "120"], cwd=REPO,
+            [sys.executable, "-m", "indexer.cli", "scan", ".", "--config",
+             str(root / "rules.yaml"), "--json", "--lock-timeout", "120"], cwd=root,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert waiter.stderr is not None
         assert "waiting for pid" in waiter.stderr.readline()  # it waits, and says so

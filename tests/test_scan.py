@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -43,8 +44,9 @@ def project(tree: Callable[..., Path], extra: dict[str, str] | None = None) -> P
 
 
 def scan_json(cli: Cli, root: Path, *args: str) -> dict:
-    result = cli("scan", root / "src", "--config", root / "rules.yaml", "--root", root,
-                 "--json", *args)
+    """A scan of ``src`` typed from the project folder (so results say ``src/...``)."""
+    with contextlib.chdir(root):
+        result = cli("scan", "src", "--config", "rules.yaml", "--root", ".", "--json", *args)
     assert result.code == 0, result.err
     return result.json()
 
@@ -130,8 +132,40 @@ def test_scope_and_root_discovery(tree: Callable[..., Path], cli: Cli) -> None:
     result = cli("scan", root / "other", "--config", root / "rules.yaml", "--json")
     assert result.code == 0, result.err
     assert [(r["path"], r["check_id"]) for r in result.json()["results"]] == [
-        ("other/c.py", "no-eval")]
+        (str(root / "other" / "c.py"), "no-eval")]  # an absolute target: absolute paths
     assert (root / ".codelens" / "index.db").exists()  # found the root by its .git
+
+
+def test_paths_are_shown_as_the_targets_were_typed(tree: Callable[..., Path], cli: Cli,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """As semgrep: each target argument as typed, joined with the path below it, in every
+    format; the index and its findings table keep paths relative to the root."""
+    root = project(tree, {"other/c.py": "eval(x)\n", ".git/HEAD": "ref: refs/heads/main\n"})
+    rules = str(root / "rules.yaml")
+
+    def shown(*args: str, fmt: str = "--json") -> list[str]:
+        result = cli("scan", *args, "--config", rules, fmt)
+        assert result.code == 0, result.err
+        if fmt == "--sarif":
+            return [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    for r in result.json()["runs"][0]["results"]]
+        if fmt == "--json":
+            return sorted({r["path"] for r in result.json()["results"]})
+        return sorted({line.split(":")[0] for line in result.out.splitlines()
+                       if ": ERROR " in line or ": WARNING " in line})
+
+    monkeypatch.chdir(root)
+    assert shown("other") == ["other/c.py"]
+    assert shown("./other/") == ["other/c.py"]
+    assert shown("other/c.py", "src") == ["other/c.py", "src/a.py", "src/b.js"]
+    assert shown(".") == ["other/c.py", "src/a.py", "src/b.js"]
+    assert shown("other", fmt="--sarif") == ["other/c.py"]
+    assert shown("other", fmt="--text") == ["other/c.py"]
+    monkeypatch.chdir(root / "src")
+    assert shown(".") == ["a.py", "b.js"]
+    assert shown("../other") == ["../other/c.py"]
+    assert shown(str(root / "src" / "a.py")) == [str(root / "src" / "a.py")]
+    assert ("src/a.py",) in db_rows(root, "SELECT DISTINCT path FROM findings")
 
 
 def test_bad_rules_are_reported_and_the_rest_run(tree: Callable[..., Path], cli: Cli) -> None:
@@ -588,15 +622,15 @@ def test_ad_hoc_pattern_search_without_a_rule_file(tree: Callable[..., Path], cl
     assert found.code == 0, found.err
     report = found.json()
     assert [(r["check_id"], r["path"], r["start"]["line"]) for r in report["results"]] == [
-        ("-", "src/a.py", 3)]
+        ("-", str(root / "src" / "a.py"), 3)]
     assert report["results"][0]["extra"]["metavars"]["$X"]["abstract_content"] == "data"
     again = cli("scan", root / "src", "--root", root, "--pattern", "eval($X)", "--lang",
                 "python", "--json").json()
     assert again["results"] == report["results"] and again["stats"]["incremental"]
     both = cli("scan", root / "src", "--root", root, "-e", "eval(...)", "-l", "javascript",
                "--config", root / "rules.yaml", "--json").json()
-    assert {(r["check_id"], r["path"]) for r in both["results"]} >= {("-", "src/b.js"),
-                                                                     ("no-eval", "src/a.py")}
+    assert {(r["check_id"], r["path"]) for r in both["results"]} >= {
+        ("-", str(root / "src" / "b.js")), ("no-eval", str(root / "src" / "a.py"))}
     sarif = cli("scan", root / "src", "--root", root, "-e", "eval($X)", "-l", "python",
                 "--sarif").json()
     assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["-"]

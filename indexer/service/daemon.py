@@ -320,9 +320,11 @@ class Daemon:
                  output_file: str | None = None, timeout: float = 5.0,
                  timeout_threshold: int = 3, nosem: bool = True,
                  exclude_rules: list[str] | None = None,
-                 severities: list[str] | None = None, max_memory: int = 0) -> dict[str, Any]:
+                 severities: list[str] | None = None, max_memory: int = 0,
+                 typed: list[str] | None = None) -> dict[str, Any]:
         from indexer import output as formats
         from indexer.scan import ScanOptions, scan, scan_buffers
+        from indexer.typed_paths import Target, as_typed
 
         rule_paths = [Path(c) for c in configs]
         if buffers:
@@ -337,6 +339,9 @@ class Daemon:
             with self.write_lock:  # the watcher keeps the index current: no walk here
                 report = scan(options)
             self._remember(options)
+        if typed and paths and len(typed) == len(paths):  # paths as the client typed them
+            report = as_typed(report, [Target(path, str(shown))
+                                       for path, shown in zip(paths, typed, strict=True)])
         if output_file:  # the same user's file: no need to ship megabytes through the socket
             formats.write_file(report, output, Path(output_file))
             text = ""
