@@ -138,6 +138,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     scan.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                       help="give up one rule on one file after this long, with an error "
                            "(default 5, as semgrep; 0: no limit)")
+    scan.add_argument("--include", action="append", default=[], metavar="GLOB",
+                      help="scan only the files matching this glob (.gitignore syntax: a "
+                           "name at any depth, /anchored, a folder covers what is below it; "
+                           "repeatable)")
+    scan.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                      help="do not scan the files matching this glob (repeatable)")
     scan.add_argument("--exclude-rule", action="append", default=[], metavar="ID",
                       help="do not run this rule (repeatable)")
     scan.add_argument("--severity", action="append", default=[], metavar="LEVEL",
@@ -553,6 +559,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             "timeout": args.timeout, "timeout_threshold": args.timeout_threshold,
             "nosem": not args.disable_nosem, "exclude_rules": args.exclude_rule,
             "severities": args.severity, "max_memory": args.max_memory,
+            "include": args.include, "exclude": args.exclude,
             "output_file": str(Path(args.output).resolve()) if args.output else None})
         text, count, stats = reply["output"], reply["findings"], reply["stats"]
     else:
@@ -566,7 +573,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                   nosem=not args.disable_nosem,
                                   exclude_rules=tuple(args.exclude_rule),
                                   severities=tuple(args.severity),
-                                  max_memory=args.max_memory))
+                                  max_memory=args.max_memory,
+                                  include=tuple(args.include),
+                                  exclude=tuple(args.exclude)))
         report.stats["index"] = summary["files"]
         count, stats = report.total, report.stats
         report = as_typed(report, [Target(*t) for t in zip(scope, args.paths, strict=True)])

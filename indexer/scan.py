@@ -45,6 +45,8 @@ class ScanOptions(NamedTuple):
     exclude_rules: tuple[str, ...] = ()  # rule ids not to run (--exclude-rule)
     severities: tuple[str, ...] = ()  # run only rules of these severities (--severity)
     max_memory: int = 0  # MiB a matching process may hold while one rule runs on one file
+    include: tuple[str, ...] = ()  # globs: only paths matching one are scanned (--include)
+    exclude: tuple[str, ...] = ()  # globs: paths matching one are not scanned (--exclude)
 
 
 class Finding(NamedTuple):
@@ -170,7 +172,9 @@ def _report_key(options: ScanOptions) -> str:
     shape = json.dumps([sorted(str(c.resolve()) for c in options.configs),
                         sorted(options.scope), options.use_prefilter, options.nosem,
                         sorted(options.exclude_rules), sorted(options.severities),
-                        MATCH_ENGINE_VERSION])
+                        MATCH_ENGINE_VERSION] + (  # (the key of a scan without globs is kept)
+                            [sorted(options.include), sorted(options.exclude)]
+                            if options.include or options.exclude else []))
     return hashlib.sha256(shape.encode()).hexdigest()[:32]
 
 
@@ -192,6 +196,7 @@ def scan_buffers(configs: list[Path], buffers: dict[str, str], nosem: bool = Tru
     """Match rules against unsaved contents (relative path -> text) without touching the
     index: each buffer is parsed here and matched as that content."""
     from indexer import languages
+    from indexer.globs import PathFilter
     from indexer.match.rules import target_languages
     from indexer.match.search import Target
     from indexer.match.snippet import parse_snippet
@@ -202,7 +207,8 @@ def scan_buffers(configs: list[Path], buffers: dict[str, str], nosem: bool = Tru
     findings = []
     for path, text in buffers.items():
         language = languages.language_for_path(path)
-        wanted = [r for r in rules if language in target_languages(r)]
+        wanted = [r for r in rules if language in target_languages(r)
+                  and PathFilter(*r.paths).allows(path)]
         tree = parse_snippet(text, language) if language is not None and wanted else None
         if tree is None:
             continue
@@ -268,7 +274,7 @@ class _Scan:
         from indexer.matching import Limits, Matching
         from indexer.store.scans import files_in_scope
 
-        self.files = files = files_in_scope(self.connection, self.options.scope)
+        self.files = files = self._chosen(files_in_scope(self.connection, self.options.scope))
         rules_of: dict[int, list[int]] = defaultdict(list)
         for index, file_ids in self._candidates(files).items():
             for file_id in file_ids:
@@ -294,6 +300,13 @@ class _Scan:
         finally:
             matching.close()
             self.processes, self.lost = matching.processes, matching.lost
+
+    def _chosen(self, files: dict[int, Any]) -> dict[int, Any]:
+        """The files of ``files`` that --include / --exclude let through."""
+        from indexer.globs import PathFilter
+
+        chosen = PathFilter(self.options.include, self.options.exclude)
+        return {f: e for f, e in files.items() if chosen.allows(e.path)} if chosen else files
 
     def _suppressed(self, rule: Any, match: list[Any]) -> bool:
         from indexer.matching import suppressed
@@ -353,6 +366,7 @@ class _Scan:
 
     def _candidates(self, files: dict[int, Any]) -> dict[int, list[int]]:
         """rule index -> candidate file ids, through the prefilter unless it is off."""
+        from indexer.globs import PathFilter
         from indexer.match.rules import target_languages
         from indexer.match.ruleset import pattern_words
         from indexer.prefilter.plan import candidate_file_ids, required_tokens, token_ids, tokens_of
@@ -369,6 +383,9 @@ class _Scan:
         plan, total, passed, literal_total, literal_passed = {}, 0, 0, 0, 0
         for index, (rule, requirement) in enumerate(zip(self.rules, requirements, strict=True)):
             eligible = [f for lang in target_languages(rule) for f in by_language.get(lang, ())]
+            if rule.paths != ((), ()):  # the rule's own `paths:`
+                allowed_paths = PathFilter(*rule.paths)
+                eligible = [f for f in eligible if allowed_paths.allows(files[f].path)]
             allowed = candidate_file_ids(self.connection, requirement, ids)
             chosen = eligible if allowed is None else [f for f in eligible if f in allowed]
             plan[index] = chosen

@@ -1,8 +1,9 @@
 """The files under a root that an index covers.
 
-Ignore rules have real .gitignore semantics through ``pathspec``: a ``.gitignore`` or
-``.codelensignore`` applies below its own directory, deeper files win, ``!`` re-includes, and
-``.git/info/exclude`` applies to the whole tree. ``.git/`` and ``.codelens/`` are never walked.
+Ignore rules have real .gitignore semantics through ``pathspec``: a ``.gitignore``, a
+``.codelensignore`` or a ``.semgrepignore`` applies below its own directory, deeper files win,
+``!`` re-includes, and ``.git/info/exclude`` applies to the whole tree. ``.git/`` and
+``.codelens/`` are never walked.
 A symlink to a regular file inside the root is indexed; links out of the root and links to
 directories are not followed (as ripgrep does by default), so a link loop cannot happen.
 """
@@ -18,7 +19,7 @@ from indexer import native
 from indexer.model import FileStamp, WalkedFile
 
 NEVER_WALKED = frozenset({".git", ".codelens"})
-IGNORE_FILES = (".gitignore", ".codelensignore")
+IGNORE_FILES = (".gitignore", ".codelensignore", ".semgrepignore")
 UNDECODABLE = "not indexed: its name is not valid UTF-8"
 
 

@@ -654,3 +654,56 @@ def test_exclude_rule_and_severity_choose_the_rules_that_run(tree: Callable[...,
     assert ids("--severity", "ERROR", "--severity", "info") == {"no-eval", "self-compare"}
     assert ids("--severity", "WARNING", "--exclude-rule", "shell-true") == set()
     assert ids() == {"no-eval", "shell-true", "self-compare"}  # each its own kept report
+
+
+def test_include_exclude_globs_and_rule_paths_choose_the_files(tree: Callable[..., Path],
+                                                               cli: Cli) -> None:
+    """--include / --exclude and a rule's `paths:` follow .gitignore's glob syntax, as
+    semgrep's do: a bare name at any depth, a folder covers what is below it, `/` anchors."""
+    scoped = RULE_FILE.replace("""    pattern: $X == $X
+""", """    pattern: $X == $X
+    paths:
+      include: [lib]
+      exclude: ["*_gen.py"]
+""")
+    body = "x = eval(data)\nif a == a:\n    pass\n"
+    root = tree({"rules.yaml": scoped, "src/a.py": body, "src/tests/t.py": body,
+                 "lib/b.py": body, "lib/c_gen.py": body, "tests/u.py": body})
+
+    def found(*args: str) -> set[tuple[str, str]]:
+        with contextlib.chdir(root):
+            result = cli("scan", ".", "--root", ".", "--config", "rules.yaml", "--json", *args)
+        assert result.code == 0, result.err
+        return {(r["path"], r["check_id"]) for r in result.json()["results"]}
+
+    everything = found()
+    assert {p for p, rule in everything if rule == "self-compare"} == {"lib/b.py"}
+    assert {p for p, rule in everything if rule == "no-eval"} == {
+        "src/a.py", "src/tests/t.py", "lib/b.py", "lib/c_gen.py", "tests/u.py"}
+    assert {p for p, _ in found("--exclude", "tests")} == {"src/a.py", "lib/b.py",
+                                                            "lib/c_gen.py"}
+    assert {p for p, _ in found("--exclude", "/tests", "--exclude", "*_gen.py")} == {
+        "src/a.py", "src/tests/t.py", "lib/b.py"}
+    assert {p for p, _ in found("--include", "src")} == {"src/a.py", "src/tests/t.py"}
+    assert found("--include", "lib/*.py", "--exclude", "c_*") == {
+        ("lib/b.py", "no-eval"), ("lib/b.py", "self-compare")}
+    assert found() == everything  # each choice of files has its own kept report
+    bad = RULE_FILE.replace("    pattern: eval($X)\n", "    pattern: eval($X)\n    paths: [src]\n")
+    (root / "bad.yaml").write_text(bad)
+    with contextlib.chdir(root):
+        report = cli("scan", ".", "--root", ".", "--config", "bad.yaml", "--json").json()
+    assert [(e["rule_id"], "`paths` must be a mapping" in e["message"])
+            for e in report["errors"]] == [("no-eval", True)]
+
+
+def test_semgrepignore_is_honoured_like_codelensignore(tree: Callable[..., Path],
+                                                       cli: Cli) -> None:
+    root = tree({"rules.yaml": RULE_FILE, ".semgrepignore": "generated/\n*.min.js\n",
+                 "src/a.py": "eval(x)\n", "generated/g.py": "eval(x)\n",
+                 "src/b.min.js": "eval(x);\n", "src/vendor/.semgrepignore": "*.py\n",
+                 "src/vendor/v.py": "eval(x)\n"})
+    with contextlib.chdir(root):
+        result = cli("scan", ".", "--root", ".", "--config", "rules.yaml", "--json")
+    assert [r["path"] for r in result.json()["results"]] == ["src/a.py"]
+    indexed = {row[0] for row in db_rows(root, "SELECT path FROM files")}
+    assert not indexed & {"generated/g.py", "src/b.min.js", "src/vendor/v.py"}

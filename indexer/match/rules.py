@@ -67,6 +67,7 @@ class Rule(NamedTuple):
     hash: str  # of everything that decides its matches: a changed rule misses the cache
     source: str  # the file it came from
     fix: str | None = None
+    paths: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # `paths:` include, exclude
 
 
 class RuleError(NamedTuple):
@@ -205,7 +206,23 @@ def parse_rule(raw: Any, source: str) -> Rule:
                        sort_keys=True, default=str)
     return Rule(str(raw["id"]), names, str(raw["message"]), severity, formula, options,
                 hashlib.sha256(shape.encode()).hexdigest()[:32], source,
-                str(fix) if fix is not None else None)
+                str(fix) if fix is not None else None, _paths(raw.get("paths")))
+
+
+def _paths(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A rule's ``paths:`` (``include:`` and ``exclude:`` glob lists; a string is one)."""
+    if raw is None:
+        return (), ()
+    if not isinstance(raw, dict) or set(raw) - {"include", "exclude"}:
+        raise RuleSyntaxError("`paths` must be a mapping of `include` and/or `exclude` lists")
+    lists = []
+    for key in ("include", "exclude"):
+        value = raw.get(key) or []
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise RuleSyntaxError(f"`paths.{key}` must be a list of globs")
+        lists.append(tuple(value))
+    return lists[0], lists[1]
 
 
 TOP_KEYS = ("pattern", "patterns", "pattern-either", "pattern-regex", "match")

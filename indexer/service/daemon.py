@@ -321,7 +321,8 @@ class Daemon:
                  timeout_threshold: int = 3, nosem: bool = True,
                  exclude_rules: list[str] | None = None,
                  severities: list[str] | None = None, max_memory: int = 0,
-                 typed: list[str] | None = None) -> dict[str, Any]:
+                 typed: list[str] | None = None, include: list[str] | None = None,
+                 exclude: list[str] | None = None) -> dict[str, Any]:
         from indexer import output as formats
         from indexer.scan import ScanOptions, scan, scan_buffers
         from indexer.typed_paths import Target, as_typed
@@ -335,7 +336,8 @@ class Daemon:
                                   use_prefilter, use_cache, self.options.jobs,
                                   float(timeout), int(timeout_threshold), bool(nosem),
                                   tuple(exclude_rules or ()), tuple(severities or ()),
-                                  max(0, int(max_memory)))
+                                  max(0, int(max_memory)), tuple(include or ()),
+                                  tuple(exclude or ()))
             with self.write_lock:  # the watcher keeps the index current: no walk here
                 report = scan(options)
             self._remember(options)
