@@ -21,6 +21,7 @@ from indexer.settings import (
     DEFAULT_RECYCLE_FILES,
     DEFAULT_RSS_LIMIT_MB,
     IndexOptions,
+    cached_db_path,
     default_db_path,
     resolve_jobs,
 )
@@ -476,11 +477,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         facts = client.call(root, "status")
     else:
         facts = status(_db_path(root, args.db))
+    if not args.db and Path(facts["db"]) == cached_db_path(root):
+        facts["db_note"] = f"{root} cannot be written: its index is kept in the user's cache"
     if args.json:
         print(json.dumps(facts, indent=2))
         return 0
     print(f"index {facts['db']} ({facts['db_bytes'] / 1e6:.1f} MB), "
           f"generation {facts['generation']}")
+    if "db_note" in facts:
+        print(f"  ({facts['db_note']})")
     print(f"  {facts['files']} files, {facts['symbols']} symbols, "
           f"{facts['tokens']} distinct tokens")
     print("  by language: " + ", ".join(f"{k} {v}" for k, v in facts["by_language"].items()))

@@ -30,9 +30,30 @@ class IndexOptions(NamedTuple):
 
 
 def default_db_path(root: Path) -> Path:
-    """``--db`` wins over ``CODELENS_DB``, which wins over ``ROOT/.codelens/index.db``."""
+    """``--db`` wins over ``CODELENS_DB``, which wins over ``ROOT/.codelens/index.db``; a
+    root the user cannot write (and that has no index yet) is indexed into the user's cache:
+    ``$XDG_CACHE_HOME/codelens/<hash of the root>/index.db``."""
     env = os.environ.get("CODELENS_DB")
-    return Path(env) if env else root / DB_DIRNAME / DB_FILENAME
+    if env:
+        return Path(env)
+    local = root / DB_DIRNAME / DB_FILENAME
+    if local.exists() or _writable(root / DB_DIRNAME) or (
+            not (root / DB_DIRNAME).exists() and _writable(root)):
+        return local
+    return cached_db_path(root)
+
+
+def cached_db_path(root: Path) -> Path:
+    """Where the index of a root the user cannot write goes."""
+    import hashlib
+
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return Path(cache) / "codelens" / digest / DB_FILENAME
+
+
+def _writable(folder: Path) -> bool:
+    return os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)
 
 
 def resolve_jobs(jobs: int | None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -261,3 +262,32 @@ def test_a_disk_that_fills_during_a_run_gives_one_line_and_keeps_the_index(
     assert db_rows(root, "PRAGMA integrity_check") == [("ok",)]
     assert db_rows(root, "SELECT path, sha256 FROM files ORDER BY path") == before
     assert index_json(cli, root)["files"]["added"] == 60  # with room again, all goes in
+
+
+def test_a_root_the_user_cannot_write_is_indexed_into_the_user_cache(public_tmp: Path) -> None:
+    """No .codelens/ can be made in a read-only tree: the index goes to
+    $XDG_CACHE_HOME/codelens/<hash of the root>/, status says so, and scans work."""
+    root = write_tree(public_tmp / "project", {"a.py": "eval(x)\n", "rules.yaml": EVAL_RULE})
+    cache = public_tmp / "cache"
+    cache.mkdir()
+    root.chmod(0o555)
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "CODELENS_NO_DAEMON": "1"}
+
+    def codelens(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(unprivileged([sys.executable, "-m", "indexer.cli", *args]),
+                              cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
+
+    indexed = codelens("index", str(root), "--json")
+    assert indexed.returncode == 0, indexed.stderr
+    (db,) = cache.glob("codelens/*/index.db")
+    assert not (root / ".codelens").exists()
+    status = codelens("status", str(root))
+    assert status.returncode == 0 and str(db) in status.stdout
+    assert "cannot be written" in status.stdout
+    assert json.loads(codelens("status", str(root), "--json").stdout)["db"] == str(db)
+    found = codelens("scan", str(root), "--root", str(root), "--config",
+                     str(root / "rules.yaml"), "--json")
+    assert found.returncode == 0, found.stderr
+    assert [r["check_id"] for r in json.loads(found.stdout)["results"]] == ["no-eval"]
+    rows = codelens("query", "SELECT path FROM files ORDER BY path", "--root", str(root))
+    assert "a.py" in rows.stdout
