@@ -126,7 +126,18 @@ def render(report: Any, fmt: str) -> str:
 
 def write_file(report: Any, fmt: str, path: Path) -> None:
     """The report into ``path`` whole or not at all: a temporary file beside it, renamed over
-    it once complete (an interrupted run leaves the previous file as it was)."""
+    it once complete (an interrupted run leaves the previous file as it was). A path that is
+    not a regular file (``/dev/null``, a FIFO, a terminal) is written into, never replaced."""
+    import stat
+
+    try:
+        special = not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        special = False  # not there yet (or unreadable: the rename says why)
+    if special:
+        with open(path, "wb") as stream:
+            write(report, fmt, stream)
+        return
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(handle, _mode_for(path))

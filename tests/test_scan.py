@@ -707,3 +707,30 @@ def test_semgrepignore_is_honoured_like_codelensignore(tree: Callable[..., Path]
     assert [r["path"] for r in result.json()["results"]] == ["src/a.py"]
     indexed = {row[0] for row in db_rows(root, "SELECT path FROM files")}
     assert not indexed & {"generated/g.py", "src/b.min.js", "src/vendor/v.py"}
+
+
+def test_output_into_a_fifo_or_device_writes_into_it_and_never_replaces_it(
+        tree: Callable[..., Path], cli: Cli, tmp_path: Path) -> None:
+    """--output /dev/null (or a FIFO a consumer reads) must stay what it is: the report is
+    written into it, where a regular file gets a temporary file renamed over it."""
+    import stat
+    import threading
+
+    root = project(tree)
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    try:
+        with contextlib.chdir(root):
+            result = cli("scan", "src", "--root", ".", "--config", "rules.yaml", "--json",
+                         "--output", fifo)
+    finally:
+        if reader.is_alive() and not received:
+            with open(fifo, "wb"):  # unblock the reader if the scan never opened the FIFO
+                pass
+        reader.join(timeout=60)
+    assert result.code == 0, result.err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert len(json.loads(received[0])["results"]) == 4
