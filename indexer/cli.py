@@ -152,6 +152,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                       help="match every file, not only those holding a rule's tokens")
     scan.add_argument("--no-cache", action="store_true",
                       help="match again even where a result is cached")
+    scan.add_argument("--baseline-commit", metavar="REF",
+                      help="report only the findings that are new since the git commit REF")
     output = scan.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="semgrep-compatible JSON")
     output.add_argument("--sarif", action="store_true", help="SARIF 2.1.0")
@@ -531,7 +533,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not configs:
         raise UsageError("nothing to search for", "pass --config RULES, or -e PATTERN -l LANG")
     fmt = "sarif" if args.sarif else "json" if args.json else "text"
-    if not (args.only or args.jobs is not None) and _daemon_for(root, args.db):
+    if not (args.only or args.jobs is not None or args.baseline_commit) \
+            and _daemon_for(root, args.db):
         from indexer.service import client
 
         reply = client.call(root, "scan", {
@@ -545,14 +548,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
     else:
 
         summary = _index_stage(_index_options(args, root, db_path))
-        report = scan(ScanOptions(root, db_path, [Path(c) for c in configs], scope,
-                                  use_prefilter=not args.no_prefilter,
-                                  use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs),
-                                  timeout=args.timeout,
-                                  timeout_threshold=args.timeout_threshold,
-                                  nosem=not args.disable_nosem,
-                                  exclude_rules=tuple(args.exclude_rule),
-                                  severities=tuple(args.severity)))
+        options = ScanOptions(root, db_path, [Path(c) for c in configs], scope,
+                              use_prefilter=not args.no_prefilter,
+                              use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs),
+                              timeout=args.timeout, timeout_threshold=args.timeout_threshold,
+                              nosem=not args.disable_nosem,
+                              exclude_rules=tuple(args.exclude_rule),
+                              severities=tuple(args.severity))
+        if args.baseline_commit:  # (in this process, never through a daemon)
+            from indexer.baseline import scan_since
+
+            report = scan_since(args.baseline_commit, options)
+        else:
+            report = scan(options)
         report.stats["index"] = summary["files"]
         count, stats = report.total, report.stats
         if args.output:
