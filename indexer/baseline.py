@@ -18,7 +18,7 @@ import textwrap
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from indexer.errors import GitError
 from indexer.scan import Finding, ScanOptions, ScanReport, report_of, scan_files
@@ -43,10 +43,16 @@ def scan_since(ref: str, options: ScanOptions) -> ScanReport:
     """The findings in the working tree under ``options.scope`` that are not in ``ref``,
     matching only the files changed since. Raises GitError (no git, no repository, unknown
     commit) and what ``scan`` raises."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from indexer.match.ruleset import load_ruleset
     from indexer.walk import within
 
     clock = time.perf_counter()
-    changes = changes_since(options.root, ref)
+    with ThreadPoolExecutor(1) as pool:  # git works while the rules compile (kept compiled)
+        asked = pool.submit(changes_since, options.root, ref)
+        load_ruleset(options.configs)
+        changes = asked.result()
     prefixes = {s.rstrip("/") for s in options.scope}
     changed = [p for p in changes.paths if within(p, prefixes)]
     # nosemgrep comments are applied here, after the comparison: a suppressed finding still
@@ -78,21 +84,18 @@ def changes_since(root: Path, ref: str) -> Changes:
     """The paths below ``root`` that differ between ``ref`` and the working tree: committed
     since, staged, unstaged and untracked alike (deleted ones are left out: they have no
     findings). Raises GitError."""
-    found = _git(["rev-parse", "--show-toplevel"], root)
-    if found.returncode != 0:
-        raise GitError(f"{root} is not in a git repository",
-                       "--baseline-commit compares with a commit of the root's repository")
-    top = os.fsdecode(found.stdout.rstrip(b"\n"))
-    found = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}"],
+    if ref.startswith("-"):  # (no option of rev-parse's, below)
+        _explain(root, ref)
+    found = _git(["rev-parse", "--show-toplevel", "--git-path", "index", ref + "^{commit}"],
                  root)
-    if found.returncode != 0:
-        raise GitError(f"unknown commit: {ref}",
-                       "pass a commit, branch or tag of the repository (see `git log`)")
-    commit = found.stdout.decode().strip()
+    answer = found.stdout.decode(errors="surrogateescape").splitlines()
+    if found.returncode != 0 or len(answer) != 3:
+        _explain(root, ref)
+    top, index, commit = answer
     prefix = os.path.relpath(root, top).replace(os.sep, "/")
     prefix = "" if prefix == "." else prefix + "/"
     paths, before = [], {}
-    for path, at_ref in _diff_entries(_diff(Path(top), root, commit)):
+    for path, at_ref in _diff_entries(_diff(Path(top), root / index, root, commit)):
         if path.startswith(prefix):
             paths.append(path[len(prefix):])
             if at_ref is not None:
@@ -100,35 +103,65 @@ def changes_since(root: Path, ref: str) -> Changes:
     return Changes(commit, sorted(set(paths)), before, Path(top), prefix)
 
 
-def _diff(top: Path, root: Path, commit: str) -> bytes:
-    """``git diff --raw -z`` from ``commit`` to the working tree, the untracked files below
-    ``root`` included as added: they go into a copy of the repository's index as
-    intent-to-add entries (the index itself is left alone), so that a file moved without
-    ``git mv`` is found as renamed too. Raises GitError."""
+def _explain(root: Path, ref: str) -> NoReturn:
+    """Raise the GitError saying why ``git rev-parse`` did not answer."""
+    if _git(["rev-parse", "--show-toplevel"], root).returncode != 0:
+        raise GitError(f"{root} is not in a git repository",
+                       "--baseline-commit compares with a commit of the root's repository")
+    if _git(["rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}"],
+            root).returncode != 0:
+        raise GitError(f"unknown commit: {ref}",
+                       "pass a commit, branch or tag of the repository (see `git log`)")
+    raise GitError(f"git rev-parse could not tell the repository of {root}")
+
+
+def _diff(top: Path, index: Path, root: Path, commit: str) -> bytes:
+    """``git diff --raw -z`` from ``commit`` to the working tree, with the untracked files
+    below ``root`` as added ones. When some tracked file is gone and some untracked one is
+    there (a move without ``git mv``?), the untracked files go into a copy of the index as
+    intent-to-add entries instead, so that git finds such renames too (the repository's
+    own index is left alone). Raises GitError."""
+    diff = ["diff", "--raw", "-z", "-M", "--no-abbrev", "--no-relative", "--no-ext-diff",
+            "--ignore-submodules", commit, "--"]
+    with _started(diff, top) as tracked, _started(
+            ["ls-files", "--others", "--exclude-standard", "-z", "--full-name"], root) as others:
+        changed, untracked = _answer(tracked), _answer(others)
+    if not untracked:
+        return changed
+    if not re.search(rb"\0?:[0-7]+ [0-7]+ [0-9a-f]+ [0-9a-f]+ D\0", b"\0" + changed):
+        zeros = b":000000 100644 " + NO_BLOB.encode() + b" " + NO_BLOB.encode() + b" A\0"
+        return changed + b"".join(zeros + p + b"\0" for p in untracked.split(b"\0") if p)
     import shutil
     import tempfile
 
-    diff = ["diff", "--raw", "-z", "-M", "--no-abbrev", "--no-relative", "--no-ext-diff",
-            "--ignore-submodules", commit, "--"]
     with tempfile.TemporaryDirectory(prefix="codelens-baseline-") as folder:
-        index = top / os.fsdecode(_checked(_git(["rev-parse", "--git-path", "index"], top))
-                                  .rstrip(b"\n"))
         copy = Path(folder) / "index"
         if index.exists():
             shutil.copyfile(index, copy)
         env = {"GIT_INDEX_FILE": str(copy)}
-        if _git(["add", "--intent-to-add", "--", "."], root, env).returncode == 0:
-            return _checked(_git(diff, top, env))
-    # (a repository layout the copy does not work with: untracked files are added ones)
-    untracked = _checked(_git(["ls-files", "--others", "--exclude-standard", "-z", "--full-name"],
-                              root)).split(b"\0")
-    zeros = b":000000 100644 " + NO_BLOB.encode() + b" " + NO_BLOB.encode() + b" A\0"
-    return _checked(_git(diff, top)) + b"".join(zeros + p + b"\0" for p in untracked if p)
+        _checked(_git(["add", "--intent-to-add", "--", "."], root, env))
+        return _checked(_git(diff, top, env))
+
+
+def _started(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
+    """``git ARGS`` started (to run beside another)."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    try:
+        return subprocess.Popen(["git", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror or exc}",
+                       "--baseline-commit needs git on the PATH") from exc
+
+
+def _answer(process: subprocess.Popen[bytes]) -> bytes:
+    out, err = process.communicate()
+    return _checked(subprocess.CompletedProcess(process.args, process.returncode, out, err))
 
 
 def _checked(done: subprocess.CompletedProcess[bytes]) -> bytes:
     if done.returncode != 0:
-        raise GitError(f"git {done.args[1]} failed: "
+        raise GitError(f"git {list(done.args)[1]} failed: "
                        f"{done.stderr.decode(errors='replace').strip()}")
     return done.stdout
 

@@ -14,14 +14,22 @@ import pytest
 from tests.conftest import EVAL_RULE, CliResult, run_codelens, write_tree
 
 Cli = Callable[..., CliResult]
-GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@t"}
 
 
+@pytest.fixture(autouse=True)
+def plain_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git without the user's or the system's configuration, for the tests and codelens."""
+    (tmp_path / "gitconfig").write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
 def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True,
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                           env={**os.environ, **GIT_ENV})
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
     return done.stdout.strip()
 
 
