@@ -25,7 +25,8 @@ from indexer.scan import Finding, ScanOptions, ScanReport, report_of, scan_files
 
 NO_BLOB = "0" * 40
 # a `nosemgrep` comment, left out of the code a finding is compared by
-NOSEM_COMMENT = re.compile(r"(?:#|//|/\*|--|\s)[ \t]*nosem(?:grep)?\b[^\n]*", re.IGNORECASE)
+NOSEM_COMMENT = re.compile(r"[ \t]*(?:(?:#|//|/\*|--)[ \t]*|(?<!\S))nosem(?:grep)?\b[^\n]*",
+                           re.IGNORECASE)
 
 
 class Changes(NamedTuple):
@@ -208,7 +209,7 @@ def _blobs(root: Path, ids: list[str]) -> dict[str, bytes]:
                               input="".join(f"{i}\n" for i in ids).encode(), check=False)
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror or exc}") from exc
-    out, at, found = done.stdout, 0, {}
+    out, at, found = _checked(done), 0, {}
     for blob in ids:
         header_end = out.index(b"\n", at)
         header = out[at:header_end].split()

@@ -109,6 +109,16 @@ def test_duplicates_are_counted(tmp_path: Path, cli: Cli) -> None:
     assert new_findings(cli, root, "--disable-nosem") == {("a.py", 3)}
 
 
+def test_the_compared_code_leaves_nosemgrep_comments_out(tmp_path: Path, cli: Cli) -> None:
+    from indexer.baseline import code_of
+
+    source = b"def f():\n    x = eval(a)  # nosemgrep: no-eval\n"
+    assert code_of(source, source.index(b"eval"), source.index(b"  #")) == "x = eval(a)"
+    root = repository(tmp_path, {"a.py": "x = eval(a)  # nosemgrep\n"})
+    (root / "a.py").write_text("x = eval(a)\n")  # the comment goes: an old finding shows
+    assert new_findings(cli, root) == set()
+
+
 def test_root_below_the_repository_top_and_scopes(tmp_path: Path, cli: Cli) -> None:
     root = repository(tmp_path, {"app/src/a.py": "eval(a)\n", "app/other/b.py": "eval(b)\n",
                                  "top.py": "eval(t)\n"})
