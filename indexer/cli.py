@@ -162,6 +162,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                       help="match every file, not only those holding a rule's tokens")
     scan.add_argument("--no-cache", action="store_true",
                       help="match again even where a result is cached")
+    scan.add_argument("--baseline-commit", metavar="REF",
+                      help="report only the findings that are new since the git commit REF")
     output = scan.add_mutually_exclusive_group()
     output.add_argument("--text", action="store_true", help="text for people (the default)")
     output.add_argument("--json", action="store_true", help="semgrep-compatible JSON")
@@ -555,7 +557,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise UsageError("--max-memory must be 0 (no limit) or more MiB")
     fmt = next((name for name in ("json", "sarif", "junit-xml", "gitlab-sast")
                 if getattr(args, name.replace("-", "_"))), "text")
-    if not (args.only or args.jobs is not None) and _daemon_for(root, args.db):
+    if not (args.only or args.jobs is not None or args.baseline_commit) \
+            and _daemon_for(root, args.db):
         from indexer.service import client
 
         reply = client.call(root, "scan", {
@@ -570,17 +573,20 @@ def cmd_scan(args: argparse.Namespace) -> int:
     else:
 
         summary = _index_stage(_index_options(args, root, db_path))
-        report = scan(ScanOptions(root, db_path, [Path(c) for c in configs], scope,
-                                  use_prefilter=not args.no_prefilter,
-                                  use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs),
-                                  timeout=args.timeout,
-                                  timeout_threshold=args.timeout_threshold,
-                                  nosem=not args.disable_nosem,
-                                  exclude_rules=tuple(args.exclude_rule),
-                                  severities=tuple(args.severity),
-                                  max_memory=args.max_memory,
-                                  include=tuple(args.include),
-                                  exclude=tuple(args.exclude)))
+        options = ScanOptions(root, db_path, [Path(c) for c in configs], scope,
+                              use_prefilter=not args.no_prefilter,
+                              use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs),
+                              timeout=args.timeout, timeout_threshold=args.timeout_threshold,
+                              nosem=not args.disable_nosem,
+                              exclude_rules=tuple(args.exclude_rule),
+                              severities=tuple(args.severity), max_memory=args.max_memory,
+                              include=tuple(args.include), exclude=tuple(args.exclude))
+        if args.baseline_commit:  # (in this process, never through a daemon)
+            from indexer.baseline import scan_since
+
+            report = scan_since(args.baseline_commit, options)
+        else:
+            report = scan(options)
         report.stats["index"] = summary["files"]
         count, stats = report.total, report.stats
         report = as_typed(report, [Target(*t) for t in zip(scope, args.paths, strict=True)])

@@ -58,3 +58,10 @@ class Interrupted(CodelensError):
     exit_code = 130
     title = "interrupted"
 
+
+
+class GitError(CodelensError):
+    """``scan --baseline-commit``: git is missing, the root is not in a repository, or the
+    commit is unknown."""
+
+    title = "git"

@@ -136,6 +136,30 @@ def scan(options: ScanOptions) -> ScanReport:
     return ScanReport(results, count, errors + earlier + run.errors, stats, infos)
 
 
+def scan_files(options: ScanOptions) -> tuple[ScanReport, list[Any]]:
+    """The findings of the files under ``options.scope`` only, from the results cache or
+    matched (and cached), for a one-off scan (``--baseline-commit``): no kept report is
+    read or written and the findings table is left alone. Returns the report and the rules
+    that ran; raises as ``scan`` does."""
+    from indexer.store.connection import open_db
+
+    clock = time.perf_counter()
+    rules, errors = _rules(options.configs, options.exclude_rules, options.severities)
+    connection = open_db(options.db_path)
+    try:
+        run = _Scan(connection, options, rules)
+        findings = [f for _paths, found in run.batches() for f in found]
+    finally:
+        connection.close()
+    stats = {"prefilter": run.prefilter_stats, "cache": {"hits": run.hits, "misses": run.misses},
+             "rules": len(rules), "files_matched": run.files_matched,
+             "match_processes": run.processes, "match_processes_lost": run.lost,
+             "nosem_suppressed": run.nosem_suppressed,
+             "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
+    infos = [RuleInfo(r.id, r.message, r.severity) for r in rules]
+    return report_of(findings, errors + run.errors, stats, infos), rules
+
+
 def _rules(configs: list[Path], exclude: tuple[str, ...] = (),
            severities: tuple[str, ...] = ()) -> tuple[list[Any], list[dict[str, Any]]]:
     """The runnable rules (less those ``exclude`` names, by id or by the last part of a
