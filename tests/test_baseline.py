@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -46,8 +47,9 @@ def repository(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
 
 def new_findings(cli: Cli, root: Path, *args: str, ref: str = "base",
                  rules: Path | None = None) -> set[tuple[str, int]]:
-    result = cli("scan", root, "--config", rules or root.parent / "rules.yaml",
-                 "--baseline-commit", ref, "--json", *args)
+    with contextlib.chdir(root):  # paths show relative to the root, as typed
+        result = cli("scan", ".", "--config", rules or root.parent / "rules.yaml",
+                     "--baseline-commit", ref, "--json", *args)
     assert result.code == 0, result.err
     return {(r["path"], r["start"]["line"]) for r in result.json()["results"]}
 
@@ -126,8 +128,9 @@ def test_root_below_the_repository_top_and_scopes(tmp_path: Path, cli: Cli) -> N
         (root / rel).write_text((root / rel).read_text() + "eval(new)\n")
     (root / "app" / ".codelens").mkdir()  # the index root is app/
     app = root / "app"
-    result = cli("scan", app / "src", "--config", tmp_path / "rules.yaml", "--baseline-commit",
-                 "base", "--json")
+    with contextlib.chdir(app):
+        result = cli("scan", "src", "--config", tmp_path / "rules.yaml", "--baseline-commit",
+                     "base", "--json")
     assert result.code == 0, result.err
     assert {(r["path"], r["start"]["line"]) for r in result.json()["results"]} == \
         {("src/a.py", 2)}
