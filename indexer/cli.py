@@ -181,6 +181,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     watch = commands.add_parser("watch", help="index, then keep the index current until Ctrl-C")
     watch.add_argument("root", nargs="?", default=".", metavar="ROOT")
+    _lock_timeout_option(watch)
     watch.add_argument("--settle", type=float, default=0.05, metavar="SECONDS",
                        help="quiet time that closes a batch of file events (default 0.05)")
 
@@ -678,7 +679,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     if not root.is_dir():
         raise UsageError(f"{args.root} is not a directory")
     return watch_forever(IndexOptions(root=root, db_path=_db_path(root, None),
-                                      jobs=resolve_jobs(None)), args.settle)
+                                      jobs=resolve_jobs(None), lock_timeout=args.lock_timeout),
+                         args.settle, waiting=_waiting)
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:

@@ -190,3 +190,32 @@ def test_files_the_root_gitignore_ignores_stay_out_when_created(
     (root / "src" / "late.py").write_text("z = 2\n")
     wait_until(lambda: "src/late.py" in paths(root))
     assert "build/late.py" not in paths(root)
+
+
+def test_watch_waits_for_another_writer_and_says_so(tree: Callable[..., Path]) -> None:
+    """A `watch` started while another process writes the index says once which pid it
+    waits for, and indexes when that one lets go (it used to exit 3 at once)."""
+    root = tree({"a.py": "x = 1\n"})
+    db = root / ".codelens" / "index.db"
+    hold = ("import sys; from pathlib import Path; from indexer.store.connection import "
+            "writer_lock\nwith writer_lock(Path(sys.argv[1])):\n    print('held', flush=True)"
+            "\n    sys.stdin.readline()\n")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db)], cwd=REPO,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    process = None
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        process = subprocess.Popen([sys.executable, "-m", "indexer.cli", "watch", str(root)],
+                                   cwd=REPO, stderr=subprocess.PIPE, text=True)
+        assert process.stderr is not None
+        assert f"waiting for pid {holder.pid}" in process.stderr.readline()
+        assert process.poll() is None
+        holder.communicate("go\n", timeout=60)
+        assert "indexed 1 files" in process.stderr.readline()
+        assert paths(root) == {"a.py"}
+    finally:
+        holder.kill()
+        holder.wait()
+        if process is not None:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=60)

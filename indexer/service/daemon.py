@@ -43,11 +43,18 @@ FAULT_ENV = "CODELENS_TEST_FAULT"  # test-only: "wedge" stops the loop after sta
 
 class Daemon:
     def __init__(self, root: Path, idle_timeout: float, ppid: int | None, settle: float) -> None:
-        from indexer.settings import IndexOptions, default_db_path, resolve_jobs
+        from indexer.settings import (
+            DEFAULT_LOCK_TIMEOUT,
+            IndexOptions,
+            default_db_path,
+            resolve_jobs,
+        )
 
         self.root = root.resolve()
         self.db_path = default_db_path(self.root).resolve()
-        self.options = IndexOptions(root=self.root, db_path=self.db_path, jobs=resolve_jobs(None))
+        # a batch waits for a `codelens index` run in another process rather than failing
+        self.options = IndexOptions(root=self.root, db_path=self.db_path, jobs=resolve_jobs(None),
+                                    lock_timeout=DEFAULT_LOCK_TIMEOUT)
         self.idle_timeout = idle_timeout
         self.ppid = ppid
         self.settle = settle

@@ -229,17 +229,19 @@ class _OverflowSpotter(logging.Handler):
             self.react()
 
 
-def watch_forever(options: IndexOptions, settle: float = DEFAULT_SETTLE) -> int:
+def watch_forever(options: IndexOptions, settle: float = DEFAULT_SETTLE,
+                  waiting: Callable[[str], None] | None = None) -> int:
     """``codelens watch``: watch, index, then keep the index current until interrupted (the
-    watch starts first, so an edit made during the first index is not missed). Exits 2 if
-    the root goes away or the watcher cannot go on."""
+    watch starts first, so an edit made during the first index is not missed). Each index
+    waits up to ``options.lock_timeout`` seconds for another writer (``waiting`` is told
+    once). Exits 2 if the root goes away or the watcher cannot go on."""
     from indexer import engine
 
     watcher = Watcher(options, settle)
     watcher.start()
     try:
         with watcher.lock:  # the watcher's batches wait for it
-            summary = engine.index(options)
+            summary = engine.index(options, waiting=waiting)
         print(f"codelens: indexed {summary['files']['seen']} files, generation "
               f"{summary['generation']}; watching {options.root} (Ctrl-C to stop)",
               file=sys.stderr)
