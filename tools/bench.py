@@ -29,7 +29,7 @@ TOOLS = Path(__file__).resolve().parent
 REPO = TOOLS.parent
 sys.path.insert(0, str(REPO))
 
-from tools import bench_baseline, bench_rules, bench_semantic, corpus  # noqa: E402
+from tools import bench_adhoc, bench_baseline, bench_rules, bench_semantic, corpus  # noqa: E402
 
 OUT = TOOLS / ".bench"
 COLD_ROUNDS = 3
@@ -479,6 +479,7 @@ def measure(work: Path) -> dict[str, Any]:
     results["scan"] = measure_scan(root, work, db)
     results["scan_baseline"] = bench_baseline.measure(root, work, work / "rules" / "semgrep",
                                                       CODELENS)
+    results["adhoc"] = bench_adhoc.measure(root, db, CODELENS, peers_installed())
     results["time_by_stage"] = bench_semantic.time_by_stage(root, db, work / "rules" / "semgrep")
     results["conformance_rules"] = bench_semantic.measure_conformance_rules(
         root, work, db, CODELENS, triples, agreement, peers_installed() / "semgrep")
@@ -525,6 +526,7 @@ def report(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         ("anchor: git status", f"{results['anchors']['git_status']:.3f} s", "", True),
         *scan_rows(results["scan"]),
         *bench_baseline.rows(results["scan_baseline"]),
+        *bench_adhoc.rows(results["adhoc"]),
         ("  where a full scan's time goes", ", ".join(
             f"{stage} {share:.0%}" for stage, share in results["time_by_stage"].items()
             if stage != "total_s_under_profile" and share >= 0.02), "", True),

@@ -37,13 +37,13 @@ def measure(corpus: Path, work: Path, rules: Path, codelens: str) -> dict[str, A
     edited.write_text(edited.read_text() + ADDED)
     _run(codelens, ["index", str(repo)])  # the same current index for both scans
     out = repo.parent / "baseline-scan.json"
-    scan = ["scan", str(repo), "--config", str(rules), "--no-cache", "--json", "--output",
-            str(out)]
+    # typed as "." from the repository: reports say `django/...`, as `expected` below
+    scan = ["scan", ".", "--config", str(rules), "--no-cache", "--json", "--output", str(out)]
     full, baseline = [], []
     for _ in range(RUNS):  # taking turns, so that neither gets the quieter moments
-        full.append(_run(codelens, scan))
+        full.append(_run(codelens, scan, cwd=repo))
         full_report = json.loads(out.read_text())
-        baseline.append(_run(codelens, [*scan, "--baseline-commit", "HEAD"]))
+        baseline.append(_run(codelens, [*scan, "--baseline-commit", "HEAD"], cwd=repo))
         baseline_report = json.loads(out.read_text())
     new = [(r["path"], r["start"]["line"]) for r in baseline_report["results"]]
     expected = [(str(edited.relative_to(repo)), len(edited.read_text().splitlines()))]
@@ -70,9 +70,9 @@ def _edited_file(repo: Path) -> Path:
     raise SystemExit("bench: no Python file to edit in the corpus")
 
 
-def _run(codelens: str, argv: list[str]) -> float:
+def _run(codelens: str, argv: list[str], cwd: Path | None = None) -> float:
     started = time.perf_counter()
-    done = subprocess.run([codelens, *argv], capture_output=True, text=True)
+    done = subprocess.run([codelens, *argv], capture_output=True, text=True, cwd=cwd)
     if done.returncode != 0:
         raise SystemExit(f"codelens {' '.join(argv)} failed:\n{done.stderr}")
     return time.perf_counter() - started
