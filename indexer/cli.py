@@ -156,6 +156,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true", help="semgrep-compatible JSON")
     output.add_argument("--sarif", action="store_true", help="SARIF 2.1.0")
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    scan.add_argument("--autofix", "-a", action="store_true",
+                      help="apply the rules' fixes to the files, then index them again")
+    scan.add_argument("--dryrun", action="store_true",
+                      help="show the lines the fixes would leave (extra.fixed_lines); "
+                           "write nothing")
     scan.add_argument("--error", action="store_true", help="exit 1 when there are findings")
     scan.add_argument("--stats", action="store_true",
                       help="print prefilter, cache and timing figures to stderr")
@@ -531,7 +536,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not configs:
         raise UsageError("nothing to search for", "pass --config RULES, or -e PATTERN -l LANG")
     fmt = "sarif" if args.sarif else "json" if args.json else "text"
-    if not (args.only or args.jobs is not None) and _daemon_for(root, args.db):
+    fixing = args.autofix or args.dryrun  # fixes read and write files here: in-process
+    if not (args.only or args.jobs is not None or fixing) and _daemon_for(root, args.db):
         from indexer.service import client
 
         reply = client.call(root, "scan", {
@@ -554,6 +560,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                   exclude_rules=tuple(args.exclude_rule),
                                   severities=tuple(args.severity)))
         report.stats["index"] = summary["files"]
+        if fixing:
+            report = _autofix(args, report, _index_options(args, root, db_path),
+                              summary["generation"])
         count, stats = report.total, report.stats
         if args.output:
             output.write_file(report, fmt, Path(args.output))
@@ -567,6 +576,22 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.stats:
         print(json.dumps(stats, indent=2), file=sys.stderr)
     return 1 if args.error and count else 0
+
+
+def _autofix(args: argparse.Namespace, report: Any, options: IndexOptions,
+             generation: int) -> Any:
+    """The report with its fixes shown (--dryrun) or applied (--autofix)."""
+    from indexer import autofix
+
+    if args.dryrun:
+        return autofix.preview(report, options.root, options.db_path, generation)
+    report = autofix.apply(report, options, generation)
+    done = report.stats["autofix"]
+    print(f"codelens: autofix: {done['fixes_applied']} fix(es) applied in "
+          f"{done['files_modified']} file(s)" + (
+              f", {done['fixes_skipped']} skipped (see the report's errors)"
+              if done["fixes_skipped"] else ""), file=sys.stderr)
+    return report
 
 
 def _pattern_rule(pattern: str, language: str | None, db_path: Path) -> Path:
