@@ -40,8 +40,9 @@ class Edit(NamedTuple):
     line: int
 
 
-class FileChanged(Exception):
-    """The file is not the content the scan matched (any more)."""
+class NotApplied(Exception):
+    """A file's fixes cannot be applied: it is not the content the scan matched (any
+    more), or it cannot be read or written."""
 
 
 def edits_of(results: list[dict[str, Any]]) -> list[Edit]:
@@ -115,25 +116,38 @@ class _Checked:
         from indexer.store.reader import indexed_contents
 
         self.root, self.since = root, since
+        self.where = {path: self._spellings(path) for path in paths}
         connection = open_db(db_path, readonly=True)
         try:
-            self.indexed = indexed_contents(connection, paths)
+            self.indexed = indexed_contents(
+                connection, sorted({s for spelled in self.where.values() for s in spelled}))
         finally:
             connection.close()
 
+    def _spellings(self, path: str) -> list[str]:
+        """The index paths a report's path may stand for: relative to the root, or (as the
+        scan's target was typed) absolute or relative to the working folder."""
+        below = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
+        return [p for p in (path, below) if not os.path.isabs(p) and not p.startswith("..")]
+
+    def locate(self, path: str) -> str:
+        """The index path of a report's path (as given when the index has none)."""
+        return next((p for p in self.where.get(path, []) if p in self.indexed), path)
+
     def read(self, path: str) -> tuple[bytes, os.stat_result]:
-        """The file's content and stat; FileChanged when it is not what the scan matched."""
+        """The content and stat of the file at index path ``path``; NotApplied when it is
+        not what the scan matched."""
         sha, generation = self.indexed.get(path, (None, None))
         if sha is None or generation is None or generation > self.since:
-            raise FileChanged(CHANGED)
+            raise NotApplied(CHANGED)
         try:
             with open(self.file(path), "rb") as handle:
                 info = os.fstat(handle.fileno())
                 content = handle.read()
         except OSError as exc:
-            raise FileChanged(f"cannot read it: {exc.strerror or exc}") from None
+            raise NotApplied(f"cannot read it: {exc.strerror or exc}") from None
         if hashlib.sha256(content).hexdigest() != sha:
-            raise FileChanged(CHANGED)
+            raise NotApplied(CHANGED)
         return content, info
 
     def file(self, path: str) -> str:
@@ -157,8 +171,8 @@ def preview(report: ScanReport, root: Path, db_path: Path, since: int) -> ScanRe
     for index, found in chunks.items():
         path = found[0]["path"]
         try:
-            source, _ = checked.read(path)
-        except FileChanged as exc:
+            source, _ = checked.read(checked.locate(path))
+        except NotApplied as exc:
             problems.append(_problem(path, str(exc)))
             continue
         taken: list[tuple[int, int]] = []  # the ranges of the fixes shown so far
@@ -187,13 +201,14 @@ def apply(report: ScanReport, options: IndexOptions, since: int) -> ScanReport:
     applied = skipped = 0
     for path, results in sorted(by_path.items()):
         edits = edits_of(results)
+        where = checked.locate(path)
         try:
-            source, info = checked.read(path)
+            source, info = checked.read(where)
             fixed, done, overlapping = plan(source, edits)
             if fixed != source:
-                _replace_file(checked.file(path), fixed, info)
-                modified.append(path)
-        except FileChanged as exc:
+                _replace_file(checked.file(where), fixed, info)
+                modified.append(where)
+        except NotApplied as exc:
             problems.append(_problem(path, str(exc)))
             skipped += len(edits)
             continue
@@ -212,31 +227,33 @@ def apply(report: ScanReport, options: IndexOptions, since: int) -> ScanReport:
 def _replace_file(target: str, content: bytes, before: os.stat_result) -> None:
     """Write ``content`` over the file whole or not at all: a temporary file beside it with
     its mode (and owner, where allowed), renamed over it. A link is followed: its target is
-    rewritten. FileChanged when the file changed while the fix was prepared."""
+    rewritten. NotApplied when the file changed while the fix was prepared, or cannot be
+    written."""
     real = os.path.realpath(target)
     folder, name = os.path.split(real)
+    temporary = None
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".fix")
-    except OSError as exc:
-        raise FileChanged(f"cannot write beside it: {exc.strerror or exc}") from None
-    try:
-        os.fchmod(handle, stat.S_IMODE(before.st_mode))
-        try:
-            os.fchown(handle, before.st_uid, before.st_gid)
-        except OSError:  # another user's file: it becomes ours, as any editor's save does
-            pass
         with os.fdopen(handle, "wb") as stream:
+            os.fchmod(handle, stat.S_IMODE(before.st_mode))
+            try:
+                os.fchown(handle, before.st_uid, before.st_gid)
+            except OSError:  # another user's file: it becomes ours, as an editor's save does
+                pass
             stream.write(content)
             stream.flush()
-            os.fsync(stream.fileno())
+            os.fsync(handle)
         now = os.stat(real)
         if (now.st_ino, now.st_size, now.st_mtime_ns) != (
                 before.st_ino, before.st_size, before.st_mtime_ns):
-            raise FileChanged(CHANGED)
+            raise NotApplied(CHANGED)
         os.replace(temporary, real)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        temporary = None
+    except OSError as exc:
+        raise NotApplied(f"cannot write it: {exc.strerror or exc}") from None
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
 
 
 def _reindex(options: IndexOptions, paths: list[str]) -> None:

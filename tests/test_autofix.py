@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from indexer.match.fixes import FixRegex, interpolate, substitute
-from tests.conftest import CliResult, db_rows
+from tests.conftest import CliResult, db_rows, run_unprivileged, write_tree
 
 Cli = Callable[..., CliResult]
 
@@ -331,3 +332,24 @@ def test_rule_tests_check_fixed_files(tree: Callable[..., Path], cli: Cli) -> No
     assert failed.code == 1
     assert ("the fixes of exits.py differ from exits.fixed.py at line 2: 'sys.exit(1)' "
             "instead of 'quit(1)'") in failed.out
+
+
+def test_a_file_in_a_folder_it_cannot_write_is_reported(public_tmp: Path) -> None:
+    root = write_tree(public_tmp / "project", {"rules.yaml": RULES, "src/a.py": SOURCE,
+                                               "other/b.py": "exit(2)\n"})
+    (root / "src").chmod(0o555)
+    out = run_unprivileged(
+        "import json, os\n"
+        "os.environ['CODELENS_NO_DAEMON'] = '1'\n"
+        "from indexer.cli import main\n"
+        f"code = main(['scan', {str(root)!r}, '--root', {str(root)!r}, '--config',"
+        f" {str(root / 'rules.yaml')!r},"
+        f" '--autofix', '--json', '--output', {str(public_tmp / 'report.json')!r}])\n"
+        f"print(code, open({str(root / 'other/b.py')!r}).read().strip())\n")
+    assert out.strip().splitlines()[-1] == "0 sys.exit(2)"  # the other file was fixed
+    assert (root / "src/a.py").read_text() == SOURCE
+    report = json.loads((public_tmp / "report.json").read_text())
+    (problem,) = [e for e in report["errors"] if e["type"] == "AutofixError"]
+    assert problem["path"] == "src/a.py" and "cannot write it" in problem["message"]
+    assert report["stats"]["autofix"]["files_modified"] == 1
+    assert [p.name for p in (root / "src").iterdir()] == ["a.py"]
