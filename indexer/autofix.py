@@ -59,9 +59,10 @@ def plan(source: bytes, edits: list[Edit]) -> tuple[bytes, list[Edit], list[Edit
     applied: list[Edit] = []
     skipped: list[Edit] = []
     for edit in ordered:
+        if applied and applied[-1][:3] == edit[:3]:
+            continue  # the same fix twice (two rules, say) is one fix
         if applied and applied[-1].end > edit.start:
-            if applied[-1][:3] != edit[:3]:  # the same fix twice is one fix
-                skipped.append(edit)
+            skipped.append(edit)
             continue
         applied.append(edit)
     fixed = source

@@ -353,3 +353,19 @@ def test_a_file_in_a_folder_it_cannot_write_is_reported(public_tmp: Path) -> Non
     assert problem["path"] == "src/a.py" and "cannot write it" in problem["message"]
     assert report["stats"]["autofix"]["files_modified"] == 1
     assert [p.name for p in (root / "src").iterdir()] == ["a.py"]
+
+
+def test_plan_orders_by_position_and_inserts_once() -> None:
+    from indexer.autofix import Edit, plan
+
+    def edit(start: int, end: int, text: str, rule: str = "r") -> Edit:
+        return Edit(start, end, text.encode(), rule, 1)
+
+    source = b"0123456789"
+    fixed, applied, skipped = plan(source, [edit(6, 8, "b"), edit(1, 4, "a"), edit(3, 5, "x"),
+                                            edit(9, 9, "+"), edit(9, 9, "+", "other")])
+    assert fixed == b"0a45b8+9"
+    assert [e.text for e in applied] == [b"a", b"b", b"+"]
+    assert [e.text for e in skipped] == [b"x"]  # it overlaps "a", which starts first
+    assert plan(source, [edit(4, 6, "b"), edit(1, 4, "a")])[0] == b"0ab6789"  # they touch
+
