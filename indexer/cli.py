@@ -172,6 +172,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     output.add_argument("--gitlab-sast", action="store_true",
                         help="GitLab SAST security report, as semgrep's")
     scan.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    scan.add_argument("--autofix", "-a", action="store_true",
+                      help="apply the rules' fixes to the files, then index them again")
+    scan.add_argument("--dryrun", action="store_true",
+                      help="show the lines the fixes would leave (extra.fixed_lines); "
+                           "write nothing")
     scan.add_argument("--error", action="store_true", help="exit 1 when there are findings")
     scan.add_argument("--stats", action="store_true",
                       help="print prefilter, cache and timing figures to stderr")
@@ -558,7 +563,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         raise UsageError("--max-memory must be 0 (no limit) or more MiB")
     fmt = next((name for name in ("json", "sarif", "junit-xml", "gitlab-sast")
                 if getattr(args, name.replace("-", "_"))), "text")
-    if not (args.only or args.jobs is not None or args.baseline_commit) \
+    fixing = args.autofix or args.dryrun  # fixes read and write files here: in-process
+    if not (args.only or args.jobs is not None or args.baseline_commit or fixing) \
             and _daemon_for(root, args.db):
         from indexer.service import client
 
@@ -589,6 +595,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         else:
             report = scan(options)
         report.stats["index"] = summary["files"]
+        if fixing:
+            report = _autofix(args, report, _index_options(args, root, db_path),
+                              summary["generation"])
         count, stats = report.total, report.stats
         report = as_typed(report, [Target(*t) for t in zip(scope, args.paths, strict=True)])
         if args.output:
@@ -603,6 +612,22 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.stats:
         print(json.dumps(stats, indent=2), file=sys.stderr)
     return 1 if args.error and count else 0
+
+
+def _autofix(args: argparse.Namespace, report: Any, options: IndexOptions,
+             generation: int) -> Any:
+    """The report with its fixes shown (--dryrun) or applied (--autofix)."""
+    from indexer import autofix
+
+    if args.dryrun:
+        return autofix.preview(report, options.root, options.db_path, generation)
+    report = autofix.apply(report, options, generation)
+    done = report.stats["autofix"]
+    print(f"codelens: autofix: {done['fixes_applied']} fix(es) applied in "
+          f"{done['files_modified']} file(s)" + (
+              f", {done['fixes_skipped']} skipped (see the report's errors)"
+              if done["fixes_skipped"] else ""), file=sys.stderr)
+    return report
 
 
 def _pattern_rule(pattern: str, language: str | None, db_path: Path) -> Path:

@@ -97,7 +97,7 @@ def match_files(root: Path, connection: Any, rules: list[Any], work: Work,
                 problems.append((index, problem))
                 if problem.startswith(TIMED_OUT):
                     limits.timed_out(index)
-            matches[index] = [located(target, m) for m in found]
+            matches[index] = [located(target, m, rules[index]) for m in found]
         outcomes.append(Outcome(entry.file_id, matches, problems))
     return outcomes
 
@@ -201,9 +201,10 @@ def names(name: str, rule_id: str) -> bool:
     return name == rule_id or rule_id.endswith("." + name)
 
 
-def located(target: Any, match: Any) -> list[Any]:
-    """A match as cached: positions, the source lines, what each metavariable bound, and
-    what a `nosemgrep` comment there suppresses (see ``nosem``)."""
+def located(target: Any, match: Any, rule: Any = None) -> list[Any]:
+    """A match as cached: positions, the source lines, what each metavariable bound, what
+    a `nosemgrep` comment there suppresses (see ``nosem``), and the text of ``rule``'s fix
+    for it (None without one)."""
     source, position = target.source, target.position
     start, end = position(match.start), position(match.end)
     line_start = source.rfind(b"\n", 0, match.start) + 1
@@ -214,7 +215,37 @@ def located(target: Any, match: Any) -> list[Any]:
         f"\n[{len(lines) - MAX_LINES} more lines]" if len(lines) > MAX_LINES else "")
     shown = clip(shown, MAX_LINES_CHARS)  # a minified bundle is one line of 500 KB
     metavars = {name: _bound(target, value) for name, value in match.env.items()}
-    return [start, end, shown, metavars, nosem(source, match.start)]
+    return [start, end, shown, metavars, nosem(source, match.start), fix_of(rule, target, match)]
+
+
+def fix_of(rule: Any, target: Any, match: Any) -> str | None:
+    """The text that replaces the match, when ``rule`` has a fix (indexer/match/fixes.py)."""
+    if rule is None or (rule.fix is None and rule.fix_regex is None):
+        return None
+    from indexer.match import fixes
+    from indexer.match.regexes import RegexTimeout
+
+    code = {name: _code(target, value) for name, value in match.env.items()}
+    try:
+        return fixes.render(rule.fix, rule.fix_regex, target.source, match.start, match.end,
+                            code)
+    except RegexTimeout:  # a fix-regex that runs for seconds on one match offers no fix
+        return None
+
+
+def _code(target: Any, value: Any) -> str:
+    """The code a binding puts into a fix, as written (a string's content as written
+    between its quotes)."""
+    if isinstance(value, tuple):
+        start, end = (value[0].start, value[-1].end) if value else (0, 0)
+    else:
+        start, end = value.start, value.end
+    text = target.source[start:end].decode("utf-8", "replace")
+    if isinstance(value, tuple) or value.kind != "Text" or text == str(value.value):
+        return text
+    if len(text) >= 2 and text[0] in "'\"`" and text[-1] == text[0]:
+        return text[1:-1]  # the whole literal: its content as written, escapes and all
+    return str(value.value)
 
 
 def _bound(target: Any, value: Any) -> list[Any]:

@@ -27,7 +27,7 @@ def results_of(findings: Any) -> list[dict[str, Any]]:
         "check_id": f.rule_id, "path": f.path,
         "start": _point(f.start), "end": _point(f.end),
         "extra": {"message": f.message, "severity": f.severity, "lines": f.lines,
-                  "metavars": f.metavars},
+                  "metavars": f.metavars, **({"fix": f.fix} if f.fix is not None else {})},
     } for f in findings]
 
 
@@ -94,12 +94,22 @@ def as_sarif(report: Any) -> dict[str, Any]:
                     "region": {"startLine": f.start[0], "startColumn": f.start[1],
                                "endLine": f.end[0], "endColumn": f.end[1],
                                "snippet": {"text": f.lines}}}}],
+                **({"fixes": [_sarif_fix(f)]} if f.fix is not None else {}),
             } for f in report.findings],
             "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": [
                 {"level": "error" if e["level"] == "error" else "warning",
                  "message": {"text": f"{e['path']}: {e['message']}"}} for e in report.errors]}],
         }],
     }
+
+
+def _sarif_fix(f: Any) -> dict[str, Any]:
+    """A finding's fix as a SARIF fix: its region replaced by the fix's text."""
+    return {"description": {"text": f.message}, "artifactChanges": [{
+        "artifactLocation": {"uri": f.path},
+        "replacements": [{"deletedRegion": {"startLine": f.start[0], "startColumn": f.start[1],
+                                            "endLine": f.end[0], "endColumn": f.end[1]},
+                          "insertedContent": {"text": f.fix}}]}]}
 
 
 def write(report: Any, fmt: str, stream: BinaryIO) -> None:
@@ -153,7 +163,11 @@ def as_text(report: Any) -> str:
     lines = []
     for f in report.findings:
         lines.append(f"{f.path}:{f.start[0]}:{f.start[1]}: {f.severity} {f.rule_id}: {f.message}")
-        for source_line in f.lines.splitlines()[:5]:
+        if f.fix is not None:  # on one line, as semgrep shows it
+            lines.append("    ▶▶┆ Autofix ▶ " + (" ".join(
+                part.strip() for part in f.fix.split("\n") if part.strip()) or "delete"))
+        shown = f.fixed_lines if f.fixed_lines is not None else f.lines.splitlines()
+        for source_line in shown[:5]:
             lines.append(f"    {source_line}")
     for e in report.errors:
         where = f"{e['path']}" + (f" (rule {e['rule_id']})" if e.get("rule_id") else "")

@@ -2,7 +2,9 @@
 
 For a rule file ``x.yaml`` the examples are the other files named ``x.*`` in its folder. A
 comment ``ruleid: ID`` says the next code line must be reported by rule ID, ``ok: ID`` that it
-must not be; ``todoruleid:`` and ``todook:`` mark known gaps: shown, not failures.
+must not be; ``todoruleid:`` and ``todook:`` mark known gaps: shown, not failures. An example
+``x.py`` with a ``x.fixed.py`` beside it also checks the rules' fixes: applied to the example
+(as ``scan --autofix`` would), they must give that file's content.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def run_rule_tests(rules_dir: Path) -> list[RuleFileResult]:
         engine.index(IndexOptions(root=root, db_path=db, jobs=1))
         for rule_file in rule_files(root):
             examples = [p for p in rule_file.parent.glob(rule_file.stem + ".*")
-                        if p.suffix not in (".yml", ".yaml") and p.is_file()]
+                        if p.suffix not in (".yml", ".yaml") and p.is_file()
+                        and not p.name.startswith(rule_file.stem + ".fixed.")]
             scope = [str(p.relative_to(root)) for p in examples]
             try:
                 report = scan(ScanOptions(root, db, [rule_file], scope or ["\0none"]))
@@ -85,5 +88,40 @@ def _check(rule_file: Path, examples: list[Path], report: Any) -> RuleFileResult
                 elif kind.startswith("todo"):
                     todo.append(key)
     errors = [f"{e.get('rule_id') or e['path']}: {e['message']}" for e in report.errors]
+    errors += _fix_mismatches(rule_file, examples, report)
     return RuleFileResult(str(rule_file), not (missing or unexpected or errors), missing,
                           unexpected, todo, errors)
+
+
+def _fix_mismatches(rule_file: Path, examples: list[Path], report: Any) -> list[str]:
+    """For each example with an ``x.fixed.EXT`` beside it: where the fixes, applied to the
+    example, do not give that file."""
+    import orjson
+
+    from indexer.autofix import edits_of, plan
+
+    by_name = {}
+    for chunk in report.results:
+        found = orjson.loads(chunk)
+        if found:
+            by_name[Path(found[0]["path"]).name] = found
+    problems = []
+    for example in examples:
+        suffix = example.name[len(rule_file.stem):]  # ".py" of "x.py"
+        expected = example.with_name(f"{rule_file.stem}.fixed{suffix}")
+        if not expected.is_file():
+            continue
+        fixed, _, _ = plan(example.read_bytes(), edits_of(by_name.get(example.name, [])))
+        want = expected.read_bytes().decode("utf-8", "replace").split("\n")
+        got = fixed.decode("utf-8", "replace").split("\n")
+        if got != want:
+            pairs = zip(got, want, strict=False)  # (the shorter one ends first)
+            line = next((n for n, (a, b) in enumerate(pairs) if a != b),
+                        min(len(got), len(want)))
+            problems.append(f"the fixes of {example.name} differ from {expected.name} at line "
+                            f"{line + 1}: {_at(got, line)!r} instead of {_at(want, line)!r}")
+    return problems
+
+
+def _at(lines: list[str], index: int) -> str:
+    return lines[index] if index < len(lines) else "(end of file)"

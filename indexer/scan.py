@@ -24,7 +24,8 @@ from indexer.matching import TIMED_OUT, names
 # bump when matching changes what it finds: cached results of older engines are ignored
 # 4: the semantic matcher (normalized trees, semgrep's equivalences and rule operators)
 # 5: each match carries what a nosemgrep comment at it suppresses
-MATCH_ENGINE_VERSION = "5"
+# 6: each match carries the text of its rule's fix (extra.fix)
+MATCH_ENGINE_VERSION = "6"
 SMALL_SCOPE = 16  # files: below this the prefilter is skipped (it would not pay)
 BATCH_FILES = 256  # matched, cached and reported together
 DEFAULT_TIMEOUT = 5.0  # semgrep's --timeout
@@ -58,6 +59,8 @@ class Finding(NamedTuple):
     severity: str
     lines: str
     metavars: dict[str, dict[str, Any]]
+    fix: str | None = None  # the text that replaces the match (a rule's fix or fix-regex)
+    fixed_lines: list[str] | None = None  # the lines the fix leaves (--dryrun)
 
 
 class RuleInfo(NamedTuple):
@@ -80,7 +83,8 @@ class ScanReport(NamedTuple):
 
         return [Finding(r["check_id"], r["path"], _triple(r["start"]), _triple(r["end"]),
                         r["extra"]["message"], r["extra"]["severity"], r["extra"]["lines"],
-                        r["extra"]["metavars"])
+                        r["extra"]["metavars"], r["extra"].get("fix"),
+                        r["extra"].get("fixed_lines"))
                 for chunk in self.results for r in orjson.loads(chunk)]
 
 
@@ -241,7 +245,7 @@ def scan_buffers(configs: list[Path], buffers: dict[str, str], nosem: bool = Tru
             matches, problem = match_rule(rule, target)
             if problem:
                 errors.append(_match_error(rule, path, problem))
-            found = [located(target, m) for m in matches]
+            found = [located(target, m, rule) for m in matches]
             findings += [_finding(rule, path, f) for f in found
                          if not (nosem and suppressed(rule.id, f[4]))]
     findings.sort(key=lambda f: (f.path, f.start[2], f.rule_id))
@@ -469,12 +473,12 @@ class _Scan:
 def _finding(rule: Any, path: str, cached: list[Any]) -> Finding:
     from indexer.match.rules import interpolate
 
-    start, end, lines, metavars, _nosem = cached
+    start, end, lines, metavars, _nosem, fix = cached
     values = {name: value[2] for name, value in metavars.items()}
     return Finding(rule.id, path, tuple(start), tuple(end), interpolate(rule.message, values),
                    rule.severity, lines,
                    {name: {"start": _point(v[0]), "end": _point(v[1]), "abstract_content": v[2]}
-                    for name, v in metavars.items()})
+                    for name, v in metavars.items()}, fix)
 
 
 def _point(position: list[int]) -> dict[str, int]:

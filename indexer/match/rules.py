@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from indexer.match.fixes import FixRegex, FixSyntaxError, parse_fix, parse_fix_regex
 from indexer.match.formula import (
     Analysis,
     And,
@@ -66,7 +67,8 @@ class Rule(NamedTuple):
     options: dict[str, Any]
     hash: str  # of everything that decides its matches: a changed rule misses the cache
     source: str  # the file it came from
-    fix: str | None = None
+    fix: str | None = None  # semgrep's `fix:` (see indexer/match/fixes.py)
+    fix_regex: FixRegex | None = None  # semgrep's `fix-regex:`
     paths: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # `paths:` include, exclude
 
 
@@ -201,12 +203,15 @@ def parse_rule(raw: Any, source: str) -> Rule:
     options = raw.get("options") or {}
     if not isinstance(options, dict):
         raise RuleSyntaxError("`options` must be a mapping")
-    fix = raw.get("fix")
-    shape = json.dumps([names, raw["message"], severity, repr(formula), options, fix],
-                       sort_keys=True, default=str)
+    try:
+        fix, fix_regex = parse_fix(raw.get("fix")), parse_fix_regex(raw.get("fix-regex"))
+    except FixSyntaxError as exc:
+        raise RuleSyntaxError(str(exc)) from None
+    shape = json.dumps([names, raw["message"], severity, repr(formula), options, fix,
+                        fix_regex], sort_keys=True, default=str)
     return Rule(str(raw["id"]), names, str(raw["message"]), severity, formula, options,
-                hashlib.sha256(shape.encode()).hexdigest()[:32], source,
-                str(fix) if fix is not None else None, _paths(raw.get("paths")))
+                hashlib.sha256(shape.encode()).hexdigest()[:32], source, fix, fix_regex,
+                _paths(raw.get("paths")))
 
 
 def _paths(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:

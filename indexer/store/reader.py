@@ -41,6 +41,14 @@ def load_stored(connection: apsw.Connection, paths: list[str]) -> dict[str, Stor
     }
 
 
+def indexed_contents(connection: apsw.Connection, paths: list[str]) -> dict[str, tuple[str, int]]:
+    """path -> (content SHA-256, generation its row last changed) of the given stored files
+    (what an autofix checks a file against before it rewrites it)."""
+    return {path: (sha, generation) for path, sha, generation in connection.execute(
+        "SELECT f.path, f.sha256, f.generation FROM carray(?) c JOIN files f ON f.path = c.value"
+        " WHERE f.sha256 IS NOT NULL", (apsw.carray(tuple(paths)),))} if paths else {}
+
+
 def stored_languages(connection: apsw.Connection) -> set[str]:
     return {lang for (lang,) in connection.execute(
         "SELECT DISTINCT language FROM files WHERE language IS NOT NULL")}
