@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
 import tempfile
@@ -61,7 +62,9 @@ def project(tree: Callable[..., Path]) -> Path:
 
 
 def scan(cli: Cli, root: Path, *args: str, rules: str = "rules.yaml") -> CliResult:
-    return cli("scan", root / "src", "--config", root / rules, "--root", root, *args)
+    """A scan of ``src`` typed from the project folder (reports say ``src/...``)."""
+    with contextlib.chdir(root):
+        return cli("scan", "src", "--config", rules, "--root", ".", *args)
 
 
 def fixes_of(report: dict[str, Any]) -> list[tuple[str, int, str | None]]:
@@ -350,7 +353,8 @@ def test_a_file_in_a_folder_it_cannot_write_is_reported(public_tmp: Path) -> Non
     assert (root / "src/a.py").read_text() == SOURCE
     report = json.loads((public_tmp / "report.json").read_text())
     (problem,) = [e for e in report["errors"] if e["type"] == "AutofixError"]
-    assert problem["path"] == "src/a.py" and "cannot write it" in problem["message"]
+    assert problem["path"] == str(root / "src/a.py")  # as typed: absolute
+    assert "cannot write it" in problem["message"]
     assert report["stats"]["autofix"]["files_modified"] == 1
     assert [p.name for p in (root / "src").iterdir()] == ["a.py"]
 
