@@ -36,8 +36,8 @@ def _load() -> tuple[Any, str]:
     except ModuleNotFoundError as exc:
         if exc.name != "indexer._native":
             return None, f"cannot load: {exc}"
-        return None, ("not built: it compiles when codelens is installed where a C compiler "
-                      "and the Python headers are (`make` in a checkout)")
+        return None, ("not built: codelens was installed without a working C compiler and "
+                      "Python headers; reinstall with them (in a checkout: make native)")
     except ImportError as exc:  # built for another Python, or a missing symbol
         return None, f"cannot load: {exc}"
     return _native, ""
