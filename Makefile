@@ -10,14 +10,18 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# compat: a plain .pth path entry; the default editable mode installs an import hook
-	# that costs every codelens process ~20 ms at start-up (measured on the no-op index)
+	# that costs every codelens process ~20 ms at start-up (measured on the no-op index).
+	# It also compiles the native walker in place (indexer/_native*.so).
 	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
-# The C walker (indexer/_native.c), built against the installed py-tree-sitter's own core
-# sources (from its sdist); a no-op when it is up to date.
+# The C walker (indexer/_native.c with the tree-sitter core in indexer/vendor/), rebuilt in
+# place after an edit: the package's own optional extension (pyproject.toml), built as
+# `pip install` builds it; a no-op when it is up to date. -W: ext-modules in pyproject.toml
+# is flagged experimental by setuptools on every build.
 native: $(STAMP)
-	$(BIN)/python tools/build_native.py
+	$(BIN)/python -W ignore::UserWarning -c 'from setuptools import setup; setup()' \
+		--quiet build_ext --inplace
 
 # Byte-compile codelens: start-up is most of a no-op run, and with PYTHONDONTWRITEBYTECODE
 # set (as on these machines) Python would compile every module on every run.
@@ -49,4 +53,4 @@ bench: compile
 	$(BIN)/python tools/bench.py
 
 clean:
-	rm -rf $(VENV) .codelens tools/.bench tools/.native indexer/_native.*.so*
+	rm -rf $(VENV) .codelens tools/.bench tools/.native build indexer/_native.*.so*

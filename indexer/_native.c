@@ -1,13 +1,16 @@
-/* codelens native walker: a py-tree-sitter Tree -> the four msgpack node arrays of an AST blob.
+/* codelens native walker: source bytes -> the msgpack node arrays of an AST blob.
  *
  * The per-node loop of indexing (visit every node, read its kind and byte range, delta-encode,
  * pack) is the main cost of a cold index when it runs in Python (~45% of the parse time on
  * the benchmark corpus). Here it runs in C over TSTreeCursor, with the GIL released.
  *
- * It is built by tools/build_native.py against the tree-sitter core sources of the exact
- * py-tree-sitter release that is installed (its sdist ships them), because it reads that
- * binding's Tree object and walks the tree with the same core code. indexer/parse/native.py
- * refuses to use it when the versions differ, and codelens falls back to its Python walk.
+ * It parses with its own copy of the tree-sitter core (indexer/vendor/tree-sitter, the core
+ * of the py-tree-sitter release named below) and takes grammars as the TSLanguage pointer of
+ * their packages' public language() capsule. It never makes, reads or hands back a
+ * py-tree-sitter object: parse() returns bytes, ints and strings. The package build compiles
+ * it as an optional setuptools extension (pyproject.toml); indexer/parse/library.py uses it
+ * only beside the py-tree-sitter release whose core it carries, else codelens parses on its
+ * Python path, which gives the same index.
  *
  * Output (see indexer/codec.py): msgpack(kinds) msgpack(start deltas) msgpack(lengths)
  * msgpack(depth deltas), each a msgpack array of integers encoded exactly as msgpack-python
@@ -22,17 +25,9 @@
 
 #include "tree_sitter/api.h"
 
-#ifndef CODELENS_TS_VERSION
-#error "CODELENS_TS_VERSION must name the py-tree-sitter release these sources come from"
-#endif
-
-/* py-tree-sitter's Tree object (tree_sitter/binding/types.h of that release) */
-typedef struct {
-    PyObject_HEAD
-    TSTree *tree;
-    PyObject *source;
-    PyObject *language;
-} BindingTree;
+/* the py-tree-sitter release whose core is vendored in indexer/vendor/tree-sitter: the
+ * walker runs only beside that release, so both paths parse with the same core code */
+#define CODELENS_TS_VERSION "0.26.1"
 
 typedef struct {
     unsigned char *data;
@@ -171,7 +166,7 @@ static int pnode_read(PyObject *spec, PNode *out, int depth) {
 
 PyDoc_STRVAR(compile_tags_doc,
 "compile_tags(specs: tuple) -> capsule\n\n"
-"A matcher for the definition patterns indexer/parse/tags.py compiled, for pack_tree().");
+"A matcher for the definition patterns indexer/parse/tags.py compiled, for parse().");
 
 static PyObject *compile_tags(PyObject *module, PyObject *specs) {
     (void)module;
@@ -359,90 +354,190 @@ static PyObject *ids_in(const uint8_t *bits) {
     return ids;
 }
 
-PyDoc_STRVAR(pack_tree_doc,
-"pack_tree(tree, plan=None) -> (arrays: bytes, node_count: int, kinds: list[int],\n"
-"                               fields: list[int], matches)\n\n"
-"The five msgpack node arrays of a tree_sitter.Tree (kinds, start deltas, lengths, depth\n"
-"deltas, field ids, in preorder), the distinct kind ids and field ids that occur (field 0,\n"
-"no field, included), and with a plan from\n"
-"compile_tags() its definitions: a list of (pattern, name start byte, name end byte,\n"
-"first row, last row), in preorder of the node each pattern starts at.");
+/* ---- tags queries the plan cannot model, run by this core's query engine ----
+ * A grammar's definition patterns (the others disabled, as indexer/parse/library.py does for
+ * py-tree-sitter's query) give what its QueryCursor.matches gives: per match, the first
+ * @name capture and the first node of each @definition.* capture. Text predicates (#eq?,
+ * #match?, #any-of? and their variants) are refused: the caller parses that language on its
+ * Python path instead, so symbols never depend on the path. */
 
-static PyObject *pack_tree(PyObject *module, PyObject *args) {
+typedef struct {
+    TSQuery *query;
+    uint32_t name_id;  /* the capture id of @name, or UINT32_MAX without one */
+    uint8_t *is_definition;  /* per capture id: 1 for @definition.* */
+} TagsQuery;
+
+static void tags_query_free(PyObject *capsule) {
+    TagsQuery *tags = PyCapsule_GetPointer(capsule, "codelens.tags_query");
+    if (!tags) return;
+    if (tags->query) ts_query_delete(tags->query);
+    free(tags->is_definition);
+    free(tags);
+}
+
+static const TSLanguage *language_of(PyObject *capsule) {
+    /* the grammar packages' public language() capsule (see indexer/languages.py) */
+    return PyCapsule_GetPointer(capsule, "tree_sitter.Language");
+}
+
+static int filters_text(const TSQuery *query, uint32_t pattern) {
+    uint32_t steps;
+    const TSQueryPredicateStep *step = ts_query_predicates_for_pattern(query, pattern, &steps);
+    static const char *filters[] = {"eq?", "not-eq?", "any-eq?", "any-not-eq?", "match?",
+                                    "not-match?", "any-match?", "any-not-match?", "any-of?",
+                                    "not-any-of?"};
+    int first = 1;
+    for (uint32_t i = 0; i < steps; i++, step++) {
+        if (step->type == TSQueryPredicateStepTypeDone) {
+            first = 1;
+            continue;
+        }
+        if (first && step->type == TSQueryPredicateStepTypeString) {
+            uint32_t length;
+            const char *name = ts_query_string_value_for_id(query, step->value_id, &length);
+            for (size_t f = 0; f < sizeof filters / sizeof *filters; f++)
+                if (strlen(filters[f]) == length && memcmp(filters[f], name, length) == 0)
+                    return 1;
+        }
+        first = 0;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(compile_query_doc,
+"compile_query(language: capsule, source: bytes) -> (capsule, capture_names: tuple[str])\n\n"
+"A grammar's tags query with only its definition patterns enabled, for parse(). Raises\n"
+"ValueError when it does not compile, NotImplementedError when a definition pattern has a\n"
+"text predicate (#eq?, #match?, #any-of? and their variants).");
+
+static PyObject *compile_query(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *arg, *plan_obj = Py_None;
-    if (!PyArg_ParseTuple(args, "O|O", &arg, &plan_obj)) return NULL;
-    if (strcmp(Py_TYPE(arg)->tp_name, "tree_sitter.Tree") != 0) {
-        PyErr_Format(PyExc_TypeError, "pack_tree() takes a tree_sitter.Tree, not %.100s",
-                     Py_TYPE(arg)->tp_name);
+    PyObject *language_obj;
+    const char *text;
+    Py_ssize_t text_len;
+    if (!PyArg_ParseTuple(args, "Oy#", &language_obj, &text, &text_len)) return NULL;
+    const TSLanguage *language = language_of(language_obj);
+    if (!language) return NULL;
+    uint32_t error_offset;
+    TSQueryError error_type;
+    TSQuery *query = ts_query_new(language, text, (uint32_t)text_len, &error_offset, &error_type);
+    if (!query) {
+        PyErr_Format(PyExc_ValueError, "the query does not compile (error %d at byte %u)",
+                     (int)error_type, error_offset);
         return NULL;
     }
-    const Plan *plan = NULL;
-    if (plan_obj != Py_None) {
-        plan = PyCapsule_GetPointer(plan_obj, "codelens.tags_plan");
-        if (!plan) return NULL;
+    TagsQuery *tags = calloc(1, sizeof(TagsQuery));
+    uint32_t captures = ts_query_capture_count(query);
+    if (tags) tags->is_definition = calloc(captures ? captures : 1, 1);
+    if (!tags || !tags->is_definition) {
+        free(tags);
+        ts_query_delete(query);
+        return PyErr_NoMemory();
     }
-    TSTree *tree = ((BindingTree *)arg)->tree;
-    Buf arrays[5] = {{0}};
-    Matches matches = {0};
-    uint8_t *seen = calloc(65536 / 8, 1), *seen_fields = calloc(65536 / 8, 1);
-    size_t count = 0;
-    int failed = seen == NULL || seen_fields == NULL;
-    if (!failed) {
-        Py_BEGIN_ALLOW_THREADS  /* the caller holds the Tree and the plan through the walk */
-        failed = walk(tree, arrays, seen, seen_fields, &count, plan, &matches);
-        Py_END_ALLOW_THREADS
+    tags->query = query;
+    PyObject *capsule = PyCapsule_New(tags, "codelens.tags_query", tags_query_free);
+    if (!capsule) {
+        free(tags->is_definition);
+        free(tags);
+        ts_query_delete(query);
+        return NULL;
     }
-    PyObject *result = NULL, *packed = NULL, *kinds = NULL, *fields = NULL, *found = NULL;
-    if (failed) {
-        PyErr_NoMemory();
-        goto out;
+    for (uint32_t p = 0; p < ts_query_pattern_count(query); p++) {
+        uint32_t start = ts_query_start_byte_for_pattern(query, p);
+        uint32_t end = ts_query_end_byte_for_pattern(query, p);
+        const char *found = NULL;
+        for (uint32_t at = start; !found && at + 12 <= end; at++)
+            if (memcmp(text + at, "@definition.", 12) == 0) found = text + at;
+        if (!found) ts_query_disable_pattern(query, p);  /* references are not stored */
+        else if (filters_text(query, p)) {
+            Py_DECREF(capsule);
+            PyErr_SetString(PyExc_NotImplementedError,
+                            "a definition pattern has a text predicate");
+            return NULL;
+        }
     }
-    size_t total = 0;
-    for (int i = 0; i < 5; i++) total += 5 + arrays[i].len;
-    packed = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
-    if (!packed) goto out;
-    unsigned char *start = (unsigned char *)PyBytes_AS_STRING(packed), *at = start;
-    for (int i = 0; i < 5; i++) {
-        at += pack_array_header(at, count);
-        if (arrays[i].len) memcpy(at, arrays[i].data, arrays[i].len);
-        at += arrays[i].len;
+    tags->name_id = UINT32_MAX;
+    PyObject *names = PyTuple_New(captures);
+    if (!names) {
+        Py_DECREF(capsule);
+        return NULL;
     }
-    if (_PyBytes_Resize(&packed, (Py_ssize_t)(at - start)) < 0) goto out;
-    kinds = ids_in(seen);
-    fields = ids_in(seen_fields);
-    if (!kinds || !fields) goto out;
-    found = PyList_New((Py_ssize_t)(matches.len / 5));
-    if (!found) goto out;
-    for (size_t i = 0; i < matches.len / 5; i++) {
-        const uint32_t *m = matches.data + 5 * i;
-        PyObject *item = Py_BuildValue("(IIIII)", m[0], m[1], m[2], m[3], m[4]);
-        if (!item) goto out;
-        PyList_SET_ITEM(found, (Py_ssize_t)i, item);
+    for (uint32_t c = 0; c < captures; c++) {
+        uint32_t length;
+        const char *name = ts_query_capture_name_for_id(query, c, &length);
+        if (length == 4 && memcmp(name, "name", 4) == 0) tags->name_id = c;
+        tags->is_definition[c] = length > 11 && memcmp(name, "definition.", 11) == 0;
+        PyObject *item = PyUnicode_FromStringAndSize(name, length);
+        if (!item) {
+            Py_DECREF(names);
+            Py_DECREF(capsule);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(names, c, item);
     }
-    result = Py_BuildValue("(OnOOO)", packed, (Py_ssize_t)count, kinds, fields, found);
-out:
-    Py_XDECREF(packed);
-    Py_XDECREF(kinds);
-    Py_XDECREF(fields);
-    Py_XDECREF(found);
-    for (int i = 0; i < 5; i++) free(arrays[i].data);
-    free(matches.data);
-    free(seen);
-    free(seen_fields);
+    PyObject *result = PyTuple_Pack(2, capsule, names);
+    Py_DECREF(capsule);
+    Py_DECREF(names);
     return result;
 }
 
-/* ---- parsing: tree-sitter's own bytes parse, with a deadline checked in C ----
- * py-tree-sitter only honours a progress callback (the only way to stop a parse in
- * tree-sitter >= 0.25) when it reads the source through a Python read callback, which costs
- * ~10% of the parse and leaves the tree without its bytes. Here the parser reads the bytes
- * directly, checks the clock in C, runs without the GIL, and returns a tree_sitter.Tree. */
+/* Every match of the query under root, as (capture id, name start, name end, first row,
+ * last row) per definition capture: what indexer/parse/library.py's definitions() reads. */
+static int query_definitions(const TagsQuery *tags, TSNode root, Matches *out) {
+    TSQueryCursor *cursor = ts_query_cursor_new();
+    if (!cursor) return -1;
+    ts_query_cursor_exec(cursor, tags->query, root);
+    TSQueryMatch match;
+    while (!out->failed && ts_query_cursor_next_match(cursor, &match)) {
+        const TSQueryCapture *name = NULL;
+        for (uint16_t i = 0; i < match.capture_count && !name; i++)
+            if (match.captures[i].index == tags->name_id) name = &match.captures[i];
+        if (!name) continue;
+        for (uint16_t i = 0; i < match.capture_count; i++) {
+            uint32_t id = match.captures[i].index;
+            int first = tags->is_definition[id];
+            for (uint16_t j = 0; j < i && first; j++)
+                if (match.captures[j].index == id) first = 0;
+            if (!first) continue;
+            TSNode node = match.captures[i].node;
+            Binding b = {ts_node_start_byte(name->node), ts_node_end_byte(name->node),
+                         ts_node_start_point(node).row, ts_node_end_point(node).row, 1, 1};
+            out->pattern = id;
+            emit(out, &b);
+        }
+    }
+    ts_query_cursor_delete(cursor);
+    return out->failed ? -1 : 0;
+}
 
-typedef struct {
-    PyObject_HEAD
-    TSLanguage *language;
-} BindingLanguage;
+/* What indexer/parse/library.py's Python path reports for a tree with an error: the first
+ * ERROR or MISSING node in preorder, descending only into subtrees that have one. */
+static void first_error(TSNode root, char *out, size_t size) {
+    TSTreeCursor cursor = ts_tree_cursor_new(root);
+    snprintf(out, size, "syntax error");
+    for (;;) {
+        TSNode node = ts_tree_cursor_current_node(&cursor);
+        if (ts_node_is_error(node) || ts_node_is_missing(node)) {
+            unsigned line = ts_node_start_point(node).row + 1;
+            if (ts_node_is_missing(node))
+                snprintf(out, size, "missing %s at line %u", ts_node_type(node), line);
+            else
+                snprintf(out, size, "syntax error at line %u", line);
+            break;
+        }
+        if (ts_node_has_error(node) && ts_tree_cursor_goto_first_child(&cursor)) continue;
+        int moved = 0;
+        while (!(moved = ts_tree_cursor_goto_next_sibling(&cursor)))
+            if (!ts_tree_cursor_goto_parent(&cursor)) break;
+        if (!moved) break;
+    }
+    ts_tree_cursor_delete(&cursor);
+}
+
+/* ---- parsing: this module's own tree-sitter core, with a deadline checked in C ----
+ * The grammar comes from its package's public language() capsule; the tree never leaves
+ * this file: one call parses, walks, matches the definitions and finds the first error,
+ * without the GIL, and returns plain bytes, ints and strings. */
 
 static void parser_free(PyObject *capsule) {
     TSParser *parser = PyCapsule_GetPointer(capsule, "codelens.parser");
@@ -450,19 +545,17 @@ static void parser_free(PyObject *capsule) {
 }
 
 PyDoc_STRVAR(new_parser_doc,
-"new_parser(language: tree_sitter.Language) -> capsule\n\n"
-"A tree-sitter parser for language, for parse().");
+"new_parser(language: capsule) -> capsule\n\n"
+"A tree-sitter parser for the grammar of a language() capsule (named tree_sitter.Language),\n"
+"for parse(). Raises ValueError for an ABI version this core does not take.");
 
-static PyObject *new_parser(PyObject *module, PyObject *language) {
+static PyObject *new_parser(PyObject *module, PyObject *language_obj) {
     (void)module;
-    if (strcmp(Py_TYPE(language)->tp_name, "tree_sitter.Language") != 0) {
-        PyErr_Format(PyExc_TypeError, "new_parser() takes a tree_sitter.Language, not %.100s",
-                     Py_TYPE(language)->tp_name);
-        return NULL;
-    }
+    const TSLanguage *language = language_of(language_obj);
+    if (!language) return NULL;
     TSParser *parser = ts_parser_new();
     if (!parser) return PyErr_NoMemory();
-    if (!ts_parser_set_language(parser, ((BindingLanguage *)language)->language)) {
+    if (!ts_parser_set_language(parser, language)) {
         ts_parser_delete(parser);
         PyErr_SetString(PyExc_ValueError, "this grammar's ABI version is not supported");
         return NULL;
@@ -499,27 +592,102 @@ static bool past_deadline(TSParseState *state) {
     return monotonic_seconds() > *(const double *)state->payload;
 }
 
+typedef struct {
+    Buf arrays[5];
+    Matches matches;
+    uint8_t *seen, *seen_fields;
+    size_t count;
+    int has_error;
+    char error[256];
+} Packed;
+
+static void packed_free(Packed *packed) {
+    for (int i = 0; i < 5; i++) free(packed->arrays[i].data);
+    free(packed->matches.data);
+    free(packed->seen);
+    free(packed->seen_fields);
+}
+
+/* The walk, the definitions and the first error of a tree (no GIL needed). */
+static int pack(TSTree *tree, const Plan *plan, const TagsQuery *tags, Packed *out) {
+    out->seen = calloc(65536 / 8, 1);
+    out->seen_fields = calloc(65536 / 8, 1);
+    if (!out->seen || !out->seen_fields) return -1;
+    if (walk(tree, out->arrays, out->seen, out->seen_fields, &out->count, plan,
+             &out->matches) < 0)
+        return -1;
+    TSNode root = ts_tree_root_node(tree);
+    if (!plan && tags && query_definitions(tags, root, &out->matches) < 0) return -1;
+    out->has_error = ts_node_has_error(root);
+    if (out->has_error) first_error(root, out->error, sizeof out->error);
+    return 0;
+}
+
+static PyObject *packed_result(const Packed *packed) {
+    PyObject *result = NULL, *arrays = NULL, *kinds = NULL, *fields = NULL, *found = NULL;
+    size_t total = 0;
+    for (int i = 0; i < 5; i++) total += 5 + packed->arrays[i].len;
+    arrays = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    if (!arrays) goto out;
+    unsigned char *start = (unsigned char *)PyBytes_AS_STRING(arrays), *at = start;
+    for (int i = 0; i < 5; i++) {
+        at += pack_array_header(at, packed->count);
+        if (packed->arrays[i].len) memcpy(at, packed->arrays[i].data, packed->arrays[i].len);
+        at += packed->arrays[i].len;
+    }
+    if (_PyBytes_Resize(&arrays, (Py_ssize_t)(at - start)) < 0) goto out;
+    kinds = ids_in(packed->seen);
+    fields = ids_in(packed->seen_fields);
+    found = PyList_New((Py_ssize_t)(packed->matches.len / 5));
+    if (!kinds || !fields || !found) goto out;
+    for (size_t i = 0; i < packed->matches.len / 5; i++) {
+        const uint32_t *m = packed->matches.data + 5 * i;
+        PyObject *item = Py_BuildValue("(IIIII)", m[0], m[1], m[2], m[3], m[4]);
+        if (!item) goto out;
+        PyList_SET_ITEM(found, (Py_ssize_t)i, item);
+    }
+    if (packed->has_error)
+        result = Py_BuildValue("(OnOOOs)", arrays, (Py_ssize_t)packed->count, kinds, fields,
+                               found, packed->error);
+    else
+        result = Py_BuildValue("(OnOOOO)", arrays, (Py_ssize_t)packed->count, kinds, fields,
+                               found, Py_None);
+out:
+    Py_XDECREF(arrays);
+    Py_XDECREF(kinds);
+    Py_XDECREF(fields);
+    Py_XDECREF(found);
+    return result;
+}
+
 PyDoc_STRVAR(parse_doc,
-"parse(parser, source: bytes, timeout: float, language, tree_type) -> tree_sitter.Tree | None\n\n"
+"parse(parser, source: bytes, timeout: float, plan=None, query=None)\n"
+"    -> (arrays: bytes, node_count: int, kinds: list[int], fields: list[int], found,\n"
+"        error: str | None) | None\n\n"
 "Parse source with a parser from new_parser() for at most timeout seconds (None when the\n"
-"deadline passed). language is the tree_sitter.Language the parser was made for and\n"
-"tree_type is tree_sitter.Tree: the tree is one of those, holding source.");
+"deadline passed) and pack the tree: the five msgpack node arrays (kinds, start deltas,\n"
+"lengths, depth deltas, field ids, in preorder), the distinct kind ids and field ids that\n"
+"occur (field 0, no field, included), the definitions (with a plan from compile_tags(), a\n"
+"list of (pattern, name start byte, name end byte, first row, last row) in preorder of the\n"
+"node each pattern starts at; else with a query from compile_query(), the same with the\n"
+"definition capture id first, in match order), and the first syntax error's message.");
 
 static PyObject *parse(PyObject *module, PyObject *args) {
     (void)module;
-    PyObject *capsule, *source_obj, *language, *tree_type_obj;
+    PyObject *capsule, *source_obj, *plan_obj = Py_None, *query_obj = Py_None;
     double timeout;
-    if (!PyArg_ParseTuple(args, "OSdOO!", &capsule, &source_obj, &timeout, &language,
-                          &PyType_Type, &tree_type_obj))
+    if (!PyArg_ParseTuple(args, "OSd|OO", &capsule, &source_obj, &timeout, &plan_obj,
+                          &query_obj))
         return NULL;
-    PyTypeObject *tree_type = (PyTypeObject *)tree_type_obj;
-    if (strcmp(tree_type->tp_name, "tree_sitter.Tree") != 0 ||
-        strcmp(Py_TYPE(language)->tp_name, "tree_sitter.Language") != 0) {
-        PyErr_SetString(PyExc_TypeError, "parse() needs a tree_sitter.Language and Tree type");
-        return NULL;
-    }
     TSParser *parser = PyCapsule_GetPointer(capsule, "codelens.parser");
     if (!parser) return NULL;
+    const Plan *plan = NULL;
+    const TagsQuery *tags = NULL;
+    if (plan_obj != Py_None && !(plan = PyCapsule_GetPointer(plan_obj, "codelens.tags_plan")))
+        return NULL;
+    if (query_obj != Py_None &&
+        !(tags = PyCapsule_GetPointer(query_obj, "codelens.tags_query")))
+        return NULL;
     if (PyBytes_GET_SIZE(source_obj) > (Py_ssize_t)UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "source over 4 GiB");
         return NULL;
@@ -528,25 +696,24 @@ static PyObject *parse(PyObject *module, PyObject *args) {
     TSInput input = {&source, read_source, TSInputEncodingUTF8, NULL};
     double deadline = monotonic_seconds() + timeout;
     TSParseOptions options = {&deadline, past_deadline};
+    Packed packed = {0};
+    int failed = 0;
     TSTree *tree;
-    Py_BEGIN_ALLOW_THREADS  /* the caller holds source, parser and language */
+    Py_BEGIN_ALLOW_THREADS  /* the caller holds source, parser, plan and query */
     tree = ts_parser_parse_with_options(parser, NULL, input, options);
     if (!tree) ts_parser_reset(parser);  /* a halted parse would resume on the next call */
-    Py_END_ALLOW_THREADS
-    if (!tree) Py_RETURN_NONE;
-    BindingTree *bound = (BindingTree *)tree_type->tp_alloc(tree_type, 0);
-    if (!bound) {
+    else {
+        failed = pack(tree, plan, tags, &packed);
         ts_tree_delete(tree);
-        return NULL;
     }
-    bound->tree = tree;
-    Py_INCREF(source_obj);
-    bound->source = source_obj;
-    Py_INCREF(language);
-    bound->language = language;
-    return (PyObject *)bound;
+    Py_END_ALLOW_THREADS
+    PyObject *result = NULL;
+    if (!tree) result = Py_NewRef(Py_None);
+    else if (failed) PyErr_NoMemory();
+    else result = packed_result(&packed);
+    packed_free(&packed);
+    return result;
 }
-
 /* ---- tree_digest: a no-op index in one pass of readdir and fstatat ----
  * An order-independent 128-bit digest of what stat says about every entry under a root
  * (relative path, type, size, mtime, inode; a symlink's target too), skipping the names in
@@ -1331,8 +1498,8 @@ static PyObject *parents(PyObject *module, PyObject *depths) {
 }
 
 static PyMethodDef methods[] = {
-    {"pack_tree", pack_tree, METH_VARARGS, pack_tree_doc},
     {"compile_tags", compile_tags, METH_O, compile_tags_doc},
+    {"compile_query", compile_query, METH_VARARGS, compile_query_doc},
     {"new_parser", new_parser, METH_O, new_parser_doc},
     {"parse", parse, METH_VARARGS, parse_doc},
     {"extract_tokens", extract_tokens, METH_VARARGS, extract_tokens_doc},
@@ -1351,14 +1518,17 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "indexer._native",
-    "C helpers for codelens, built against one py-tree-sitter release.", -1, methods,
+    "C helpers for codelens, with the tree-sitter core of one py-tree-sitter release.", -1,
+    methods,
     NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__native(void) {
     PyObject *module = PyModule_Create(&module_def);
-    if (module && PyModule_AddStringConstant(module, "TREE_SITTER_VERSION",
-                                             CODELENS_TS_VERSION) < 0) {
+    /* API_VERSION: 2 since parse() packs trees itself (indexer/native.py checks it) */
+    if (module && (PyModule_AddStringConstant(module, "TREE_SITTER_VERSION",
+                                              CODELENS_TS_VERSION) < 0 ||
+                   PyModule_AddIntConstant(module, "API_VERSION", 2) < 0)) {
         Py_DECREF(module);
         return NULL;
     }

@@ -99,7 +99,7 @@ def index(options: IndexOptions, progress: Progress | None = None,
             pruned: list[str] = state["pruned"] if state else []
             if paths is None:
                 # one pass of stat calls over the tree, before the walk: if nothing changed
-                # since the last complete run, that is the whole run (see schema/0003)
+                # since the last complete run, that is the whole run (see indexer/schema/0003)
                 before = tree_digest(options.root, pruned)
                 if before is not None and not recheck and state and state["digest"] == before:
                     return _unchanged(connection, options, started_at, clock, counts, state,

@@ -75,6 +75,7 @@ class Grammar(NamedTuple):
     language: Any  # tree_sitter.Language
     version: str  # the parser version recorded with every AST: grammar, runtime, formats
     tags_query: str | None
+    capsule: Any  # the package's language() PyCapsule (tree_sitter.Language): for the native walker
 
 
 def known_languages() -> list[str]:
@@ -137,9 +138,11 @@ def load_grammar(name: str) -> Grammar:
     official = _official_module(name)
     if official:
         module = importlib.import_module(official[0])
-        lang = tree_sitter.Language(getattr(module, official[1])())
-        return Grammar(name, lang, version, _read_tags(Path(str(module.__file__)).parent))
-    return Grammar(name, tree_sitter.Language(_capsule(_bundle_pointer(name))), version, None)
+        capsule = getattr(module, official[1])()
+        return Grammar(name, tree_sitter.Language(capsule), version,
+                       _read_tags(Path(str(module.__file__)).parent), capsule)
+    capsule = _capsule(_bundle_pointer(name))
+    return Grammar(name, tree_sitter.Language(capsule), version, None, capsule)
 
 
 def _read_tags(package_dir: Path) -> str | None:

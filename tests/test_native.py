@@ -139,13 +139,50 @@ def test_tags_patterns_compile_where_they_can_and_fall_back_where_not() -> None:
     assert check("public") and not check("_private")
 
 
-def test_a_native_parse_stops_at_its_deadline(tmp_path: Path) -> None:
+def test_a_native_parse_stops_at_its_deadline() -> None:
     parsers = library.Parsers()
     source = b"x = " + b"(" * 200_000 + b"1" + b")" * 200_000 + b"\n"
     with pytest.raises(library.ParseTimeout):
-        parsers.parse("python", source, 0.0005)
-    tree = parsers.parse("python", b"a = 1\n", 5.0)  # the parser is usable again
-    assert tree.root_node.text == b"a = 1\n" and not tree.root_node.has_error
+        parsers.parse_native("python", source, 0.0005)
+    packed = parsers.parse_native("python", b"a = 1\n", 5.0)  # the parser is usable again
+    _arrays, node_count, _kinds, _fields, _found, error = packed
+    assert node_count == 6 and error is None
+
+
+def test_the_native_module_takes_grammar_capsules_not_binding_objects() -> None:
+    """It parses with its own core: a grammar is its package's language() capsule, and
+    nothing it returns is a py-tree-sitter object."""
+    parsers = library.Parsers()
+    module = parsers.native
+    assert module is not None
+    grammar = languages.load_grammar("python")
+    with pytest.raises(ValueError):
+        module.new_parser(grammar.language)  # a tree_sitter.Language is not a capsule
+    packed = parsers.parse_native("python", b"x = 1\ndef f(:\n  pass\n", None)
+    assert all(type(part).__module__ == "builtins" for part in packed)
+    assert packed[-1] == "missing ) at line 2"
+
+
+@pytest.mark.parametrize("source", [b"x = (1,\n", b"def f(:\n  pass\n", b"a = 1\n)\n\n(\n",
+                                    b"class A:\ndef\n", b"\xff\xfe(\n", b"x = 1\n"])
+def test_native_syntax_errors_are_the_python_ones(source: bytes) -> None:
+    parsers = library.Parsers()
+    root = parsers.parse("python", source, None).root_node
+    python = library._first_error(root) if root.has_error else None
+    assert parsers.parse_native("python", source, None)[-1] == python
+
+
+def test_tags_queries_with_text_predicates_take_the_python_path() -> None:
+    module = library.native_walker()[0]
+    assert module is not None
+    capsule = languages.load_grammar("python").capsule
+    query = b'((function_definition name: (identifier) @name) @definition.function)\n'
+    _compiled, names = module.compile_query(capsule, query)
+    assert names == ("name", "definition.function")
+    with pytest.raises(NotImplementedError):
+        module.compile_query(capsule, query[:-2] + b' (#eq? @name "f"))\n')
+    with pytest.raises(ValueError):
+        module.compile_query(capsule, b"(no_such_node) @definition.x")
 
 
 @settings(max_examples=300, deadline=None)

@@ -22,17 +22,20 @@ NO_TIMEOUT = 1e9  # seconds: the native parse always takes a deadline
 
 
 def native_walker() -> tuple[Any, str]:
-    """(the indexer._native module or None, why). Its tree functions read py-tree-sitter's
-    Tree object, so it is used only when built against the very release that is installed."""
+    """(the indexer._native module or None, why). It parses with its own copy of tree-sitter's
+    core, so it runs only beside the py-tree-sitter release whose core it carries: then both
+    paths make the same trees."""
     if os.environ.get(native.NATIVE_ENV) == "0":
         return None, f"off ({native.NATIVE_ENV}=0)"
     _native = native.module()
     if _native is None:
-        return None, "off (not built: run `make` or `python tools/build_native.py`)"
+        return None, f"off ({native.unavailable()})"
+    if getattr(_native, "API_VERSION", 1) != native.API_VERSION:
+        return None, "off (built from an older indexer/_native.c: `make native` rebuilds it)"
     installed = languages.installed_version("tree_sitter")
     if _native.TREE_SITTER_VERSION != installed:
-        return None, (f"off (built for tree-sitter {_native.TREE_SITTER_VERSION}, "
-                      f"{installed} is installed: rebuild it)")
+        return None, (f"off (it carries the core of tree-sitter {_native.TREE_SITTER_VERSION}, "
+                      f"{installed} is installed)")
     return _native, f"on (tree-sitter {installed})"
 
 
@@ -41,14 +44,13 @@ class ParseTimeout(Exception):
 
 
 class Parsers:
-    """Per-process cache of a tree-sitter Parser, tags Query and native tags plan per
-    language."""
+    """Per-process cache of a tree-sitter Parser, tags Query and native parser per language."""
 
     def __init__(self) -> None:
         self._parsers: dict[str, Any] = {}
         self._tags: dict[str, Any] = {}
         self._plans: dict[str, NativeTags | None] = {}
-        self._native_parsers: dict[str, tuple[Any, Any, Any]] = {}
+        self._native_languages: dict[str, NativeLanguage | None] = {}
         self.native = native_walker()[0]
 
     def parser(self, language: str) -> Any:
@@ -71,25 +73,46 @@ class Parsers:
         return self._tags[language]
 
     def parse(self, language: str, source: bytes, timeout: float | None) -> Any:
-        """A tree_sitter.Tree of ``source``; raises ParseTimeout when the timeout cancels it,
-        GrammarUnavailable when the grammar cannot be used."""
-        if self.native is None:
-            return _parse(self.parser(language), source, timeout)
-        if language not in self._native_parsers:
-            import tree_sitter
+        """A tree_sitter.Tree of ``source`` (the Python path); raises ParseTimeout when the
+        timeout cancels it, GrammarUnavailable when the grammar cannot be used."""
+        return _parse(self.parser(language), source, timeout)
 
+    def parse_native(self, language: str, source: bytes, timeout: float | None) -> Any:
+        """indexer._native.parse's packed tree of ``source``, or None where this language
+        takes the Python path; raises ParseTimeout and GrammarUnavailable as ``parse``."""
+        setup = self.native_language(language)
+        if setup is None:
+            return None
+        packed = self.native.parse(setup.parser, source,
+                                   NO_TIMEOUT if timeout is None else timeout,
+                                   setup.plan.capsule if setup.plan else None, setup.query)
+        if packed is None:
+            raise ParseTimeout
+        return packed
+
+    def native_language(self, language: str) -> NativeLanguage | None:
+        """The native parser and definition matcher of ``language``; None without the native
+        module, or where a tags query has text predicates only py-tree-sitter evaluates."""
+        if self.native is None:
+            return None
+        if language not in self._native_languages:
             grammar = languages.load_grammar(language)
             try:
-                made = self.native.new_parser(grammar.language)
+                parser = self.native.new_parser(grammar.capsule)
             except ValueError as exc:  # an ABI version this runtime does not take
                 raise languages.GrammarUnavailable(f"{language}: {exc}") from exc
-            self._native_parsers[language] = (made, grammar.language, tree_sitter.Tree)
-        parser, grammar_language, tree_type = self._native_parsers[language]
-        tree = self.native.parse(parser, source, NO_TIMEOUT if timeout is None else timeout,
-                                 grammar_language, tree_type)
-        if tree is None:
-            raise ParseTimeout
-        return tree
+            plan = self.plan(language)
+            query, kinds = None, {}
+            try:
+                if plan is None and grammar.tags_query and self.tags(language) is not None:
+                    query, names = self.native.compile_query(grammar.capsule,
+                                                             grammar.tags_query.encode())
+                    kinds = {i: n[11:] for i, n in enumerate(names) if n.startswith("definition.")}
+            except NotImplementedError:  # text predicates: the Python path runs the query
+                self._native_languages[language] = None
+                return None
+            self._native_languages[language] = NativeLanguage(parser, plan, query, kinds)
+        return self._native_languages[language]
 
     def plan(self, language: str) -> NativeTags | None:
         """The language's definition patterns for the native walker, if it models them all."""
@@ -108,6 +131,13 @@ class Parsers:
 class NativeTags(NamedTuple):
     capsule: Any  # indexer._native.compile_tags(compiled.specs)
     compiled: tags_plan.Compiled
+
+
+class NativeLanguage(NamedTuple):
+    parser: Any  # indexer._native.new_parser(grammar.capsule)
+    plan: NativeTags | None  # the definition patterns, matched during the walk
+    query: Any  # else the tags query in the native core (compile_query), or None
+    kinds: dict[int, str]  # the query's definition capture ids -> kinds
 
 
 def _compile_tags(grammar: languages.Grammar) -> Any:
@@ -164,35 +194,47 @@ def parse_file(task: ParseTask, parsers: Parsers, max_size: int = DEFAULT_MAX_FI
         return result
     try:
         grammar = languages.load_grammar(task.language)
-        tree = parsers.parse(task.language, source, timeout)
+        packed = parsers.parse_native(task.language, source, timeout)
+        tree = parsers.parse(task.language, source, timeout) if packed is None else None
     except languages.GrammarUnavailable as exc:
         result.status, result.error = "failed", str(exc)
         return result
     except ParseTimeout:  # tree-sitter cancelled the parse at the deadline
         result.status, result.error = "failed", f"parse timed out after {timeout:g} s"
         return result
-    root = tree.root_node
     result.parser_version = grammar.version
-    plan = parsers.plan(task.language)
-    tags = parsers.tags(task.language) if plan is None else None
-    if parsers.native is not None:
-        arrays, result.node_count, present, fields, found = parsers.native.pack_tree(
-            tree, plan.capsule if plan is not None else None)
-        result.blob = codec.encode_packed(task.language, grammar.version,
-                                          kind_names(grammar.language, present),
-                                          field_names(grammar.language, fields), arrays)
+    if packed is not None:
+        _from_native(result, grammar, parsers.native_language(task.language), packed, source)
     else:
-        walked = flatten(tree, grammar.language)
-        result.blob = codec.encode(task.language, grammar.version, walked)
-        result.node_count = len(walked.kinds)
+        _from_tree(result, grammar, parsers.tags(task.language), tree)
     result.tokens = extract_tokens(source)
-    if plan is not None:
-        result.symbols = native_definitions(plan.compiled, found, source)
+    return result
+
+
+def _from_native(result: ParseResult, grammar: languages.Grammar, setup: Any, packed: Any,
+                 source: bytes) -> None:
+    """Blob, node count, symbols and syntax error from indexer._native.parse."""
+    arrays, result.node_count, present, fields, found, error = packed
+    result.blob = codec.encode_packed(grammar.name, grammar.version,
+                                      kind_names(grammar.language, present),
+                                      field_names(grammar.language, fields), arrays)
+    if setup.plan is not None:
+        result.symbols = native_definitions(setup.plan.compiled, found, source)
     else:
-        result.symbols = definitions(tags, root) if tags is not None else []
+        result.symbols = query_definitions(setup.kinds, found, source)
+    if error is not None:
+        result.status, result.error = "syntax_error", error
+
+
+def _from_tree(result: ParseResult, grammar: languages.Grammar, tags: Any, tree: Any) -> None:
+    """The same from a py-tree-sitter tree (the Python path)."""
+    root = tree.root_node
+    walked = flatten(tree, grammar.language)
+    result.blob = codec.encode(grammar.name, grammar.version, walked)
+    result.node_count = len(walked.kinds)
+    result.symbols = definitions(tags, root) if tags is not None else []
     if root.has_error:
         result.status, result.error = "syntax_error", _first_error(root)
-    return result
 
 
 def _parse(parser: Any, source: bytes, timeout: float | None) -> Any:
@@ -301,6 +343,15 @@ def native_definitions(compiled: tags_plan.Compiled, found: list[tuple[int, int,
         name = source[name_start:name_end].decode("utf-8", "replace")
         if all(check(name) for check in checks[pattern]):
             symbols.append((name, kinds[pattern], first_row + 1, last_row + 1))
+    return sorted(symbols, key=_symbol_order)
+
+
+def query_definitions(kinds: dict[int, str], found: list[tuple[int, int, int, int, int]],
+                      source: bytes) -> list[tuple[str, str, int, int]]:
+    """What ``definitions`` gives, from the tags query run by the native core."""
+    symbols = [(source[name_start:name_end].decode("utf-8", "replace"), kinds[capture],
+                first_row + 1, last_row + 1)
+               for capture, name_start, name_end, first_row, last_row in found]
     return sorted(symbols, key=_symbol_order)
 
 

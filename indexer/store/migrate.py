@@ -1,4 +1,4 @@
-"""Forward-only migrations from schema/NNNN_*.sql, each committed with its user_version."""
+"""Forward-only migrations from indexer/schema/NNNN_*.sql, each committed with its user_version."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import apsw
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"  # package data
 # 1: files, asts, tokens/postings, symbols, generations/change_log, runs; views for tools
 # 2: findings, scan_cache
 # 3: runs.walk_state (the no-op fast path)

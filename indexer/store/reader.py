@@ -59,7 +59,7 @@ def current_generation(connection: apsw.Connection) -> int:
 
 
 def last_options_hash(connection: apsw.Connection) -> tuple[str | None, dict[str, Any] | None]:
-    """The options hash and walk state (schema/0003) the last run recorded."""
+    """The options hash and walk state (indexer/schema/0003) the last run recorded."""
     for value, state in connection.execute(
             "SELECT options_hash, walk_state FROM runs ORDER BY id DESC LIMIT 1"):
         return (str(value) if value else None), (json.loads(state) if state else None)

@@ -1,5 +1,5 @@
 """What a scan reads and writes in the database: the files in scope, their ASTs, the results
-cache, the kept reports, and the findings table (schema/0002_findings.sql is the contract).
+cache, the kept reports, and the findings table (indexer/schema/0002_findings.sql is the contract).
 
 Every write is its own short transaction: a scan never needs the indexer's write lock, and
 several scans at once only queue on SQLite's busy timeout for the moment they write.
