@@ -1497,6 +1497,140 @@ static PyObject *parents(PyObject *module, PyObject *depths) {
     return out;
 }
 
+/* ---- decoding: the integer arrays of an AST blob, read in one pass ---- */
+
+PyDoc_STRVAR(unpack_tree_doc,
+"unpack_tree(raw: bytes, offset: int) -> (kinds, starts, ends, depths, fields, after)\n\n"
+"The five msgpack integer arrays of an AST blob's uncompressed bytes (indexer/codec.py),\n"
+"read from ``offset``: starts and depths summed from their deltas, ends = starts + lengths,\n"
+"and after[i] the index just past node i's subtree (what subtree_ends gives). kinds, depths\n"
+"and fields are lists; starts, ends and after the native int64 bytes of an array('q') (a\n"
+"search reads few of them: no Python int is made for the others). ValueError for bytes\n"
+"that are not five equally long integer arrays.");
+
+typedef struct {
+    const unsigned char *at;
+    const unsigned char *end;
+} Reader;
+
+static int read_array_length(Reader *r, Py_ssize_t *length) {
+    if (r->at >= r->end) return -1;
+    unsigned char b = *r->at++;
+    if ((b & 0xf0) == 0x90) { *length = b & 0x0f; return 0; }
+    size_t need = b == 0xdc ? 2 : b == 0xdd ? 4 : 0;
+    if (!need || (size_t)(r->end - r->at) < need) return -1;
+    uint64_t u = 0;
+    for (size_t i = 0; i < need; i++) u = (u << 8) | r->at[i];
+    r->at += need;
+    *length = (Py_ssize_t)u;
+    return 0;
+}
+
+static int read_int(Reader *r, int64_t *value) {
+    if (r->at >= r->end) return -1;
+    unsigned char b = *r->at++;
+    if (b < 0x80) { *value = b; return 0; }
+    if (b >= 0xe0) { *value = (int8_t)b; return 0; }
+    size_t need;
+    switch (b) {
+        case 0xcc: case 0xd0: need = 1; break;
+        case 0xcd: case 0xd1: need = 2; break;
+        case 0xce: case 0xd2: need = 4; break;
+        case 0xcf: case 0xd3: need = 8; break;
+        default: return -1;
+    }
+    if ((size_t)(r->end - r->at) < need) return -1;
+    uint64_t u = 0;
+    for (size_t i = 0; i < need; i++) u = (u << 8) | r->at[i];
+    r->at += need;
+    if (b >= 0xd0) {  /* signed */
+        *value = need == 1 ? (int8_t)u : need == 2 ? (int16_t)u : need == 4 ? (int32_t)u
+                                                                        : (int64_t)u;
+    } else {
+        if (u > (uint64_t)INT64_MAX) return -1;
+        *value = (int64_t)u;
+    }
+    return 0;
+}
+
+/* one array of ``count`` integers into ``out`` (summed as it goes when ``running``) */
+static int read_ints(Reader *r, Py_ssize_t count, int64_t *out, int running) {
+    Py_ssize_t length;
+    if (read_array_length(r, &length) < 0 || length != count) return -1;
+    int64_t total = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int64_t value;
+        if (read_int(r, &value) < 0) return -1;
+        total = running ? total + value : value;
+        out[i] = total;
+    }
+    return 0;
+}
+
+static PyObject *list_of(const int64_t *values, Py_ssize_t count) {
+    PyObject *list = PyList_New(count);
+    if (!list) return NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyLong_FromLongLong(values[i]);
+        if (!item) { Py_DECREF(list); return NULL; }
+        PyList_SET_ITEM(list, i, item);
+    }
+    return list;
+}
+
+static PyObject *unpack_tree(PyObject *module, PyObject *args) {
+    (void)module;
+    Py_buffer raw;
+    Py_ssize_t offset;
+    if (!PyArg_ParseTuple(args, "y*n", &raw, &offset)) return NULL;
+    PyObject *result = NULL;
+    int64_t *arrays = NULL;
+    Py_ssize_t *stack = NULL;
+    Reader r = {(const unsigned char *)raw.buf, (const unsigned char *)raw.buf + raw.len};
+    Py_ssize_t count;
+    if (offset < 0 || offset > raw.len) goto malformed;
+    r.at += offset;
+    const unsigned char *first = r.at;
+    if (read_array_length(&r, &count) < 0 || count < 0 || count > raw.len) goto malformed;
+    r.at = first;
+    /* kinds, starts, ends, depths, fields, after */
+    arrays = PyMem_Malloc(sizeof(int64_t) * 6 * (size_t)(count ? count : 1));
+    stack = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(count ? count : 1));
+    if (!arrays || !stack) { PyErr_NoMemory(); goto done; }
+    int64_t *kinds = arrays, *starts = arrays + count, *ends = arrays + 2 * count;
+    int64_t *depths = arrays + 3 * count, *fields = arrays + 4 * count;
+    int64_t *after = arrays + 5 * count;
+    if (read_ints(&r, count, kinds, 0) < 0 || read_ints(&r, count, starts, 1) < 0 ||
+        read_ints(&r, count, ends, 0) < 0 || read_ints(&r, count, depths, 1) < 0 ||
+        read_ints(&r, count, fields, 0) < 0) goto malformed;
+    Py_ssize_t height = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        ends[i] += starts[i];
+        after[i] = count;
+        int64_t depth = depths[i] < 0 ? 0 : depths[i];
+        while (height > depth) after[stack[--height]] = i;
+        stack[height++] = i;
+    }
+    result = PyTuple_New(6);
+    if (!result) goto done;
+    for (int k = 0; k < 6; k++) {  /* offsets as raw int64 (array('q')): few are read */
+        const int64_t *values = arrays + (Py_ssize_t)k * count;
+        PyObject *item = (k == 1 || k == 2 || k == 5)
+            ? PyBytes_FromStringAndSize((const char *)values, (Py_ssize_t)sizeof(int64_t) * count)
+            : list_of(values, count);
+        if (!item) { Py_CLEAR(result); goto done; }
+        PyTuple_SET_ITEM(result, k, item);
+    }
+    goto done;
+malformed:
+    PyErr_SetString(PyExc_ValueError, "not the integer arrays of an AST blob");
+done:
+    PyMem_Free(arrays);
+    PyMem_Free(stack);
+    PyBuffer_Release(&raw);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"compile_tags", compile_tags, METH_O, compile_tags_doc},
     {"compile_query", compile_query, METH_VARARGS, compile_query_doc},
@@ -1513,6 +1647,7 @@ static PyMethodDef methods[] = {
     {"sort_int64", sort_int64, METH_O, sort_int64_doc},
     {"subtree_ends", subtree_ends, METH_O, subtree_ends_doc},
     {"parents", parents, METH_O, parents_doc},
+    {"unpack_tree", unpack_tree, METH_VARARGS, unpack_tree_doc},
     {NULL, NULL, 0, NULL},
 };
 

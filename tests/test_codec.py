@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer import codec, languages
+from indexer.match.tree import subtree_ends_python
 from indexer.parse import library
 from indexer.store import tokenids
 
@@ -36,7 +37,9 @@ def test_round_trip_is_lossless(tree: tuple[list[int], list[int], list[int], lis
     names = {f: f"field{f}" for f in set(fields) if f}
     decoded = codec.decode(codec.encode("python", "v1", codec.Walked(
         types, names, kinds, starts, ends, codec.depth_deltas(depths), fields)))
-    assert (decoded.kinds, decoded.starts, decoded.ends, decoded.depths) == tree
+    assert (decoded.kinds, list(decoded.starts), list(decoded.ends), decoded.depths) == tree
+    if decoded.after is not None:  # the native decoder computes the subtree ends too
+        assert list(decoded.after) == subtree_ends_python(depths)
     assert decoded.types == types
     assert decoded.fields == fields and decoded.field_names == names
     assert decoded.language == "python" and decoded.parser_version == "v1"
@@ -121,3 +124,26 @@ def test_other_format_version_is_refused() -> None:
     blob = zlib.compress(msgpack.packb([{"v": codec.FORMAT_VERSION + 1}, [], [], [], [], []]))
     with pytest.raises(codec.BlobFormatError, match="format"):
         codec.decode(blob)
+
+
+@settings(max_examples=50, deadline=None)
+@given(preorder_trees(), st.data())
+def test_a_blob_cut_or_damaged_anywhere_is_refused_not_misread(
+        tree: tuple[list[int], list[int], list[int], list[int]], data: st.DataObject) -> None:
+    """The native decoder reads the arrays itself: bytes cut short or changed at any point
+    are a BlobFormatError or decode as the Python path decodes them, never a crash."""
+    import zlib
+
+    kinds, starts, ends, depths = tree
+    raw = zlib.decompress(codec.encode("python", "v1", codec.Walked(
+        {k: (f"kind{k}", True) for k in set(kinds)}, {}, kinds, starts, ends,
+        codec.depth_deltas(depths), [0] * len(kinds))))
+    at = data.draw(st.integers(0, len(raw) - 1))
+    damaged = [raw[:at], raw[:at] + bytes([data.draw(st.integers(0, 255))]) + raw[at + 1:]]
+    for bad in damaged:
+        blob = zlib.compress(bad)
+        try:
+            native = codec.decode(blob)
+        except codec.BlobFormatError:
+            continue
+        assert len(native.kinds) == len(native.starts) == len(native.depths)

@@ -28,7 +28,7 @@ class Tree:
         self.ends = flat.ends
         self.fields = flat.fields
         self.depths = flat.depths
-        self.after = subtree_ends(flat.depths)
+        self.after = flat.after if flat.after is not None else subtree_ends(flat.depths)
         self._parents: list[int] | None = None
         self.kind_names = {k: name for k, (name, _named) in flat.types.items()}
         self.named_kinds = {k for k, (_name, named) in flat.types.items() if named}
