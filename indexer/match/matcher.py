@@ -46,21 +46,6 @@ class Matcher(Statements):
         self.roots: set[int] = set()
         self._roots: dict[int, set[int]] = {}
         self.symbolic_depth = 0
-        self.dispatch = {
-            "Metavar": self.m_metavar, "Ellipsis": self.m_ellipsis, "Name": self.m_name,
-            "Attr": self.m_attr, "Call": self.m_call, "Str": self.m_str, "Num": self.m_literal,
-            "Bool": self.m_literal, "Null": self.m_literal, "Char": self.m_literal,
-            "DeepEllipsis": self.m_deep, "TypedMetavar": self.m_typed,
-            "DotsChain": self.m_dots_chain, "Container": self.m_container,
-            "Interp": self.m_interp, "Assign": self.m_assign, "BinOp": self.m_binop,
-            "Block": self.m_block, "Module": self.m_block, "ExprStmt": self.m_expr_stmt,
-            "Record": self.m_record, "If": self.m_if, "ImportFrom": self.m_import,
-            "ImportAs": self.m_import, "ImportAll": self.m_import, "Dotted": self.m_dotted,
-            "New": self.m_new, "Return": self.m_return, "Catch": self.m_catch,
-            "Kwarg": self.m_kwarg, "Param": self.m_param, "Regex": self.m_regex,
-            "Decorator": self.m_decorator, "ClassDef": self.m_class,
-            "Xml": self.m_xml,
-        }
 
     def option(self, name: str, default: bool = True) -> bool:
         """A rule option (semgrep's ``options:``), ``default`` unless the rule says."""
@@ -87,9 +72,9 @@ class Matcher(Statements):
             if p.kind == "Ellipsis":
                 yield env
             return
-        handler = self.dispatch.get(p.kind)
+        handler = DISPATCH.get(p.kind)
         if handler is not None:
-            yield from handler(p, t, env)
+            yield from handler(self, p, t, env)
         else:
             yield from self.m_generic(p, t, env)
         if t.kind == "Name" and p.kind not in NOT_SYMBOLIC and id(p) not in self.roots and \
@@ -481,3 +466,21 @@ def _is_metavar(text: str) -> bool:
 
 
 __all__ = ["Env", "Matcher"]
+
+
+# the handler of each pattern node kind (others: m_generic), looked up once, not per file
+DISPATCH: dict[str, Any] = {kind: getattr(Matcher, name) for kind, name in {
+    "Metavar": "m_metavar", "Ellipsis": "m_ellipsis", "Name": "m_name",
+    "Attr": "m_attr", "Call": "m_call", "Str": "m_str", "Num": "m_literal",
+    "Bool": "m_literal", "Null": "m_literal", "Char": "m_literal",
+    "DeepEllipsis": "m_deep", "TypedMetavar": "m_typed",
+    "DotsChain": "m_dots_chain", "Container": "m_container",
+    "Interp": "m_interp", "Assign": "m_assign", "BinOp": "m_binop",
+    "Block": "m_block", "Module": "m_block", "ExprStmt": "m_expr_stmt",
+    "Record": "m_record", "If": "m_if", "ImportFrom": "m_import",
+    "ImportAs": "m_import", "ImportAll": "m_import", "Dotted": "m_dotted",
+    "New": "m_new", "Return": "m_return", "Catch": "m_catch",
+    "Kwarg": "m_kwarg", "Param": "m_param", "Regex": "m_regex",
+    "Decorator": "m_decorator", "ClassDef": "m_class",
+    "Xml": "m_xml",
+}.items()}

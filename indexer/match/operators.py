@@ -22,20 +22,17 @@ def binop(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     matched by their operands (in any order when it also commutes)."""
     pop = BOOLEAN.get(p.value, p.value)
     top = BOOLEAN.get(t.value, t.value)
+    if pop != top:  # (before t.kids: converting the operands costs more than this test)
+        return
     pleft, pright = p.kids
     tleft, tright = t.kids
-    if pright is not None and pright.kind == "Ellipsis" and (
-            pop not in ASSOCIATIVE or pop != top):
-        if pop != top:
-            return
+    if pright is not None and pright.kind == "Ellipsis" and pop not in ASSOCIATIVE:
         matched = False
         for env2 in m.m(pleft, tleft, env):
             matched = True
             yield env2
         if not matched and tleft is not None and tleft.kind == "BinOp":
             yield from m.m(p, tleft, env)
-        return
-    if pop != top:
         return
     if pop in ASSOCIATIVE and m.options.get("ac_matching", True):
         ps, ts = operands(p, pop), operands(t, pop)

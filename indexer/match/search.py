@@ -30,6 +30,7 @@ EXPRESSIONS = frozenset({
     "Slice", "Xml"})
 ANYTHING = frozenset({"Metavar", "TypedMetavar", "DeepEllipsis", "Ellipsis"})
 NOT_FOUND = -1
+COMPARISONS = frozenset({"==", "!=", "===", "!==", "<", "<=", ">", ">="})  # spelled as is
 NO_END = 1 << 62  # sorts after every real offset
 MAX_MATCHES_PER_NODE = 64  # ways one node can match one pattern (bounds a combinatorial blowup)
 
@@ -105,13 +106,19 @@ class Target:
         """Words a node must hold in its own text to match ``pattern``: the pattern's names
         (Pattern.tokens), less those this file may spell otherwise (an import alias or a
         wildcard import can stand for them); none under symbolic propagation, which can
-        match a name through what it was assigned anywhere."""
-        if not pattern.tokens or self.matcher.options.get("symbolic_propagation"):
+        match a name through what it was assigned anywhere. A comparison's operator is one
+        too (the node compared is spelled with it)."""
+        if self.matcher.options.get("symbolic_propagation"):
             return ()
+        root = pattern.node
+        operator = [root.value.encode()] if root.kind == "BinOp" and root.value in \
+            COMPARISONS else []
+        if not pattern.tokens:
+            return tuple(operator)
         aliasable = self.facts.aliasable_words()
         words = sorted((w.encode() for w in pattern.tokens if w not in aliasable),
                        key=len, reverse=True)
-        return tuple(words)
+        return tuple(words + operator)
 
     def containing(self, nodes: list[int], needles: tuple[bytes, ...]) -> list[int]:
         """The nodes whose text holds every needle (the loop runs in C: map and compress)."""
