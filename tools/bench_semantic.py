@@ -22,6 +22,7 @@ import orjson
 import yaml
 
 SEMGREP_LIMIT_S = 1800  # then the figure is a lower bound: semgrep did not finish
+SAMPLE_EVERY = 10  # the sample semgrep's agreement is measured on: one file in ten
 SUITES = Path(__file__).resolve().parent.parent.parent / "shared" / "conformance" / "rules"
 STAGES = {  # module path fragment -> stage
     "codec.py": "decode the AST blob", "match/tree.py": "decode the AST blob",
@@ -112,7 +113,50 @@ def measure_conformance_rules(root: Path, work: Path, db: Path, codelens: str, t
                           errors=len(document.get("errors", [])))
     del document
     out["agreement"] = agreement({(r, p, line) for r, p, line in ours}, theirs)
+    del ours, theirs
+    out["sample"] = sample_agreement(root, work, rules, codelens, semgrep, triples, agreement)
     return out
+
+
+def sample_agreement(root: Path, work: Path, rules: Path, codelens: str, semgrep: Path,
+                     triples: Any, agreement: Any, every: int = SAMPLE_EVERY) -> dict[str, Any]:
+    """Agreement on (rule, file, line) over one file in ``every`` of the corpus's Python and
+    JavaScript files (copied, paths kept): semgrep finishes there, which it does not over
+    the whole corpus, so the figure exists whatever happens to the full run."""
+    import shutil
+
+    sample = work / "conformance-sample"
+    shutil.rmtree(sample, ignore_errors=True)
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".py", ".js") and p.is_file())
+    for path in files[::every]:
+        copy = sample / path.relative_to(root)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+    db, report = work / "sample.db", work / "sample.scan.json"
+    for stale in work.glob("sample.db*"):
+        stale.unlink()
+    done = subprocess.run([codelens, "scan", ".", "--config", str(rules), "--root", ".",
+                           "--db", str(db), "--json", "--output", str(report)],
+                          cwd=sample, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"codelens scan of the sample failed:\n{done.stderr}")
+    ours = _findings_table(db)
+    theirs_file = work / "sample.semgrep.json"
+    theirs_file.unlink(missing_ok=True)
+    started = time.perf_counter()
+    try:
+        subprocess.run([str(semgrep), "scan", "--config", str(rules), "--json", "--output",
+                        str(theirs_file), "--metrics=off", "--disable-version-check",
+                        "--x-ignore-semgrepignore-files", "--no-git-ignore", "-j", "2", "."],
+                       cwd=sample, capture_output=True,
+                       env={**os.environ, "HOME": str(work / "home")}, timeout=SEMGREP_LIMIT_S)
+    except subprocess.TimeoutExpired:
+        return {"files": len(files[::every]), "every": every, "finished": False}
+    wall = time.perf_counter() - started
+    document = orjson.loads(theirs_file.read_bytes()) if theirs_file.exists() else {}
+    theirs = triples(document.get("results", []), sample, "check_id")
+    return {"files": len(files[::every]), "every": every, "finished": True,
+            "semgrep_wall": wall, "agreement": agreement(ours, theirs)}
 
 
 def _findings_table(db: Path) -> set[tuple[str, str, int]]:
@@ -189,4 +233,16 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         ("  agreement with semgrep", f"{agree['ratio']:.1%} of "
          f"{agree['ours'] + agree['semgrep'] - agree['both']} (rule, file, line)" if not more
          else f"none: semgrep did not finish in {SEMGREP_LIMIT_S} s", "", True),
+        *sample_rows(result.get("sample")),
     ]
+
+
+def sample_rows(sample: dict[str, Any] | None) -> list[tuple[str, str, str, bool]]:
+    if not sample:
+        return []
+    what = f"  agreement on 1 file in {sample['every']} ({sample['files']} files)"
+    if not sample["finished"]:
+        return [(what, f"none: semgrep did not finish in {SEMGREP_LIMIT_S} s", "", True)]
+    agree = sample["agreement"]
+    return [(what, f"{agree['ratio']:.1%} of {agree['ours'] + agree['semgrep'] - agree['both']}"
+             f" (rule, file, line); semgrep took {sample['semgrep_wall']:.0f} s", "", True)]

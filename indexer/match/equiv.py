@@ -21,9 +21,14 @@ if TYPE_CHECKING:
 NUMBERS = frozenset({"number", "int", "float"})
 
 
+# the pattern kinds that can match what an imported name resolves to (a dotted Attr chain):
+# against any other, resolving the file's imports (costly in JavaScript) could find nothing
+RESOLVED_FORMS = frozenset({"Attr", "DotsChain"})
+
+
 def cross_kind(m: Matcher, p: Node, t: Node, env: Env) -> Iterator[Env]:
     """A pattern node against code of another kind: constants and aliases seen through."""
-    if t.kind == "Name" and p.kind not in ("Name",):
+    if t.kind == "Name" and p.kind in RESOLVED_FORMS:
         for resolved in m.facts.resolutions(t):
             yield from m.m(p, resolved, env)
     elif t.kind == "Cast" and p.kind != "Cast":

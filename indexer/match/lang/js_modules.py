@@ -123,7 +123,11 @@ class JsModuleConverter(JsExpressionConverter):
     def import_views(self) -> list[Node]:
         """The imports the file's ``require`` declarations amount to."""
         out = []
-        for index in self.tree.of_kinds(frozenset(DECLARATIONS)):
+        tree = self.tree
+        find, starts, ends = tree.source.find, tree.starts, tree.ends
+        for index in tree.of_kinds(frozenset(DECLARATIONS)):
+            if find(b"require", starts[index], ends[index]) < 0:
+                continue  # (converting every declaration of a file costs more than this)
             for node in self.nodes([index]):
                 view = self.import_view(node)
                 if view is not None:
