@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
 from indexer.errors import GitError
-from indexer.scan import Finding, ScanOptions, ScanReport, report_of, scan_files
+from indexer.scan import Finding, ScanOptions, ScanReport, compile_rules, report_of, scan_files
 
 NO_BLOB = "0" * 40
 # a `nosemgrep` comment, left out of the code a finding is compared by
@@ -46,13 +46,12 @@ def scan_since(ref: str, options: ScanOptions) -> ScanReport:
     commit) and what ``scan`` raises."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from indexer.match.ruleset import load_ruleset
     from indexer.walk import within
 
     clock = time.perf_counter()
     with ThreadPoolExecutor(1) as pool:  # git works while the rules compile (kept compiled)
         asked = pool.submit(changes_since, options.root, ref)
-        load_ruleset(options.configs)
+        compile_rules(options)
         changes = asked.result()
     prefixes = {s.rstrip("/") for s in options.scope}
     changed = [p for p in changes.paths if within(p, prefixes)]

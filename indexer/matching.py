@@ -290,7 +290,10 @@ class Matching:
         if self.jobs <= 1 or len(work) < MIN_PARALLEL_FILES or self._broken:
             return [match_files(self.root, self.connection, self.rules, work, self.limits)]
         if not self._workers:
-            blob = pickle.dumps(self.rules)
+            from indexer.match.pattern import compiled
+
+            # the rules, and their patterns as compiled here (a worker need not compile them)
+            blob = pickle.dumps((self.rules, compiled()))
             self._workers = [_Worker(self.root, self.db_path, blob, self.limits)
                              for _ in range(self.jobs)]
             self.processes = self.jobs
@@ -429,7 +432,10 @@ def _worker_main() -> None:
     root, db_path, blob, timeout, threshold, memory_mb = pickle.load(stdin)
     limits = Limits(timeout, threshold, {}, memory_mb)
     connection = open_db(Path(db_path), readonly=True)
-    rules = pickle.loads(blob)
+    from indexer.match.pattern import remember
+
+    rules, patterns = pickle.loads(blob)
+    remember(patterns)
     fault = os.environ.get(FAULT_ENV, "")
     while True:
         try:

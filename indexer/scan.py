@@ -104,7 +104,7 @@ def scan(options: ScanOptions) -> ScanReport:
     from indexer.walk import within
 
     clock = time.perf_counter()
-    rules, errors = _rules(options.configs, options.exclude_rules, options.severities)
+    rules, errors = compile_rules(options)
     infos = [RuleInfo(r.id, r.message, r.severity) for r in rules]
     connection = open_db(options.db_path)
     try:
@@ -148,7 +148,7 @@ def scan_files(options: ScanOptions) -> tuple[ScanReport, list[Any]]:
     from indexer.store.connection import open_db
 
     clock = time.perf_counter()
-    rules, errors = _rules(options.configs, options.exclude_rules, options.severities)
+    rules, errors = compile_rules(options)
     connection = open_db(options.db_path)
     try:
         run = _Scan(connection, options, rules)
@@ -164,14 +164,27 @@ def scan_files(options: ScanOptions) -> tuple[ScanReport, list[Any]]:
     return report_of(findings, errors + run.errors, stats, infos), rules
 
 
+def compile_rules(options: ScanOptions) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The runnable rules of a scan and the errors of the others (see ``_rules``), their
+    patterns compiled once and kept beside the index for the next run."""
+    return _rules(options.configs, options.exclude_rules, options.severities,
+                  options.db_path.parent)
+
+
 def _rules(configs: list[Path], exclude: tuple[str, ...] = (),
-           severities: tuple[str, ...] = ()) -> tuple[list[Any], list[dict[str, Any]]]:
+           severities: tuple[str, ...] = (),
+           store: Path | None = None) -> tuple[list[Any], list[dict[str, Any]]]:
     """The runnable rules (less those ``exclude`` names, by id or by the last part of a
     dotted one, and those outside ``severities`` when given) and the errors of the others;
-    UsageError when none can run."""
+    UsageError when none can run. With ``store``, compiled patterns are read from and kept
+    in that folder."""
+    from indexer.match import pattern_store
     from indexer.match.ruleset import load_ruleset
 
+    known = pattern_store.load(store) if store is not None else 0
     rules, problems = load_ruleset(configs)
+    if store is not None:
+        pattern_store.save(store, known)
     errors = [_rule_error(e) for e in problems]
     if not rules:
         raise UsageError("no rule could run: " + "; ".join(

@@ -734,3 +734,25 @@ def test_output_into_a_fifo_or_device_writes_into_it_and_never_replaces_it(
     assert result.code == 0, result.err
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert len(json.loads(received[0])["results"]) == 4
+
+
+def test_compiled_patterns_are_kept_beside_the_index_and_a_bad_store_is_rebuilt(
+        tree: Callable[..., Path], cli: Cli) -> None:
+    """A scan keeps its compiled patterns in .codelens/patterns-<code digest>.pickle; the
+    next process reads them instead of compiling; a damaged store only costs the compile."""
+    import pickle
+
+    from indexer.match import pattern, pattern_store
+
+    root = project(tree)
+    first = scan_json(cli, root)
+    (store,) = (root / ".codelens").glob("patterns-*.pickle")
+    assert store.name == f"patterns-{pattern_store.code_digest()}.pickle"
+    kept = pickle.loads(store.read_bytes())
+    assert ("eval($X)", "python") in kept and ("$X == $X", "python") in kept
+    assert repr(kept[("eval($X)", "python")]) == repr(pattern.compile_pattern("eval($X)",
+                                                                              "python"))
+    store.write_bytes(b"not a pickle")
+    again = scan_json(cli, root, "--no-cache")
+    assert again["results"] == first["results"]
+    assert pickle.loads(store.read_bytes()).keys() >= kept.keys()  # written anew

@@ -155,8 +155,12 @@ def sample_agreement(root: Path, work: Path, rules: Path, codelens: str, semgrep
     wall = time.perf_counter() - started
     document = orjson.loads(theirs_file.read_bytes()) if theirs_file.exists() else {}
     theirs = triples(document.get("results", []), sample, "check_id")
+    ids = {rule["id"] for path in rules.glob("*.yaml")
+           for rule in yaml.safe_load(path.read_text())["rules"]}
+    differing = {rule for rule, _path, _line in ours ^ theirs}
     return {"files": len(files[::every]), "every": every, "finished": True,
-            "semgrep_wall": wall, "agreement": agreement(ours, theirs)}
+            "semgrep_wall": wall, "agreement": agreement(ours, theirs), "rules": len(ids),
+            "rules_identical": len(ids - differing)}
 
 
 def _findings_table(db: Path) -> set[tuple[str, str, int]]:
@@ -245,4 +249,6 @@ def sample_rows(sample: dict[str, Any] | None) -> list[tuple[str, str, str, bool
         return [(what, f"none: semgrep did not finish in {SEMGREP_LIMIT_S} s", "", True)]
     agree = sample["agreement"]
     return [(what, f"{agree['ratio']:.1%} of {agree['ours'] + agree['semgrep'] - agree['both']}"
-             f" (rule, file, line); semgrep took {sample['semgrep_wall']:.0f} s", "", True)]
+             f" (rule, file, line); {sample['rules_identical']} of {sample['rules']} rules find "
+             f"exactly what semgrep finds; semgrep took {sample['semgrep_wall']:.0f} s", "",
+             True)]

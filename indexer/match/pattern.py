@@ -59,9 +59,31 @@ class Pattern(NamedTuple):
     tokens: frozenset[str]  # words every match needs in its file (for the prefilter)
 
 
+# patterns compiled by this process or handed to it (see ``compiled``/``remember``)
+_COMPILED: dict[tuple[str, str], Pattern] = {}
+
+
+def compiled() -> dict[tuple[str, str], Pattern]:
+    """Every pattern this process has compiled or was given, by (source, language)."""
+    return dict(_COMPILED)
+
+
+def remember(patterns: dict[tuple[str, str], Pattern]) -> None:
+    """Patterns compiled elsewhere by this same code (another process, an earlier run):
+    ``compile_pattern`` answers them without parsing."""
+    _COMPILED.update(patterns)
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_pattern(source: str, language: str) -> Pattern:
     """Parse ``source`` as ``language``; raises PatternError when it does not parse."""
+    known = _COMPILED.get((source, language))
+    if known is None:
+        known = _COMPILED[(source, language)] = _compile(source, language)
+    return known
+
+
+def _compile(source: str, language: str) -> Pattern:
     converter = converter_for(language)
     text, types = _rewrite(converter.pattern_source(source.strip()), language)
     for spelling, suffix in _spellings(text, language):
