@@ -131,12 +131,8 @@ def scan(options: ScanOptions) -> ScanReport:
         results, count = kept.results()
     finally:
         connection.close()
-    stats = {"prefilter": run.prefilter_stats, "cache": {"hits": run.hits, "misses": run.misses},
-             "rules": len(rules), "files_matched": run.files_matched,
-             "match_processes": run.processes, "match_processes_lost": run.lost,
-             "nosem_suppressed": run.nosem_suppressed,
-             "incremental": incremental, "paths_matched": len(scope) if incremental else None,
-             "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
+    stats = run.stats(clock, incremental=incremental,
+                      paths_matched=len(scope) if incremental else None)
     return ScanReport(results, count, errors + earlier + run.errors, stats, infos)
 
 
@@ -155,11 +151,7 @@ def scan_files(options: ScanOptions) -> tuple[ScanReport, list[Any]]:
         findings = [f for _paths, found in run.batches() for f in found]
     finally:
         connection.close()
-    stats = {"prefilter": run.prefilter_stats, "cache": {"hits": run.hits, "misses": run.misses},
-             "rules": len(rules), "files_matched": run.files_matched,
-             "match_processes": run.processes, "match_processes_lost": run.lost,
-             "nosem_suppressed": run.nosem_suppressed,
-             "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
+    stats = run.stats(clock)
     infos = [RuleInfo(r.id, r.message, r.severity) for r in rules]
     return report_of(findings, errors + run.errors, stats, infos), rules
 
@@ -341,6 +333,15 @@ class _Scan:
         finally:
             matching.close()
             self.processes, self.lost = matching.processes, matching.lost
+
+    def stats(self, clock: float, **more: Any) -> dict[str, Any]:
+        """The figures of a run that started at ``clock`` (perf_counter), with ``more``."""
+        return {"prefilter": self.prefilter_stats,
+                "cache": {"hits": self.hits, "misses": self.misses},
+                "rules": len(self.rules), "files_matched": self.files_matched,
+                "match_processes": self.processes, "match_processes_lost": self.lost,
+                "nosem_suppressed": self.nosem_suppressed, **more,
+                "elapsed_ms": round((time.perf_counter() - clock) * 1000, 1)}
 
     def _chosen(self, files: dict[int, Any]) -> dict[int, Any]:
         """The files of ``files`` that --include / --exclude let through."""
