@@ -21,6 +21,7 @@ from indexer.settings import IndexOptions
 from indexer.walk import IGNORE_FILES, NEVER_WALKED, UNDECODABLE, shown, utf8
 
 DEFAULT_SETTLE = 0.05
+MAX_BATCH_DELAY = 0.3  # seconds an event waits at most for the burst it is part of to end
 POLL_FALLBACK_SECONDS = 2.0
 WATCHDOG_LOGGER = "watchdog.observers.inotify_c"  # where it says the queue overflowed
 LIVENESS_CHECK = 1.0  # seconds between two looks at the root and the batch loop
@@ -47,6 +48,7 @@ class Watcher:
         self._undecodable: set[str] = set()
         self._full = False
         self._last_event = 0.0
+        self._first_event = 0.0  # when the oldest event of the pending batch came
         self._wake = threading.Condition()
         self._stopping = False
         self._running = False
@@ -138,15 +140,22 @@ class Watcher:
                 self.log(f"codelens: watch: {shown(rel)}: {UNDECODABLE}")
             return
         with self._wake:
+            self._pending_since()
             self._dirty.add(rel)
-            self._last_event = time.monotonic()
             self._wake.notify_all()
 
     def _mark_full(self) -> None:
         with self._wake:
+            self._pending_since()
             self._full = True
-            self._last_event = time.monotonic()
             self._wake.notify_all()
+
+    def _pending_since(self) -> None:
+        """An event now (the lock held): the first of a batch starts its clock."""
+        now = time.monotonic()
+        if not (self._dirty or self._full):
+            self._first_event = now
+        self._last_event = now
 
     def _loop(self) -> None:
         while True:
@@ -167,8 +176,12 @@ class Watcher:
                 if self._stopping:
                     return None
                 pending = self._dirty or self._full
-                quiet = time.monotonic() - self._last_event
-                if pending and quiet >= self.settle:
+                now = time.monotonic()
+                quiet = now - self._last_event
+                # a batch closes when events pause, or when it has waited MAX_BATCH_DELAY
+                # (a long burst is indexed while it goes on, not only after it)
+                waited = now - self._first_event
+                if pending and (quiet >= self.settle or waited >= MAX_BATCH_DELAY):
                     batch = (self._dirty, self._full)
                     self._dirty, self._full = set(), False
                     self._running = True
@@ -178,7 +191,8 @@ class Watcher:
                     self._full = not self._stopping
                     self._last_event = 0.0
                     continue
-                self._wake.wait(self.settle - quiet if pending else None)
+                self._wake.wait(min(self.settle - quiet, MAX_BATCH_DELAY - waited)
+                                if pending else None)
 
     def alive(self) -> bool:
         """Whether the batch loop runs (it ends only when stopped)."""
@@ -236,12 +250,16 @@ def watch_forever(options: IndexOptions, settle: float = DEFAULT_SETTLE,
     waits up to ``options.lock_timeout`` seconds for another writer (``waiting`` is told
     once). Exits 2 if the root goes away or the watcher cannot go on."""
     from indexer import engine
+    from indexer.parse.pool import make_parser
 
-    watcher = Watcher(options, settle)
+    # warm parse workers for every batch (a batch would otherwise start its own)
+    pool = make_parser(options.jobs, options.max_file_size, options.parse_timeout,
+                       options.recycle_files, options.rss_limit_mb)
+    watcher = Watcher(options, settle, pool=pool)
     watcher.start()
     try:
         with watcher.lock:  # the watcher's batches wait for it
-            summary = engine.index(options, waiting=waiting)
+            summary = engine.index(options, pool=pool, waiting=waiting)
         print(f"codelens: indexed {summary['files']['seen']} files, generation "
               f"{summary['generation']}; watching {options.root} (Ctrl-C to stop)",
               file=sys.stderr)
@@ -255,3 +273,4 @@ def watch_forever(options: IndexOptions, settle: float = DEFAULT_SETTLE,
                 return 2
     finally:
         watcher.stop()
+        pool.close()
