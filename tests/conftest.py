@@ -41,6 +41,23 @@ def tree(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
     return make
 
 
+@pytest.fixture
+def private_homes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A daemon registry (HOME) and socket folder of the test's own (short: sockets need
+    < 108 bytes), and no daemon left behind."""
+    import tempfile
+
+    from indexer.service import client
+
+    runtime = Path(tempfile.mkdtemp(prefix="cl", dir="/tmp"))
+    monkeypatch.setenv("HOME", str(runtime / "home"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("CODELENS_NO_DAEMON", raising=False)
+    yield runtime
+    for entry in client.all_running():
+        client.stop(Path(entry["root"]))
+
+
 class CliResult:
     def __init__(self, code: int, out: str, err: str) -> None:
         self.code, self.out, self.err = code, out, err

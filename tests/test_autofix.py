@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import stat
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -289,20 +288,6 @@ def test_replacement_groups_and_metavariable_names() -> None:
     assert interpolate("$A + $B", {"$A": "$B", "$B": "c"}) == "$B + c"
     assert interpolate("g($...ARGS, last)", {"$...ARGS": ""}) == "g(last)"
     assert interpolate("g($Y)", {"$X": "a"}) == "g($Y)"  # unbound: kept as written
-
-
-@pytest.fixture
-def private_homes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A registry and socket folder of this test's own (sockets need short paths)."""
-    from indexer.service import client
-
-    runtime = Path(tempfile.mkdtemp(prefix="cl", dir="/tmp"))
-    monkeypatch.setenv("HOME", str(runtime / "home"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.delenv("CODELENS_NO_DAEMON", raising=False)
-    yield runtime
-    for entry in client.all_running():
-        client.stop(Path(entry["root"]))
 
 
 def test_autofix_beside_a_running_daemon(project: Path, cli: Cli,

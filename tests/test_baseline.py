@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -162,15 +160,10 @@ def test_git_missing(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_with_the_roots_daemon_running(tmp_path: Path, cli: Cli,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_with_the_roots_daemon_running(tmp_path: Path, cli: Cli, private_homes: Path) -> None:
     """The daemon's own kept reports are no baseline scan: the CLI runs it in-process."""
     from indexer.service import client
 
-    runtime = Path(tempfile.mkdtemp(prefix="cl", dir="/tmp"))  # (sockets need short paths)
-    monkeypatch.setenv("HOME", str(runtime / "home"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.delenv("CODELENS_NO_DAEMON", raising=False)
     root = repository(tmp_path, {"a.py": "eval(a)\n"})
     (root / "a.py").write_text("eval(a)\neval(b)\n")
     client.start(root, idle_timeout=60)
@@ -180,4 +173,3 @@ def test_with_the_roots_daemon_running(tmp_path: Path, cli: Cli,
                    .json()["results"]) == 2
     finally:
         client.stop(root)
-        shutil.rmtree(runtime, ignore_errors=True)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -160,20 +159,8 @@ def test_exit_codes_as_semgrep_gives_them(tree: Callable[..., Path], cli: Cli, t
     assert cli("scan", root / "nowhere", "--config", root / "rules", *formats).code == 2
 
 
-@pytest.fixture
-def daemon_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A private daemon registry and socket folder, and no daemon left behind."""
-    runtime = Path(tempfile.mkdtemp(prefix="cl", dir="/tmp"))
-    monkeypatch.setenv("HOME", str(runtime / "home"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.delenv("CODELENS_NO_DAEMON", raising=False)
-    yield
-    for entry in client.all_running():
-        client.stop(Path(entry["root"]))
-
-
 def test_the_daemon_renders_the_ci_formats(tree: Callable[..., Path], cli: Cli, tmp_path: Path,
-                                           daemon_home: None) -> None:
+                                           private_homes: Path) -> None:
     root = project(tree)
     client.start(root)
     before = client.call(root, "ping")["requests"]

@@ -11,9 +11,8 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,15 +26,9 @@ RULE = EVAL_RULE
 
 
 @pytest.fixture(autouse=True)
-def private_homes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Each test its own registry (HOME) and socket folder (short: sockets need < 108 bytes)."""
-    runtime = Path(tempfile.mkdtemp(prefix="cl", dir="/tmp"))
-    monkeypatch.setenv("HOME", str(runtime / "home"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.delenv("CODELENS_NO_DAEMON", raising=False)
-    yield runtime
-    for entry in client.all_running():  # never leave a daemon behind
-        client.stop(Path(entry["root"]))
+def each_test_private(private_homes: Path) -> Path:
+    """Every test here gets its own registry and socket folder (conftest.private_homes)."""
+    return private_homes
 
 
 @pytest.fixture

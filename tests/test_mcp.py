@@ -13,7 +13,7 @@ from typing import Any
 from indexer.service import client
 from tests.conftest import EVAL_RULE as RULE
 from tests.conftest import REPO, wait_until, write_tree
-from tests.test_daemon import private_homes  # noqa: F401 - the fixture, reused
+from tests.test_daemon import each_test_private  # noqa: F401 - its autouse fixture, reused
 
 
 def payload(result: Any) -> Any:
