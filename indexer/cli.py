@@ -579,7 +579,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         text, count, stats = reply["output"], reply["findings"], reply["stats"]
     else:
 
-        summary = _index_stage(_index_options(args, root, db_path))
+        index_options = _index_options(args, root, db_path)
+        summary = _index_stage(index_options)
         options = ScanOptions(root, db_path, [Path(c) for c in configs], scope,
                               use_prefilter=not args.no_prefilter,
                               use_cache=not args.no_cache, jobs=resolve_jobs(args.jobs),
@@ -596,8 +597,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             report = scan(options)
         report.stats["index"] = summary["files"]
         if fixing:
-            report = _autofix(args, report, _index_options(args, root, db_path),
-                              summary["generation"])
+            report = _autofix(args, report, index_options, summary["generation"])
         count, stats = report.total, report.stats
         report = as_typed(report, [Target(*t) for t in zip(scope, args.paths, strict=True)])
         if args.output:

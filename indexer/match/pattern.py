@@ -10,7 +10,6 @@ spellings are tried, and program wrappers for languages whose statements cannot 
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any, NamedTuple
 
@@ -59,8 +58,10 @@ class Pattern(NamedTuple):
     tokens: frozenset[str]  # words every match needs in its file (for the prefilter)
 
 
-# patterns compiled by this process or handed to it (see ``compiled``/``remember``)
+# patterns compiled by this process or handed to it (see ``compiled``/``remember``), the
+# oldest dropped past MAX_COMPILED (a daemon sees patterns without end)
 _COMPILED: dict[tuple[str, str], Pattern] = {}
+MAX_COMPILED = 4096
 
 
 def compiled() -> dict[tuple[str, str], Pattern]:
@@ -74,12 +75,15 @@ def remember(patterns: dict[tuple[str, str], Pattern]) -> None:
     _COMPILED.update(patterns)
 
 
-@functools.lru_cache(maxsize=4096)
 def compile_pattern(source: str, language: str) -> Pattern:
-    """Parse ``source`` as ``language``; raises PatternError when it does not parse."""
+    """Parse ``source`` as ``language`` (once per process); raises PatternError when it does
+    not parse."""
     known = _COMPILED.get((source, language))
     if known is None:
-        known = _COMPILED[(source, language)] = _compile(source, language)
+        known = _compile(source, language)
+        if len(_COMPILED) >= MAX_COMPILED:
+            del _COMPILED[next(iter(_COMPILED))]
+        _COMPILED[(source, language)] = known
     return known
 
 
@@ -217,8 +221,6 @@ def _extract(root: Node, span: tuple[int, int]) -> Node | None:
         if len(children) != 1:
             return node if node.start >= start else None
         node = children[0]
-
-
 
 
 def _finish(node: Node, types: dict[str, str], language: str) -> Node:

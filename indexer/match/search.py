@@ -89,15 +89,16 @@ class Target:
     def check_deadline(self) -> None:
         """Raise MatchTimeout past the deadline, MatchMemoryLimit past the memory limit
         (read every MEMORY_CHECK_SECONDS at most: a read costs a system call)."""
-        if self.deadline and time.monotonic() > self.deadline:
+        if not (self.deadline or self.memory_limit):
+            return
+        now = time.monotonic()
+        if self.deadline and now > self.deadline:
             raise MatchTimeout
-        if self.memory_limit:
-            now = time.monotonic()
-            if now >= self._memory_due:
-                self._memory_due = now + MEMORY_CHECK_SECONDS
-                used = resident_bytes()
-                if used > self.memory_limit:
-                    raise MatchMemoryLimit(used)
+        if self.memory_limit and now >= self._memory_due:
+            self._memory_due = now + MEMORY_CHECK_SECONDS
+            used = resident_bytes()
+            if used > self.memory_limit:
+                raise MatchMemoryLimit(used)
 
     def position(self, offset: int) -> tuple[int, int, int]:
         return self.tree.position(offset)

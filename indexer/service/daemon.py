@@ -270,11 +270,12 @@ class Daemon:
             return _error(ident, protocol.METHOD_NOT_FOUND, f"no method {method!r}")
         if not isinstance(params, dict):
             return _error(ident, protocol.INVALID_PARAMS, "params must be an object")
-        self.requests += method != "ping"  # work served, not liveness checks
+        counted = method != "ping"  # work served, not liveness checks
+        self.requests += counted
         if method not in ("ping", "shutdown"):
             self.ready.wait()  # never answer from a database the first index is still creating
-        counted = method != "ping"
-        self._count(+1 if counted else 0)
+        if counted:
+            self._count(+1)
         try:
             result = handler(**params)
         except TypeError as exc:
@@ -286,13 +287,13 @@ class Daemon:
             self._log(traceback.format_exc())
             return _error(ident, protocol.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
         finally:
-            self._count(-1 if counted else 0)
+            if counted:
+                self._count(-1)
         return {"jsonrpc": "2.0", "id": ident, "result": result}
 
     def _count(self, step: int) -> None:
-        if step:
-            with self._counting:
-                self.in_flight += step
+        with self._counting:
+            self.in_flight += step
 
     def rpc_ping(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "root": str(self.root), "requests": self.requests,
